@@ -1,0 +1,127 @@
+"""Benchmark: dicecore's soft Dice against MONAI's ``DiceLoss``, forward + backward, time and peak memory.
+
+Each implementation runs in its own fresh process (spawned), so that its peak-memory reading is its own:
+on CPU the resident-set high-water mark above the inputs, on CUDA ``max_memory_allocated`` above the
+inputs. Times are the median over ``repeats`` calls after two warm-up calls. ``dicecore bench`` writes
+the table as CSV (atomically) with a provenance JSON beside it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import statistics
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+import pandas as pd
+import torch
+
+from dicecore.results import provenance, write_provenance, write_table
+
+__all__ = ["IMPLEMENTATIONS", "run_benchmark", "time_one"]
+
+EPS = 1e-5  # MONAI's default smoothing, so that both compute the same number
+
+
+def _make_loss(name: str):
+    if name == "monai.DiceLoss":
+        from monai.losses import DiceLoss as MonaiDiceLoss
+
+        return MonaiDiceLoss(smooth_nr=EPS, smooth_dr=EPS)
+    from dicecore.losses import dice_loss
+
+    validate = name == "dicecore.dice_loss"
+    return lambda p, y: dice_loss(p, y, "I", EPS, validate=validate)
+
+
+#: name → what is timed. ``dicecore.dice_loss`` includes its input checks (NaN/Inf, ranges, 0/0).
+IMPLEMENTATIONS = ("dicecore.dice_loss", "dicecore.dice_loss(validate=False)", "monai.DiceLoss")
+
+
+def _inputs(shape: Sequence[int], device: torch.device, seed: int = 0):
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    probs = torch.rand(*shape, generator=g).to(device)
+    probs /= probs.sum(dim=1, keepdim=True)
+    labels = torch.randint(0, shape[1], (shape[0], 1, *shape[2:]), generator=g).to(device)
+    target = torch.zeros(*shape, device=device).scatter_(1, labels, 1.0)
+    return probs.requires_grad_(True), target
+
+
+def _rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+
+
+def time_one(name: str, shape: Sequence[int], device: str = "cpu", repeats: int = 10) -> dict:
+    """Time forward+backward of one implementation in this process; return one benchmark row."""
+    dev = torch.device(device)
+    loss_fn = _make_loss(name)
+    probs, target = _inputs(shape, dev)
+    probs.grad = torch.zeros_like(probs)  # the gradient buffer is counted in the inputs, not the call
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+    if dev.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(dev)
+        base = torch.cuda.memory_allocated(dev)
+    else:
+        base = _rss_bytes()
+    times = []
+    value = None
+    for k in range(repeats + 2):
+        sync()
+        t0 = time.perf_counter()
+        loss = loss_fn(probs, target)
+        loss.backward()
+        sync()
+        if k >= 2:
+            times.append(time.perf_counter() - t0)
+        value = float(loss.detach())
+    peak = (torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else _rss_bytes()) - base
+    return {
+        "implementation": name,
+        "shape": "x".join(map(str, shape)),
+        "device": device,
+        "median_ms": 1e3 * statistics.median(times),
+        "min_ms": 1e3 * min(times),
+        "peak_extra_MiB": max(peak, 0) / 2**20,
+        "loss": value,
+        "repeats": repeats,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def _worker(args, queue):
+    queue.put(time_one(*args))
+
+
+def run_benchmark(
+    shape: Sequence[int] = (2, 4, 96, 96, 96),
+    device: str = "cpu",
+    repeats: int = 10,
+    out: Optional[str] = "benchmarks/results/dice_cpu.csv",
+    implementations: Sequence[str] = IMPLEMENTATIONS,
+) -> pd.DataFrame:
+    """Run every implementation in its own process, side by side, and return (and write) the table."""
+    if len(shape) < 3:
+        raise ValueError(f"shape: expected B,C,*spatial with at least one spatial dim, got {tuple(shape)}.")
+    unknown = set(implementations) - set(IMPLEMENTATIONS)
+    if unknown:
+        raise ValueError(f"implementations: unknown {sorted(unknown)}; choose from {IMPLEMENTATIONS}.")
+    t0 = time.perf_counter()
+    ctx = mp.get_context("spawn")
+    rows = []
+    for name in implementations:
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_worker, args=((name, tuple(shape), device, repeats), queue))
+        proc.start()
+        rows.append(queue.get())
+        proc.join()
+    df = pd.DataFrame(rows)
+    ref = df.loc[df.implementation == "monai.DiceLoss", "median_ms"]
+    if len(ref):
+        df["time_vs_monai"] = df["median_ms"] / float(ref.iloc[0])
+    if out:
+        write_table(df, out)
+        write_provenance(Path(out).with_suffix(".provenance.json"),
+                         provenance("bench", time.perf_counter() - t0, torch.device(device), shape=list(shape)))
+    return df

@@ -1,0 +1,377 @@
+"""Soft Dice loss over an explicit partition Φ (Tilborghs, Bertels et al., MICCAI 2022, Eq. 3).
+
+For a ground truth ``y`` and a prediction ``ŷ`` with values ``y[b, c, i]``, a family ``Φ`` of
+disjoint subsets ``φ`` of the index domain ``Ω = B × C × I`` and a smoothing term ``ε``:
+
+.. math::
+
+    \\mathrm{DL}(Y, \\tilde Y) = 1 - \\frac{1}{|\\Phi|}\\sum_{\\phi\\in\\Phi}
+        \\frac{2\\sum_{\\varphi\\in\\phi} y_\\varphi\\tilde y_\\varphi + \\epsilon}
+             {\\sum_{\\varphi\\in\\phi} (y_\\varphi + \\tilde y_\\varphi) + \\epsilon}
+
+The four partitions of the paper's Fig. 1 are named by the dimensions each ``φ`` spans:
+
+==========  =====================  ================  ===========
+``phi``     one φ per              reduces over      ``|Φ|``
+==========  =====================  ================  ===========
+``"I"``     (b, c): image-wise     spatial           B·C
+``"CI"``    b: class-wise          classes, spatial  B
+``"BI"``    c: batch-wise          batch, spatial    C
+``"BCI"``   —: all-wise            everything        1
+==========  =====================  ================  ===========
+
+``squared=True`` is the L2 relaxation of V-Net (Milletari et al. 2016): the denominator becomes
+``Σ(y² + ŷ²) + ε``. ``smooth_nr``/``smooth_dr`` split ε into a numerator and a denominator term as MONAI
+does. The closed-form gradient of this loss (Eq. 4) is :func:`dicecore.grad.dice_loss_grad`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence, Union
+
+import torch
+from torch import nn
+
+__all__ = ["PHIS", "reduction_dims", "phi_count", "dice_loss", "DiceLoss"]
+
+#: The partitions Φ of the paper's Fig. 1, named by the dimensions one subset φ spans.
+PHIS = ("I", "CI", "BI", "BCI")
+ACTIVATIONS = (None, "sigmoid", "softmax")
+REDUCTIONS = ("mean", "sum", "none")
+
+WeightLike = Union[Sequence[float], torch.Tensor, float, None]
+
+
+def _check_phi(phi: str) -> str:
+    if phi not in PHIS:
+        raise ValueError(
+            f"phi: unknown partition {phi!r}; choose one of {PHIS} "
+            "(I image-wise, CI class-wise, BI batch-wise, BCI all-wise)."
+        )
+    return phi
+
+
+def reduction_dims(phi: str, ndim: int) -> tuple[int, ...]:
+    """Tensor dimensions summed inside one subset φ, for a ``(B, C, *spatial)`` tensor of ``ndim`` dims."""
+    _check_phi(phi)
+    spatial = tuple(range(2, ndim))
+    return {"I": spatial, "CI": (1,) + spatial, "BI": (0,) + spatial, "BCI": (0, 1) + spatial}[phi]
+
+
+def phi_count(phi: str, batch_size: int, num_classes: int) -> int:
+    """``|Φ|``, the number of subsets φ (the ``1/|Φ|`` of Eq. 3 and Eq. 4)."""
+    _check_phi(phi)
+    return {"I": batch_size * num_classes, "CI": batch_size, "BI": num_classes, "BCI": 1}[phi]
+
+
+@dataclass
+class _Prepared:
+    """Inputs of Eq. 3 after activation, one-hot conversion and background removal."""
+
+    probs_full: torch.Tensor  # activated prediction, all channels (needed to chain the softmax)
+    probs: torch.Tensor  # the ŷ of Eq. 3 (background removed if asked)
+    target: torch.Tensor  # the y of Eq. 3, same shape as probs
+    first_channel: int  # 0, or 1 when the background channel was dropped
+    smooth_nr: float
+    smooth_dr: float
+    weight: Optional[torch.Tensor]
+
+
+def _finite_range(x: torch.Tensor) -> tuple[float, float]:
+    """(min, max) in one pass; NaN propagates into both, ±inf shows in them."""
+    lo, hi = torch.aminmax(x.detach())
+    return float(lo), float(hi)
+
+
+def _one_hot(labels: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros_like(like)
+    return out.scatter_(1, labels.long(), 1)
+
+
+def prepare_inputs(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    *,
+    eps: float = 1e-7,
+    smooth_nr: Optional[float] = None,
+    smooth_dr: Optional[float] = None,
+    include_background: bool = True,
+    activation: Optional[str] = None,
+    to_onehot_y: bool = False,
+    weight: WeightLike = None,
+    validate: bool = True,
+) -> _Prepared:
+    """Validate and normalise the arguments shared by :func:`dice_loss` and :func:`~dicecore.grad.dice_loss_grad`."""
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"input: expected a torch.Tensor of shape (B, C, *spatial), got {type(input).__name__}.")
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"target: expected a torch.Tensor, got {type(target).__name__}.")
+    if input.ndim < 3:
+        raise ValueError(
+            f"input: expected (B, C, *spatial) with at least one spatial dimension, got shape {tuple(input.shape)}; "
+            "add the missing batch or channel axis with unsqueeze()."
+        )
+    if not torch.is_floating_point(input):
+        raise TypeError(f"input: expected a floating-point tensor of probabilities or logits, got {input.dtype}.")
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation: unknown value {activation!r}; choose one of {ACTIVATIONS}.")
+    smooth_nr = eps if smooth_nr is None else smooth_nr
+    smooth_dr = eps if smooth_dr is None else smooth_dr
+    for name, value in (("eps", eps), ("smooth_nr", smooth_nr), ("smooth_dr", smooth_dr)):
+        if not (float(value) >= 0.0) or value == float("inf"):
+            raise ValueError(f"{name}: smoothing must be a finite number ≥ 0, got {value!r}.")
+    n_classes = input.shape[1]
+    if activation == "softmax" and n_classes == 1:
+        raise ValueError("activation: softmax over a single channel is constant 1; use activation='sigmoid' for C=1.")
+
+    if validate:
+        lo, hi = _finite_range(input)
+        if lo != lo or hi != hi or abs(lo) == float("inf") or abs(hi) == float("inf"):
+            raise ValueError("input: contains NaN or Inf; check the network output (e.g. a diverged training step).")
+        if activation is None and (lo < 0.0 or hi > 1.0):
+            raise ValueError(
+                f"input: values in [{lo:.4g}, {hi:.4g}] are not probabilities in [0, 1]; "
+                "pass activation='sigmoid' or 'softmax' if these are logits."
+            )
+
+    # --- target: label map -> one-hot -----------------------------------------------------------
+    spatial = tuple(input.shape[2:])
+    label_map = to_onehot_y or (target.ndim == input.ndim - 1 and not torch.is_floating_point(target))
+    if label_map:
+        if target.ndim == input.ndim - 1:
+            target = target.unsqueeze(1)
+        if target.ndim != input.ndim or target.shape[1] != 1:
+            raise ValueError(
+                f"target: a label map must have shape (B, 1, *spatial) or (B, *spatial), got {tuple(target.shape)}."
+            )
+        if (target.shape[0],) + tuple(target.shape[2:]) != (input.shape[0],) + spatial:
+            raise ValueError(
+                f"target: label map shape {tuple(target.shape)} does not match input {tuple(input.shape)} "
+                "in the batch or spatial dimensions."
+            )
+        if validate:
+            lo, hi = _finite_range(target)
+            if lo != lo or hi != hi:
+                raise ValueError("target: label map contains NaN.")
+            if lo < 0 or hi >= n_classes:
+                raise ValueError(
+                    f"target: label values must lie in [0, {n_classes - 1}] for C={n_classes} input channels, "
+                    f"found range [{lo:g}, {hi:g}]."
+                )
+            if torch.is_floating_point(target) and not torch.equal(target, target.round()):
+                raise ValueError("target: a label map must hold integer class indices, found fractional values.")
+        if n_classes == 1:
+            target = target.to(input.dtype)
+        else:
+            target = _one_hot(target, n_classes, like=input)
+    else:
+        if target.ndim != input.ndim:
+            raise ValueError(
+                f"target: expected {input.ndim} dims (B, C, *spatial) like input {tuple(input.shape)}, got "
+                f"{tuple(target.shape)}; pass an integer label map of shape (B, *spatial) or set to_onehot_y=True."
+            )
+        if target.shape != input.shape:
+            hint = " For an integer label map with 1 channel pass to_onehot_y=True." if target.shape[1] == 1 else ""
+            raise ValueError(
+                f"target: shape {tuple(target.shape)} does not match input shape {tuple(input.shape)}.{hint}"
+            )
+        if validate:
+            lo, hi = _finite_range(target)
+            if lo != lo or hi != hi or lo < 0.0 or hi > 1.0:
+                raise ValueError(
+                    f"target: one-hot/soft labels must lie in [0, 1] and be finite, found range [{lo:g}, {hi:g}]."
+                )
+        target = target.to(input.dtype)
+
+    # --- activation -------------------------------------------------------------------------------
+    if activation == "sigmoid":
+        probs_full = torch.sigmoid(input)
+    elif activation == "softmax":
+        probs_full = torch.softmax(input, dim=1)
+    else:
+        probs_full = input
+
+    first = 0
+    probs = probs_full
+    if not include_background:
+        if n_classes == 1:
+            raise ValueError(
+                "include_background: False needs at least 2 channels; with C=1 there is no background channel to drop."
+            )
+        first = 1
+        probs, target = probs_full[:, 1:], target[:, 1:]
+
+    w = None
+    if weight is not None:
+        w = torch.as_tensor(weight, dtype=torch.float32, device=input.device).flatten()
+        n_kept = probs.shape[1]
+        if w.numel() == 1:
+            w = w.expand(n_kept)
+        if w.numel() != n_kept:
+            raise ValueError(
+                f"weight: expected {n_kept} per-class weights (one per channel kept"
+                f"{', background excluded' if first else ''}), got {w.numel()}."
+            )
+        if bool((w < 0).any()) or not bool(torch.isfinite(w).all()):
+            raise ValueError("weight: per-class weights must be finite and ≥ 0.")
+    return _Prepared(probs_full, probs, target, first, float(smooth_nr), float(smooth_dr), w)
+
+
+def dice_terms(prep: _Prepared, phi: str, squared: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Numerator ``2Σyŷ + ε_nr`` and denominator ``Σ(y + ŷ) + ε_dr`` of Eq. 3 for every φ."""
+    dims = reduction_dims(phi, prep.probs.ndim)
+    acc = torch.promote_types(prep.probs.dtype, torch.float32)
+    p, y = prep.probs, prep.target
+    intersection = torch.sum(p * y, dim=dims, dtype=acc)
+    if squared:
+        denominator = torch.sum(p * p, dim=dims, dtype=acc) + torch.sum(y * y, dim=dims, dtype=acc)
+    else:
+        denominator = torch.sum(p, dim=dims, dtype=acc) + torch.sum(y, dim=dims, dtype=acc)
+    numerator = 2.0 * intersection + prep.smooth_nr
+    denominator = denominator + prep.smooth_dr
+    return numerator, denominator
+
+
+def check_no_zero_denominator(denominator: torch.Tensor, phi: str, prep: _Prepared) -> None:
+    if prep.smooth_dr == 0.0 and bool((denominator == 0).any()):
+        raise ValueError(
+            f"eps: with ε = 0 (smooth_dr=0) the Dice of an empty φ (Φ={phi!r}: no label and no predicted mass) "
+            "is 0/0; use a small positive eps such as 1e-7."
+        )
+
+
+def _check_weight_phi(prep: _Prepared, phi: str) -> None:
+    if prep.weight is not None and phi in ("CI", "BCI"):
+        raise ValueError(
+            f"weight: per-class weights need a partition with one class per φ ('I' or 'BI'); under phi={phi!r} a φ "
+            "spans all classes. For class weights inside the sums use generalized_dice_loss."
+        )
+
+
+def dice_loss(
+    input: torch.Tensor,
+    target: torch.Tensor,
+    phi: str = "I",
+    eps: float = 1e-7,
+    *,
+    smooth_nr: Optional[float] = None,
+    smooth_dr: Optional[float] = None,
+    squared: bool = False,
+    include_background: bool = True,
+    activation: Optional[str] = None,
+    to_onehot_y: bool = False,
+    weight: WeightLike = None,
+    reduction: str = "mean",
+    validate: bool = True,
+) -> torch.Tensor:
+    """Soft Dice loss of Eq. 3 (Tilborghs et al. 2022) over the partition ``phi``.
+
+    Args:
+        input: prediction of shape ``(B, C, *spatial)``: probabilities ŷ in [0, 1], or logits with ``activation``.
+        target: one-hot or soft labels of the same shape, or an integer label map ``(B, *spatial)`` /
+            ``(B, 1, *spatial)`` with ``to_onehot_y=True``; label values must be < C.
+        phi: the partition Φ: ``"I"`` image-wise, ``"CI"`` class-wise, ``"BI"`` batch-wise, ``"BCI"`` all-wise.
+        eps: the smoothing term ε added to numerator and denominator (paper: 1e-7).
+        smooth_nr, smooth_dr: separate numerator/denominator smoothing (MONAI's names); default ``eps``.
+        squared: L2 relaxation (V-Net): denominator Σ(y² + ŷ²) instead of Σ(y + ŷ).
+        include_background: keep channel 0; ``False`` drops it after the activation (as MONAI).
+        activation: ``None`` (input already probabilities), ``"sigmoid"`` or ``"softmax"`` (over channels).
+        to_onehot_y: ``target`` is a label map to convert to one-hot.
+        weight: per-class weights w_c (only for ``"I"``/``"BI"``): the loss of each φ becomes w_c (1 − sDSC_φ).
+        reduction: ``"mean"`` (Eq. 3), ``"sum"`` or ``"none"`` (one value per φ: I → (B, C), BI → (C,),
+            CI → (B,), BCI → ()).
+        validate: check for NaN/Inf, ranges and 0/0 (one reduction pass each); turn off in a hot loop.
+
+    Returns:
+        the loss; a scalar unless ``reduction="none"``.
+
+    Raises:
+        ValueError / TypeError naming the offending argument (shape mismatch, NaN, unknown Φ, ε < 0, 0/0 …).
+    """
+    _check_phi(phi)
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction: unknown value {reduction!r}; choose one of {REDUCTIONS}.")
+    prep = prepare_inputs(
+        input, target, eps=eps, smooth_nr=smooth_nr, smooth_dr=smooth_dr, include_background=include_background,
+        activation=activation, to_onehot_y=to_onehot_y, weight=weight, validate=validate,
+    )
+    _check_weight_phi(prep, phi)
+    numerator, denominator = dice_terms(prep, phi, squared)
+    if validate:
+        check_no_zero_denominator(denominator, phi, prep)
+    loss = 1.0 - numerator / denominator
+    if prep.weight is not None:
+        loss = loss * prep.weight.to(loss.dtype)
+    if reduction == "mean":
+        loss = loss.mean()
+    elif reduction == "sum":
+        loss = loss.sum()
+    return loss.to(input.dtype) if input.dtype in (torch.float16, torch.bfloat16) else loss
+
+
+class DiceLoss(nn.Module):
+    """Soft Dice loss (Eq. 3 of Tilborghs et al. 2022) as a module, with MONAI-compatible keywords.
+
+    ``DiceLoss(include_background, to_onehot_y, sigmoid, softmax, batch, squared_pred, smooth_nr, smooth_dr,
+    weight, reduction)`` computes the same value as ``monai.losses.DiceLoss`` with the same keywords
+    (tested over a grid of settings). Two differences, both deliberate:
+
+    * the partition can be named directly with ``phi`` (``batch=True`` is ``phi="BI"``; ``batch=False`` is
+      ``"I"``; ``"CI"`` and ``"BCI"`` have no MONAI equivalent);
+    * the default smoothing is the paper's ε = 1e-7, not MONAI's 1e-5: pass ``smooth_nr=smooth_dr=1e-5``
+      to reproduce MONAI's defaults exactly.
+
+    See :func:`dice_loss` for the arguments and the errors raised.
+    """
+
+    def __init__(
+        self,
+        include_background: bool = True,
+        to_onehot_y: bool = False,
+        sigmoid: bool = False,
+        softmax: bool = False,
+        squared_pred: bool = False,
+        reduction: str = "mean",
+        smooth_nr: Optional[float] = None,
+        smooth_dr: Optional[float] = None,
+        batch: bool = False,
+        weight: WeightLike = None,
+        *,
+        phi: Optional[str] = None,
+        eps: float = 1e-7,
+        validate: bool = True,
+    ) -> None:
+        super().__init__()
+        if sigmoid and softmax:
+            raise ValueError("sigmoid, softmax: choose at most one activation.")
+        if phi is None:
+            phi = "BI" if batch else "I"
+        else:
+            _check_phi(phi)
+            if batch and phi not in ("BI", "BCI"):
+                raise ValueError(f"batch: batch=True reduces over the batch, which contradicts phi={phi!r}.")
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"reduction: unknown value {reduction!r}; choose one of {REDUCTIONS}.")
+        self.phi = phi
+        self.eps = eps
+        self.smooth_nr = smooth_nr
+        self.smooth_dr = smooth_dr
+        self.squared = squared_pred
+        self.include_background = include_background
+        self.activation = "sigmoid" if sigmoid else "softmax" if softmax else None
+        self.to_onehot_y = to_onehot_y
+        self.weight = weight
+        self.reduction = reduction
+        self.validate = validate
+
+    def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return dice_loss(
+            input, target, self.phi, self.eps, smooth_nr=self.smooth_nr, smooth_dr=self.smooth_dr,
+            squared=self.squared, include_background=self.include_background, activation=self.activation,
+            to_onehot_y=self.to_onehot_y, weight=self.weight, reduction=self.reduction, validate=self.validate,
+        )
+
+    def extra_repr(self) -> str:
+        eps = self.eps if self.smooth_nr is None and self.smooth_dr is None else (self.smooth_nr, self.smooth_dr)
+        return f"phi={self.phi!r}, eps={eps}, squared={self.squared}, activation={self.activation!r}"

@@ -1,0 +1,89 @@
+"""Write results atomically (temp file in the same folder, then rename) with a provenance record."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import pandas as pd
+import torch
+
+__all__ = ["atomic_write_text", "write_table", "read_table", "provenance", "write_provenance"]
+
+
+def atomic_write_text(path: os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` so that a reader sees either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_table(df: pd.DataFrame, path: os.PathLike) -> Path:
+    """Write a tidy table as CSV atomically."""
+    return atomic_write_text(path, df.to_csv(index=False))
+
+
+def read_table(path: os.PathLike) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`, with a clear error when it is missing or corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path: no results table at {str(path)!r}; run the chapter's paper profile first.")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ValueError(f"path: {str(path)!r} is not a readable CSV table ({err}); delete it and re-run.") from err
+
+
+def _git_commit() -> Optional[str]:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def provenance(profile: str, wall_time_s: float, device: Optional[torch.device] = None, **extra: Any) -> dict:
+    """Commit, device, library versions, profile and wall time of a run."""
+    import monai  # noqa: F401  (only for the version)
+
+    dev = device or torch.device("cpu")
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
+    record = {
+        "git_commit": _git_commit(),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "profile": profile,
+        "wall_time_s": round(float(wall_time_s), 3),
+        "device": str(dev),
+        "device_name": name,
+        "cpu_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "monai": monai.__version__,
+        "platform": platform.platform(),
+    }
+    record.update(extra)
+    return record
+
+
+def write_provenance(path: os.PathLike, record: dict) -> Path:
+    return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")

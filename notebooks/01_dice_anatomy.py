@@ -1,0 +1,366 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 1. Anatomy of the Dice loss: Φ and ε
+#
+# *Paper: Tilborghs, Bertels, Robben, Vandermeulen & Maes, "The Dice loss in the context of missing or
+# empty labels: introducing Φ and ε", MICCAI 2022 {cite}`tilborghs2022dice`, §1–2.*
+#
+# "Dice loss" names a family, not one function. Two choices that papers rarely report decide what it
+# does: **Φ**, the subsets of the batch × class × voxel domain over which the sums are taken, and **ε**,
+# the smoothing term. This chapter writes the loss down with both made explicit (Eq. 3), derives its
+# gradient (Eq. 4) and checks it, and follows the gradient to the paper's central observation: with an
+# image-wise Φ and a tiny ε the loss *cannot see* an empty label map, while a batch-wise Φ, or a large
+# ε, makes it learn to predict empty maps. Everything here is exact arithmetic on small tensors; no
+# network is trained here; Chapter 4 of the book trains them.
+#
+# Every formula below links to the function that implements it and to the test that checks it.
+# Notation follows the paper; see {doc}`/book/notation`.
+
+# %% tags=["parameters"]
+profile = "ci"  # "ci" (small checks, CPU) or "paper" (more random trials, larger tensors)
+device = "auto"  # "auto", "cpu" or "cuda"
+seed = 0
+data_root = None  # unused here: this chapter needs no data
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import sympy as sp
+import torch
+from monai.losses import DiceLoss as MonaiDiceLoss
+
+from dicecore.grad import autograd_dice_grad, dice_loss_grad
+from dicecore.losses import PHIS, dice_loss, phi_count
+from dicecore.params import chapter_parameters
+from dicecore.plotting import draw_partition
+from dicecore.theory.epsilon import (
+    background_gradient, empty_map_gradient, eq5_epsilon, heuristic_epsilon, toy_batch,
+)
+
+params = chapter_parameters(profile=profile, device=device, seed=seed, data_root=data_root)
+n_trials = 40 if params.is_paper else 8
+claims = []  # (claim, our check, verdict), filled as we go
+print(params)
+
+# %% [markdown]
+# ## 1.1 The loss over a partition Φ (Eq. 3)
+#
+# With $y_{b,c,i}$ the label and $\tilde y_{b,c,i}$ the predicted probability of class $c$ at voxel $i$
+# of batch element $b$, $\omega=(b,c,i)\in\Omega=\mathcal B\times\mathcal C\times\mathcal I$, and a
+# partition $\Phi$ of $\Omega$ into subsets $\phi$, the paper writes the soft Dice loss as
+#
+# $$
+# \mathrm{DL}(Y,\tilde Y) = 1 - \frac{1}{|\Phi|}\sum_{\phi\in\Phi}
+#   \frac{2\sum_{\varphi\in\phi} y_\varphi\tilde y_\varphi + \epsilon}
+#        {\sum_{\varphi\in\phi}(y_\varphi+\tilde y_\varphi) + \epsilon}. \qquad (3)
+# $$
+#
+# Implemented by {py:func}`dicecore.losses.dice_loss` (`dicecore/losses/dice.py`), tested in
+# `tests/test_dice.py`. The four partitions of the paper's Fig. 1 always sum over the voxels $\mathcal I$
+# and differ in whether a subset also spans the classes and/or the batch:
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+for ax, phi in zip(axes, PHIS):
+    draw_partition(ax, phi, batch_size=3, num_classes=3, n_pixels=4)
+fig.suptitle("Fig. 1 (analogue): one subset φ in blue; B = C = 3, I = 4 voxels per image", y=1.04)
+plt.show()
+
+# %% [markdown]
+# The choice matters for the value. On one batch of soft predictions the four Φ give four different
+# losses; with ε the same, `phi="I"` and `phi="BI"` are exactly MONAI's `DiceLoss(batch=False)` and
+# `DiceLoss(batch=True)` (checked here and over a grid of settings in `tests/test_dice.py`):
+
+# %%
+g = torch.Generator().manual_seed(params.seed)
+pred = torch.softmax(3 * torch.randn(4, 3, 32, 32, generator=g), dim=1)
+labels = torch.randint(0, 3, (4, 1, 32, 32), generator=g)
+labels[0][labels[0] == 2] = 0  # class 2 absent from image 0: an empty map
+rows = [{"Φ": phi, "|Φ|": phi_count(phi, 4, 3), "DL": dice_loss(pred, labels, phi, 1e-5, to_onehot_y=True).item()}
+        for phi in PHIS]
+monai = {phi: MonaiDiceLoss(to_onehot_y=True, batch=(phi == "BI"))(pred, labels).item() for phi in ("I", "BI")}
+table = pd.DataFrame(rows).assign(MONAI=lambda d: d["Φ"].map(monai))
+table
+
+# %%
+monai_match = all(abs(r["DL"] - monai[r["Φ"]]) < 1e-6 for r in rows if r["Φ"] in monai)
+claims.append(("Eq. 3 with Φ=I / BI is the common (MONAI) Dice loss with batch=False / True",
+               "same value as MONAI DiceLoss on this batch (and a 96-setting grid in the tests)",
+               "reproduced" if monai_match else "not reproduced"))
+
+# %% [markdown]
+# ## 1.2 The gradient (Eq. 4), derived and checked
+#
+# Within one subset write $N_\phi = 2\sum_\phi y\tilde y + \epsilon$ and $D_\phi = \sum_\phi (y+\tilde y) + \epsilon$.
+# Because the subsets are disjoint, $\tilde y_\omega$ appears only in the term of its own subset
+# $\phi^\omega$, and the quotient rule with $\partial N/\partial\tilde y_\omega = 2y_\omega$,
+# $\partial D/\partial\tilde y_\omega = 1$ gives the paper's
+#
+# $$
+# \frac{\partial\,\mathrm{DL}}{\partial\tilde y_\omega} = -\frac{1}{|\Phi|}\left(
+#   \frac{2y_\omega}{D_{\phi^\omega}} - \frac{N_{\phi^\omega}}{D_{\phi^\omega}^2}\right). \qquad (4)
+# $$
+#
+# For the squared (L2, V-Net {cite}`milletari2016vnet`) relaxation $D_\phi=\sum_\phi(y^2+\tilde y^2)+\epsilon$ and
+# $\partial D/\partial\tilde y_\omega = 2\tilde y_\omega$, so the second term is multiplied by $2\tilde y_\omega$.
+# First symbolically, for two subsets of three voxels each:
+
+# %%
+y = sp.symbols("y1:7", nonnegative=True)
+p = sp.symbols("p1:7", positive=True)
+eps = sp.symbols("epsilon", positive=True)
+subsets = [range(0, 3), range(3, 6)]
+
+
+def sdsc(ix, squared=False):
+    den = sum(y[i] ** 2 + p[i] ** 2 if squared else y[i] + p[i] for i in ix)
+    return (2 * sum(y[i] * p[i] for i in ix) + eps) / (den + eps)
+
+
+for squared in (False, True):
+    DL = 1 - sp.Rational(1, len(subsets)) * sum(sdsc(ix, squared) for ix in subsets)
+    N = 2 * sum(y[i] * p[i] for i in subsets[0]) + eps
+    D = sum(y[i] ** 2 + p[i] ** 2 if squared else y[i] + p[i] for i in subsets[0]) + eps
+    dD = 2 * p[0] if squared else 1
+    eq4 = -sp.Rational(1, 2) * (2 * y[0] / D - N / D**2 * dD)
+    residual = sp.simplify(sp.diff(DL, p[0]) - eq4)
+    cross = sp.simplify(sp.diff(sdsc(subsets[1], squared), p[0]))
+    print(f"{'L2' if squared else 'L1'}: d DL/d p1 − Eq. 4 = {residual};  d sDSC(φ2)/d p1 = {cross}")
+
+# %% [markdown]
+# Then numerically: {py:func}`dicecore.grad.dice_loss_grad` implements Eq. 4 in closed form for every Φ,
+# both relaxations and optional sigmoid/softmax (chained to the logits); here it is compared with autograd
+# through {py:func}`~dicecore.losses.dice_loss` in float64 on random batches (`tests/test_grad.py` does the
+# same with hypothesis-generated inputs).
+
+# %%
+def max_grad_error(phi, squared, activation, trial):
+    g = torch.Generator().manual_seed(1000 * params.seed + trial)
+    x = torch.randn(3, 4, 12, 12, generator=g, dtype=torch.float64).to(params.device)
+    if activation is None:
+        x = torch.sigmoid(x)
+    lab = torch.randint(0, 4, (3, 12, 12), generator=g).to(params.device)
+    kw = dict(phi=phi, eps=1e-3, squared=squared, activation=activation)
+    return (dice_loss_grad(x, lab, **kw) - autograd_dice_grad(x, lab, **kw)).abs().max().item()
+
+
+errors = pd.DataFrame([
+    {"Φ": phi, "relaxation": "L2" if sq else "L1", "activation": str(act),
+     "max |Eq.4 − autograd|": max(max_grad_error(phi, sq, act, t) for t in range(n_trials))}
+    for phi in PHIS for sq in (False, True) for act in (None, "sigmoid", "softmax")
+])
+errors.pivot_table(index=["Φ", "relaxation"], columns="activation", values="max |Eq.4 − autograd|")
+
+# %%
+worst = errors["max |Eq.4 − autograd|"].max()
+claims.append(("Eq. 4 is the derivative of Eq. 3 (any Φ)",
+               f"sympy residual 0; float64 max error {worst:.1e} over {len(errors) * n_trials} random batches",
+               "reproduced" if worst < 1e-10 else "not reproduced"))
+
+# %% [markdown]
+# ### Two values per φ under L1, one per voxel under L2
+#
+# Eq. 4 contains $y_\omega$ but not $\tilde y_\omega$: under the L1 relaxation every voxel of a subset
+# gets one of **two** gradient values, one for $y_\omega=0$ and one for $y_\omega=1$, whatever its own
+# prediction. The loss acts globally on the subset's predicted mass. Under V-Net's L2 relaxation the
+# second term carries $\tilde y_\omega$, so the gradient differs per voxel. One image, one class:
+
+# %%
+g = torch.Generator().manual_seed(params.seed)
+x = torch.rand(1, 1, 400, generator=g, dtype=torch.float64)
+lab = (torch.rand(1, 1, 400, generator=g, dtype=torch.float64) < 0.3).double()
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=False)
+distinct = {}
+for ax, squared in zip(axes, (False, True)):
+    grad = dice_loss_grad(x, lab, "I", 1e-7, squared=squared)[0, 0]
+    for val, colour in ((0, "tab:red"), (1, "tab:blue")):
+        m = lab[0, 0] == val
+        ax.scatter(x[0, 0][m], grad[m], s=6, color=colour, label=f"y = {val}")
+    distinct["L2" if squared else "L1"] = torch.unique(grad.round(decimals=14)).numel()
+    ax.set(xlabel="prediction $\\tilde y_\\omega$", ylabel="$\\partial DL/\\partial \\tilde y_\\omega$",
+           title=f"{'L2 (V-Net)' if squared else 'L1'}: {distinct['L2' if squared else 'L1']} distinct values")
+    ax.legend()
+plt.tight_layout()
+plt.show()
+
+# %%
+claims.append(("Under L1 the gradient in a φ takes only two values; under L2 it differs per voxel",
+               f"400 voxels: {distinct['L1']} distinct values (L1), {distinct['L2']} (L2)",
+               "reproduced" if distinct["L1"] == 2 and distinct["L2"] > 300 else "not reproduced"))
+
+# %% [markdown]
+# ## 1.3 Empty and missing maps
+#
+# Take a subset whose labels are all zero: a class absent from an image ("empty"), or present but not
+# annotated ("missing"). Then $N_\phi=\epsilon$, $D_\phi=\sum_\phi\tilde y+\epsilon$ and Eq. 4 at every
+# voxel of the subset is
+#
+# $$
+# \frac{\partial\,\mathrm{DL}}{\partial\tilde y_\omega} = \frac{1}{|\Phi|}\,\frac{\epsilon}{(\sum_{\phi}\tilde y + \epsilon)^2}
+# \quad\text{({py:func}`~dicecore.theory.epsilon.empty_map_gradient`)},
+# $$
+#
+# against $\frac{1}{|\Phi|}\frac{2\sum_\phi y\tilde y+\epsilon}{(\sum_\phi(y+\tilde y)+\epsilon)^2}$ at a
+# background voxel of a labelled subset ({py:func}`~dicecore.theory.epsilon.background_gradient`). With
+# $\epsilon=10^{-7}$ and a few hundred predicted voxels the empty-map push is some ten orders of magnitude
+# weaker: the image-wise loss **ignores** what the network predicts in an empty map. That is useful
+# when maps are *missing* (nothing wrong is learnt) and harmful when they are truly *empty* (false
+# positives are never penalised).
+
+# %%
+v = np.logspace(0, 5, 200)
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for e in (1e-7, 1.0, 1e2, 1e3, 1e4):
+    ax.loglog(v, empty_map_gradient(v, e), label=f"empty map, ε = {e:g}")
+ax.loglog(v, background_gradient(0.5 * v, 2 * v), "k--", label="labelled map (a=½, b=2), ε≈0")
+ax.set(xlabel="predicted volume $\\sum_\\phi \\tilde y$ (voxels)", ylabel="$|\\Phi|\\cdot\\partial DL/\\partial\\tilde y_\\omega$ at y=0",
+       title="How hard an empty map pushes its predictions down", ylim=(1e-16, 1))
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The batch-wise partition changes the picture. With $\Phi=$ BI one subset holds the class over the whole
+# batch, so an image whose map is empty shares $N_\phi, D_\phi$ with images that do contain the class,
+# and its false positives get the full labelled-map gradient. {py:func}`~dicecore.theory.epsilon.toy_batch`
+# builds such a batch: image 0 has an empty map and a predicted mass of 100 voxels; the others have 100
+# labelled voxels predicted with 50 % overlap. Below, the gradient at a voxel of the empty image, times $B$
+# so that the $1/|\Phi|$ normalisation of the image-wise loss does not hide the effect:
+
+# %%
+batch_sizes = [1, 2, 4, 8, 16, 32]
+rows = []
+for B in batch_sizes:
+    pred_b, lab_b = toy_batch(B, n_voxels=1000, label_volume=100, pred_volume=100, overlap=0.5)
+    for phi in ("I", "BI"):
+        for e in (1e-7, 100.0):
+            grad = dice_loss_grad(pred_b, lab_b, phi, e)
+            rows.append({"B": B, "Φ": phi, "ε": e, "B · ∂DL/∂ỹ (empty image)": B * grad[0, 0, 0].item()})
+empty = pd.DataFrame(rows)
+fig, ax = plt.subplots(figsize=(6.5, 4))
+for (phi, e), d in empty.groupby(["Φ", "ε"]):
+    ax.semilogy(d["B"], d["B · ∂DL/∂ỹ (empty image)"], "o-", label=f"DL_{phi}, ε = {e:g}")
+ax.set(xscale="log", xlabel="batch size B", ylabel="B · gradient at a voxel of the empty image",
+       title="Empty map in a batch: image-wise vs batch-wise")
+ax.set_xticks(batch_sizes, [str(b) for b in batch_sizes])
+ax.legend(fontsize=8)
+plt.show()
+empty.pivot_table(index="B", columns=["Φ", "ε"], values="B · ∂DL/∂ỹ (empty image)")
+
+# %% [markdown]
+# Read the rows: with B = 1 the two partitions coincide ($\mathrm{DL_{BI}} = \mathrm{DL_I}$), and with
+# ε = 1e-7 the push is negligible. With B > 1, $\mathrm{DL_{BI}}$ jumps to the labelled-map gradient —
+# the network is taught that this map should be empty — while $\mathrm{DL_I}$ stays blind at every B.
+# Raising ε to about the predicted volume (here 100) gives $\mathrm{DL_I}$ the same push without a
+# large batch: this is the paper's $\mathbb I_\epsilon$ configuration, quantified next.
+
+# %%
+at = empty.set_index(["B", "Φ", "ε"])["B · ∂DL/∂ỹ (empty image)"]
+blind_I = all(at[(B, "I", 1e-7)] < 1e-9 for B in batch_sizes)
+bi_learns = all(at[(B, "BI", 1e-7)] > 1e-4 for B in batch_sizes if B > 1) and at[(1, "BI", 1e-7)] < 1e-9
+claims.append(("DL_I (small ε) ignores empty/missing maps; DL_BI with B>1 learns empty maps; BI=I at B=1",
+               "gradient at an empty image's voxel: < 1e-9 for I at every B and for BI at B=1; > 1e-4 for BI at B>1",
+               "reproduced" if blind_I and bi_learns else "not reproduced"))
+
+# %% [markdown]
+# ## 1.4 Choosing ε: Eq. 5 in general
+#
+# The paper asks for the ε at which the image-wise empty-map gradient equals the batch-wise one with an
+# infinite batch and negligible ε. Writing the intersection as $a\hat v$ and the union as $b\hat v$, with
+# $\hat v=\sum_\phi\tilde y$,
+#
+# $$\frac{2a\hat v}{(b\hat v)^2} = \frac{\epsilon}{(\hat v+\epsilon)^2}. \qquad (5)$$
+#
+# The paper solves it only at $a=\tfrac12, b=2$. In general, with $k = 2a/b^2$, Eq. 5 is the quadratic
+# $k\epsilon^2 + (2k-1)\hat v\epsilon + k\hat v^2 = 0$, so
+#
+# $$\epsilon_\pm = \hat v\,\frac{1-2k\pm\sqrt{1-4k}}{2k},\qquad \epsilon_+\epsilon_- = \hat v^2,$$
+#
+# ({py:func}`~dicecore.theory.epsilon.eq5_epsilon`, tested in `tests/test_epsilon.py`). Two facts follow that the
+# paper does not state. A real solution exists only when $k\le\tfrac14$, i.e. $8a\le b^2$; and the
+# right-hand side $\epsilon/(\hat v+\epsilon)^2$, as a function of ε, peaks at $\epsilon=\hat v$ with value
+# $1/(4\hat v)$. So the paper's $a=\tfrac12, b=2$ ($k=\tfrac14$) is exactly the boundary case: a double root
+# at $\epsilon=\hat v$, which is also the ε that makes the image-wise loss push empty maps *hardest*.
+# When the overlap is better than that (e.g. $a>\tfrac12$ at $b=2$) no ε can match the batch-wise push.
+
+# %%
+a_grid, b_grid = np.meshgrid(np.linspace(0.05, 1.0, 200), np.linspace(1.0, 3.0, 200))
+lower, upper = eq5_epsilon(1.0, a_grid, b_grid)
+fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+for ax, root, name in ((axes[0], upper, "ε₊ / v̂"), (axes[1], lower, "ε₋ / v̂")):
+    im = ax.pcolormesh(a_grid, b_grid, np.log10(root), shading="auto", cmap="viridis")
+    ax.plot(0.5, 2.0, "r*", ms=12, label="paper: a=½, b=2")
+    ax.plot(np.linspace(0.05, 1, 50), np.sqrt(8 * np.linspace(0.05, 1, 50)), "w--", lw=1, label="8a = b²")
+    ax.set(xlabel="a (intersection / v̂)", ylabel="b (union / v̂)", title=f"log₁₀ {name} (white: no solution)")
+    fig.colorbar(im, ax=ax)
+    ax.legend(fontsize=7, loc="upper left")
+eps_grid = np.logspace(-2, 2, 400)
+axes[2].semilogx(eps_grid, empty_map_gradient(1.0, eps_grid), label="ε/(v̂+ε)², v̂ = 1")
+for a_, b_ in ((0.5, 2.0), (0.3, 2.0), (0.5, 2.5)):
+    axes[2].axhline(2 * a_ / b_**2, ls="--", lw=1, color="grey")
+    axes[2].text(1.2e-2, 2 * a_ / b_**2 * 1.02, f"2a/b², a={a_}, b={b_}", fontsize=7)
+axes[2].set(xlabel="ε / v̂", ylabel="gradient (×|Φ| v̂)", title="Eq. 5: intersections are the roots")
+axes[2].legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %%
+lo, hi = eq5_epsilon(np.array([10.0, 8789.0, 12412.0]), 0.5, 2.0)
+print("a=1/2, b=2 → ε₋ =", lo, " ε₊ =", hi)
+lo3, hi3 = eq5_epsilon(100.0, 0.3, 2.0)
+print(f"a=0.3, b=2, v̂=100 → ε₋ = {lo3:.2f}, ε₊ = {hi3:.2f}, product = {lo3 * hi3:.1f} (= v̂²)")
+recovered = np.allclose(lo, [10, 8789, 12412]) and np.allclose(hi, [10, 8789, 12412])
+claims.append(("Eq. 5 with a≈½, b≈2 gives ε ≈ v̂",
+               "general roots ε± = v̂(1−2k±√(1−4k))/(2k), k=2a/b²; at a=½, b=2 a double root ε = v̂ exactly",
+               "reproduced" if recovered else "not reproduced"))
+claims.append(("(ours) Eq. 5 has a solution for every a, b",
+               "only when 8a ≤ b²; ε = v̂ maximises the empty-map gradient, so a=½, b=2 is the boundary case",
+               "extends the paper"))
+
+# %% [markdown]
+# In practice the paper sets $\epsilon = \hat v \approx \mathbb E\sum_{\phi}y$, the expected foreground volume
+# per subset over the training labels, empty maps included
+# ({py:func}`~dicecore.theory.epsilon.heuristic_epsilon`). On a small label set of random spheres
+# (MONAI's synthetic image helper), with every fourth map emptied as partial labelling would:
+
+# %%
+from monai.data.synthetic import create_test_image_3d
+
+rng = np.random.RandomState(params.seed)
+n_subjects = 40 if params.is_paper else 12
+label_set = np.stack([
+    (create_test_image_3d(48, 48, 32, num_objs=3, rad_max=8, rad_min=4, num_seg_classes=1, random_state=rng)[1] > 0)[None]
+    for _ in range(n_subjects)
+]).astype(np.float32)
+partial = label_set.copy()
+partial[::4] = 0.0
+pd.DataFrame({
+    "labelling": ["full", "partial (¼ empty)"],
+    "ε for Φ=I": [heuristic_epsilon(label_set, "I")[0], heuristic_epsilon(partial, "I")[0]],
+    "ε for Φ=BI, B=2": [heuristic_epsilon(label_set, "BI", batch_size=2)[0], heuristic_epsilon(partial, "BI", batch_size=2)[0]],
+}).round(1)
+
+# %% [markdown]
+# The paper's own values, computed on BraTS 2018 at 2 mm, are ε = 12,412 (full) and 8,789 (partial) for the
+# whole tumour; Chapter 4 computes ours on the BraTS-like phantom beside them.
+#
+# ## Claims checked in this chapter
+#
+# Each verdict below is computed by the cells above from this run (profile shown in the parameters).
+
+# %%
+pd.set_option("display.max_colwidth", None)
+pd.DataFrame(claims, columns=["claim (Tilborghs et al. 2022, §2)", "our check", "verdict"]).assign(
+    data="exact arithmetic on synthetic tensors")
