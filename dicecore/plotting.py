@@ -6,7 +6,7 @@ import numpy as np
 
 from dicecore.losses.dice import _check_phi
 
-__all__ = ["PHI_TITLES", "phi_subset_index", "draw_partition"]
+__all__ = ["PHI_TITLES", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions"]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
               "BI": "batch-wise $DL_{BI}$", "BCI": "all-wise $DL_{BCI}$"}
@@ -46,7 +46,62 @@ def draw_partition(ax, phi: str, batch_size: int = 3, num_classes: int = 3, n_pi
     ax.set_xlim(-2.0, num_classes * (n_pixels + gap))
     ax.set_ylim(-0.4, batch_size * 1.6 + 0.2)
     ax.set_aspect("equal")
+    ax.grid(False)
     ax.axis("off")
     n_subsets = int(index.max()) + 1
     ax.set_title(f"{PHI_TITLES[phi]}\n|Φ| = {n_subsets}", fontsize=9)
 
+
+
+def book_style() -> None:
+    """Matplotlib settings shared by every chapter: sharper figures, readable fonts, light grid."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.dpi": 110,
+        "savefig.dpi": 150,
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "legend.framealpha": 0.9,
+        "figure.constrained_layout.use": True,
+    })
+
+
+def plot_eq5_solutions(axes, n: int = 200) -> None:
+    """Three panels for Eq. 5: log₁₀ ε₊/v̂ and ε₋/v̂ over (a, b), and the two sides of Eq. 5 against ε.
+
+    Grey: overlaps that cannot happen (the intersection a·v̂ exceeds the prediction v̂ or the label
+    (b − 1)·v̂). White inside the possible region: no real root (8a > b²).
+    """
+    import matplotlib.colors as mcolors
+
+    from dicecore.theory.epsilon import empty_map_gradient, eq5_epsilon
+
+    a, b = np.meshgrid(np.linspace(0.02, 1.0, n), np.linspace(1.0, 3.0, n))
+    lower, upper = eq5_epsilon(1.0, a, b)
+    impossible = a > np.minimum(1.0, b - 1.0)
+    norm = mcolors.Normalize(-2.0, 2.0)
+    for ax, root, name in ((axes[0], upper, "ε₊ / v̂"), (axes[1], lower, "ε₋ / v̂")):
+        shown = np.where(impossible, np.nan, np.log10(root))
+        im = ax.pcolormesh(a, b, shown, shading="auto", cmap="viridis", norm=norm)
+        ax.contourf(a, b, impossible.astype(float), levels=[0.5, 1.5], colors=["0.8"])
+        edge = np.linspace(0.02, 1.0, 100)
+        ax.plot(edge, np.sqrt(8 * edge), "k--", lw=1, label="8a = b²: double root, ε = v̂")
+        ax.plot(0.5, 2.0, "r*", ms=13, label="paper: a = ½, b = 2 → ε = v̂")
+        ax.set(xlim=(0.02, 1.0), ylim=(1.0, 3.0), xlabel="a  (intersection = a·v̂)",
+               ylabel="b  (union = b·v̂)", title=f"log₁₀ {name}")
+        ax.grid(False)
+        ax.figure.colorbar(im, ax=ax, label="log₁₀")
+        ax.legend(fontsize=7, loc="upper left")
+    eps = np.logspace(-2, 2, 400)
+    ax = axes[2]
+    ax.semilogx(eps, empty_map_gradient(1.0, eps), color="k", label="image-wise, empty map: ε/(v̂+ε)²")
+    for (a_, b_), colour in zip(((0.5, 2.0), (0.3, 2.0), (0.15, 2.0)), ("tab:red", "tab:blue", "tab:green")):
+        level = 2 * a_ / b_**2
+        ax.axhline(level, ls="--", lw=1, color=colour, label=f"batch-wise 2a/b²: a = {a_}, b = {b_}")
+        lo, hi = eq5_epsilon(1.0, a_, b_)
+        ax.plot([lo, hi], [level, level], "o", color=colour)
+    ax.set(xlabel="ε / v̂", ylabel="gradient × |Φ| v̂", title="Eq. 5: the roots are the crossings")
+    ax.legend(fontsize=7, loc="lower center")

@@ -107,7 +107,7 @@ def run_chapter(
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / f"{path.stem}.ipynb"
         jupytext.write(jupytext.read(path, fmt="py:percent"), source, fmt="ipynb")
-        partial = output.with_name(f".{output.name}.partial")
+        partial = output.with_name(f".{output.stem}.partial{output.suffix}")
         papermill.execute_notebook(
             str(source), str(partial), parameters=params, cwd=str(path.parent), progress_bar=progress,
             kernel_name="python3",

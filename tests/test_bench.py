@@ -1,0 +1,29 @@
+"""dicecore.bench: the benchmark runs side by side and writes its table (timings are not asserted)."""
+
+import pandas as pd
+import pytest
+
+from dicecore.bench import run_benchmark, time_one
+
+
+def test_time_one_row_and_equal_values():
+    rows = [time_one(name, (2, 3, 8, 8, 8), repeats=2) for name in ("dicecore.dice_loss", "monai.DiceLoss")]
+    assert rows[0]["loss"] == pytest.approx(rows[1]["loss"], rel=1e-6)
+    assert all(r["median_ms"] > 0 for r in rows)
+
+
+def test_run_benchmark_writes_csv_and_provenance(tmp_path):
+    out = tmp_path / "bench.csv"
+    df = run_benchmark(shape=(1, 2, 8, 8), repeats=2, out=str(out),
+                       implementations=("dicecore.dice_loss", "monai.DiceLoss"))
+    assert list(df.implementation) == ["dicecore.dice_loss", "monai.DiceLoss"]
+    assert df.loc[1, "time_vs_monai"] == pytest.approx(1.0)
+    assert len(pd.read_csv(out)) == 2
+    assert (tmp_path / "bench.provenance.json").is_file()
+
+
+def test_run_benchmark_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="shape"):
+        run_benchmark(shape=(2, 3), out=None)
+    with pytest.raises(ValueError, match="implementations"):
+        run_benchmark(shape=(1, 1, 4), out=None, implementations=("nnunet",))

@@ -1,0 +1,47 @@
+"""dicecore.results: atomic writes, readable errors, provenance."""
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+
+from dicecore.results import atomic_write_text, provenance, read_table, write_provenance, write_table
+
+
+def test_table_round_trip_and_no_temp_left(tmp_path):
+    df = pd.DataFrame({"phi": ["I", "BI"], "dsc": [0.8, 0.7]})
+    path = write_table(df, tmp_path / "sub" / "t.csv")
+    pd.testing.assert_frame_equal(read_table(path), df)
+    assert [p.name for p in path.parent.iterdir()] == ["t.csv"]
+
+
+def test_failed_write_keeps_old_file(tmp_path, monkeypatch):
+    path = atomic_write_text(tmp_path / "a.txt", "old")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", boom)
+    with pytest.raises(OSError):
+        atomic_write_text(path, "new")
+    assert path.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt"]
+
+
+def test_read_table_missing_and_corrupt(tmp_path):
+    with pytest.raises(FileNotFoundError, match="path: no results table"):
+        read_table(tmp_path / "nope.csv")
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"")
+    with pytest.raises(ValueError, match="not a readable CSV"):
+        read_table(bad)
+
+
+def test_provenance_record(tmp_path):
+    rec = provenance("ci", 1.23456, torch.device("cpu"), note="x")
+    for key in ("git_commit", "device", "torch", "monai", "profile", "wall_time_s", "created_utc"):
+        assert key in rec
+    assert rec["wall_time_s"] == 1.235 and rec["note"] == "x"
+    path = write_provenance(tmp_path / "provenance.json", rec)
+    assert json.loads(path.read_text())["profile"] == "ci"
