@@ -32,7 +32,7 @@ paper: $(STAMP)
 	$(BIN)/dicecore run $(CH) -p profile=$(PROFILE)
 
 bench: $(STAMP)
-	$(BIN)/dicecore bench --repeats 20
+	$(BIN)/dicecore bench --repeats 20 --rounds 5
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis

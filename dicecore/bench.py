@@ -1,15 +1,17 @@
 """Benchmark: dicecore's soft Dice against MONAI's ``DiceLoss``, forward + backward, time and peak memory.
 
-Each implementation runs in its own fresh process (spawned), so that its peak-memory reading is its own:
-on CPU the resident-set high-water mark above the inputs, on CUDA ``max_memory_allocated`` above the
-inputs. Times are the median over ``repeats`` calls after two warm-up calls. ``dicecore bench`` writes
-the table as CSV (atomically) with a provenance JSON beside it.
+Each implementation runs in its own fresh process (spawned), so that its memory reading is its own.
+Memory is what one forward + backward allocates beyond its inputs and their gradient buffer: on CUDA
+the peak (``max_memory_allocated``); on the CPU, where torch keeps no allocator statistics, the total
+bytes allocated during the call as recorded by the torch profiler (deterministic; the peak is at most
+this). Times are the median (and minimum) over ``repeats`` calls after two warm-up calls; on a shared or
+virtual machine the median moves by tens of percent from run to run, so compare rows of one run.
+``dicecore bench`` writes the table as CSV (atomically) with a provenance JSON beside it.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import statistics
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Optional, Sequence
 
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from dicecore.results import provenance, write_provenance, write_table
 
@@ -49,8 +52,13 @@ def _inputs(shape: Sequence[int], device: torch.device, seed: int = 0):
     return probs.requires_grad_(True), target
 
 
-def _rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
+def _allocated_bytes_cpu(loss_fn, probs, target) -> int:
+    """Bytes allocated by one forward + backward on the CPU, from the torch profiler's memory records."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        loss_fn(probs, target).backward()
+    return sum(max(0, e.self_cpu_memory_usage) for e in prof.key_averages())
 
 
 def time_one(name: str, shape: Sequence[int], device: str = "cpu", repeats: int = 10) -> dict:
@@ -63,8 +71,6 @@ def time_one(name: str, shape: Sequence[int], device: str = "cpu", repeats: int 
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats(dev)
         base = torch.cuda.memory_allocated(dev)
-    else:
-        base = _rss_bytes()
     times = []
     value = None
     for k in range(repeats + 2):
@@ -76,14 +82,19 @@ def time_one(name: str, shape: Sequence[int], device: str = "cpu", repeats: int 
         if k >= 2:
             times.append(time.perf_counter() - t0)
         value = float(loss.detach())
-    peak = (torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else _rss_bytes()) - base
+    if dev.type == "cuda":
+        extra = torch.cuda.max_memory_allocated(dev) - base
+    else:
+        extra = _allocated_bytes_cpu(loss_fn, probs, target)
     return {
         "implementation": name,
         "shape": "x".join(map(str, shape)),
         "device": device,
         "median_ms": 1e3 * statistics.median(times),
         "min_ms": 1e3 * min(times),
-        "peak_extra_MiB": max(peak, 0) / 2**20,
+        "extra_memory_MiB": max(extra, 0) / 2**20,
+        "memory_measure": "peak allocated (CUDA)" if dev.type == "cuda" else "allocated in the call (profiler)",
+        "input_MiB": probs.numel() * probs.element_size() / 2**20,
         "loss": value,
         "repeats": repeats,
         "threads": torch.get_num_threads(),
@@ -100,8 +111,16 @@ def run_benchmark(
     repeats: int = 10,
     out: Optional[str] = "benchmarks/results/dice_cpu.csv",
     implementations: Sequence[str] = IMPLEMENTATIONS,
+    rounds: int = 3,
+    progress: bool = True,
 ) -> pd.DataFrame:
-    """Run every implementation in its own process, side by side, and return (and write) the table."""
+    """Run every implementation in its own process, side by side, and return (and write) the table.
+
+    Each implementation runs ``rounds`` times, interleaved with the others, each time in a fresh process;
+    ``median_ms`` is the median of the per-process medians and ``min_ms`` the overall minimum.
+    """
+    if rounds < 1 or repeats < 1:
+        raise ValueError(f"rounds, repeats: need at least 1 each, got rounds={rounds}, repeats={repeats}.")
     if len(shape) < 3:
         raise ValueError(f"shape: expected B,C,*spatial with at least one spatial dim, got {tuple(shape)}.")
     unknown = set(implementations) - set(IMPLEMENTATIONS)
@@ -109,13 +128,21 @@ def run_benchmark(
         raise ValueError(f"implementations: unknown {sorted(unknown)}; choose from {IMPLEMENTATIONS}.")
     t0 = time.perf_counter()
     ctx = mp.get_context("spawn")
+    runs: dict[str, list[dict]] = {name: [] for name in implementations}
+    for _ in tqdm(range(rounds), desc="benchmark rounds", disable=not progress):
+        for name in implementations:  # interleaved, so that slow phases of the machine hit every row
+            queue = ctx.Queue()
+            proc = ctx.Process(target=_worker, args=((name, tuple(shape), device, repeats), queue))
+            proc.start()
+            runs[name].append(queue.get())
+            proc.join()
     rows = []
-    for name in implementations:
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_worker, args=((name, tuple(shape), device, repeats), queue))
-        proc.start()
-        rows.append(queue.get())
-        proc.join()
+    for name, rs in runs.items():
+        row = dict(rs[0])
+        row["median_ms"] = statistics.median(r["median_ms"] for r in rs)
+        row["min_ms"] = min(r["min_ms"] for r in rs)
+        row["rounds"] = rounds
+        rows.append(row)
     df = pd.DataFrame(rows)
     ref = df.loc[df.implementation == "monai.DiceLoss", "median_ms"]
     if len(ref):

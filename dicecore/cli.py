@@ -21,7 +21,7 @@ def _bench(args: argparse.Namespace) -> int:
     from dicecore.bench import run_benchmark
 
     shape = tuple(int(s) for s in args.shape.split(","))
-    df = run_benchmark(shape=shape, device=args.device, repeats=args.repeats, out=args.out)
+    df = run_benchmark(shape=shape, device=args.device, repeats=args.repeats, out=args.out, rounds=args.rounds)
     print(df.to_string(index=False))
     return 0
 
@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="dicecore vs MONAI DiceLoss: forward+backward time and peak memory")
     bench.add_argument("--shape", default="2,4,96,96,96", help="B,C,*spatial (default 2,4,96,96,96)")
     bench.add_argument("--device", default="cpu")
-    bench.add_argument("--repeats", type=int, default=10)
+    bench.add_argument("--repeats", type=int, default=20, help="timed calls per process (default 20)")
+    bench.add_argument("--rounds", type=int, default=3, help="fresh processes per implementation, interleaved")
     bench.add_argument("--out", default="benchmarks/results/dice_cpu.csv", help="CSV written atomically")
     bench.set_defaults(func=_bench)
     return parser

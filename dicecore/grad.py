@@ -28,15 +28,14 @@ from dicecore.losses.dice import (
     _check_weight_phi,
     check_no_zero_denominator,
     dice_terms,
-    phi_count,
     prepare_inputs,
 )
 
-__all__ = ["dice_loss_grad", "autograd_dice_grad"]
+__all__ = ["dice_loss_grad", "eq4_gradient", "autograd_dice_grad"]
 
 
 def _expand(per_phi: torch.Tensor, phi: str, ndim: int) -> torch.Tensor:
-    """Broadcast one value per φ back over the (B, C, *spatial) elements that φ contains."""
+    """Broadcast one value per φ back over the ``(B, C, *spatial)`` elements that φ contains."""
     shape = [1] * ndim
     if phi == "I":
         shape[0], shape[1] = per_phi.shape
@@ -45,6 +44,29 @@ def _expand(per_phi: torch.Tensor, phi: str, ndim: int) -> torch.Tensor:
     elif phi == "BI":
         shape[1] = per_phi.shape[0]
     return per_phi.reshape(shape)
+
+
+def eq4_gradient(
+    target: torch.Tensor,
+    numerator: torch.Tensor,
+    denominator: torch.Tensor,
+    coefficient: torch.Tensor,
+    phi: str,
+    probs: Optional[torch.Tensor] = None,
+) -> torch.Tensor:
+    """Eq. 4 from the per-φ terms: ``−c_φ (2y/D_φ − N_φ/D_φ² · ∂D/∂ŷ)`` in one elementwise pass.
+
+    ``coefficient`` holds c_φ = (upstream gradient) · w / |Φ| for each φ. Without ``probs`` this is the
+    L1 relaxation (∂D/∂ŷ = 1): ``a_φ·y + b_φ`` with ``a_φ = −2c_φ/D_φ`` and ``b_φ = c_φ N_φ/D_φ²``.
+    With ``probs`` (squared relaxation) ∂D/∂ŷ = 2ŷ: ``a_φ·y + 2 b_φ·ŷ``.
+    """
+    ndim = target.ndim
+    a = _expand(-2.0 * coefficient / denominator, phi, ndim)
+    b = _expand(coefficient * numerator / denominator**2, phi, ndim)
+    if probs is None:
+        return torch.addcmul(b.to(target.dtype).expand_as(target), target, a.to(target.dtype))
+    grad = target * a.to(target.dtype)
+    return grad.addcmul_(probs, (2.0 * b).to(probs.dtype))
 
 
 def dice_loss_grad(
@@ -81,20 +103,14 @@ def dice_loss_grad(
         activation=activation, to_onehot_y=to_onehot_y, weight=weight, validate=validate,
     )
     _check_weight_phi(prep, phi)
-    numerator, denominator = dice_terms(prep, phi, squared)
+    numerator, denominator = dice_terms(
+        prep.probs, prep.target, phi, squared, prep.smooth_nr, prep.smooth_dr)
     if validate:
-        check_no_zero_denominator(denominator, phi, prep)
-    p, y = prep.probs, prep.target
-    ndim = p.ndim
-    n = _expand(numerator, phi, ndim)
-    d = _expand(denominator, phi, ndim)
-    d_denominator = 2.0 * p if squared else 1.0
-    grad = -(2.0 * y / d - n / d**2 * d_denominator)
-    scale = 1.0 / phi_count(phi, p.shape[0], p.shape[1]) if reduction == "mean" else 1.0
+        check_no_zero_denominator(denominator, phi, prep.smooth_dr)
+    coefficient = torch.full_like(numerator, 1.0 / numerator.numel() if reduction == "mean" else 1.0)
     if prep.weight is not None:
-        w = prep.weight.to(grad.dtype)
-        grad = grad * (w.reshape(1, -1, *([1] * (ndim - 2))))
-    grad = grad * scale
+        coefficient = coefficient * prep.weight.to(coefficient.dtype)
+    grad = eq4_gradient(prep.target, numerator, denominator, coefficient, phi, prep.probs if squared else None)
 
     # back to the full channel set (background kept at zero before the activation)
     if prep.first_channel:
@@ -110,11 +126,13 @@ def dice_loss_grad(
     return grad
 
 
-
 def autograd_dice_grad(input: torch.Tensor, target: torch.Tensor, **kwargs) -> torch.Tensor:
-    """The same gradient as :func:`dice_loss_grad`, but by autograd through :func:`dice_loss` (the check)."""
+    """The same gradient as :func:`dice_loss_grad`, by autograd through the sums of Eq. 3 (the check).
+
+    Runs :func:`~dicecore.losses.dice_loss` with ``closed_form_backward=False``, so Eq. 4 is not used.
+    """
     from dicecore.losses.dice import dice_loss
 
     x = input.detach().clone().requires_grad_(True)
-    dice_loss(x, target, **kwargs).backward()
+    dice_loss(x, target, closed_form_backward=False, **kwargs).backward()
     return x.grad

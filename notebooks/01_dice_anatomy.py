@@ -335,7 +335,7 @@ plt.show()
 # %%
 v_hats = np.array([10.0, 8789.0, 12412.0])
 lo, hi = eq5_epsilon(v_hats, 0.5, 2.0)
-print(f"a = 1/2, b = 2:  v̂ = {v_hats} → ε₋ = {lo.round(6)}, ε₊ = {hi.round(6)}")
+
 lo3, hi3 = eq5_epsilon(100.0, 0.3, 2.0)
 print(f"a = 0.3, b = 2, v̂ = 100:  ε₋ = {lo3:.2f}, ε₊ = {hi3:.2f}, "
       f"ε₋·ε₊ = {lo3 * hi3:.1f} = v̂²")
@@ -353,6 +353,8 @@ claims.append((
     "only when 8a ≤ b²; ε = v̂ maximises the empty-map gradient, "
     "so a = ½, b = 2 is the boundary case",
     "derived and checked" if no_root else "check failed"))
+print("a = 1/2, b = 2:")
+pd.DataFrame({"v̂": v_hats, "ε₋": lo, "ε₊": hi}).round(6)
 
 # %% [markdown]
 # In practice the paper sets $\epsilon = \hat v \approx \mathbb E\sum_{\phi}y$, the expected foreground volume

@@ -71,3 +71,73 @@ def test_grad_errors():
         dice_loss_grad(p, y, phi="X")
     with pytest.raises(ValueError, match="eps: with ε = 0"):
         dice_loss_grad(torch.zeros(1, 1, 4), y, eps=0.0)
+
+
+# --- the loss's own backward (closed form) equals autograd ------------------------------------------
+
+@pytest.mark.parametrize("phi,squared,reduction", list(itertools.product(PHIS, [False, True], ["mean", "sum", "none"])))
+def test_dice_loss_backward_is_eq4(phi, squared, reduction):
+    from dicecore.losses import dice_loss
+
+    gen = torch.Generator().manual_seed(11)
+    x = torch.randn(3, 3, 5, 4, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (3, 5, 4), generator=gen)
+    kw = dict(phi=phi, eps=0.1, squared=squared, activation="softmax", reduction=reduction)
+    if phi in ("I", "BI"):
+        kw["weight"] = [0.3, 1.0, 2.0]
+    grads = []
+    for closed in (True, False):
+        xi = x.clone().requires_grad_(True)
+        loss = dice_loss(xi, y, closed_form_backward=closed, **kw)
+        upstream = torch.linspace(0.5, 2.0, loss.numel(), dtype=torch.float64).reshape(loss.shape)
+        loss.backward(upstream)
+        grads.append(xi.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-10, atol=1e-13)
+
+
+def test_closed_form_backward_matches_autograd_through_monai():
+    # independent of dicecore's forward code: MONAI's DiceLoss differentiated by autograd
+    from monai.losses import DiceLoss as MonaiDiceLoss
+
+    from dicecore.losses import DiceLoss
+
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(2, 4, 6, 6, 6, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 4, (2, 1, 6, 6, 6), generator=gen)
+    for batch, squared in itertools.product((False, True), (False, True)):
+        kw = dict(softmax=True, to_onehot_y=True, batch=batch, squared_pred=squared, smooth_nr=1e-5, smooth_dr=1e-5)
+        a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+        DiceLoss(**kw)(a, y).backward()
+        MonaiDiceLoss(**kw)(b, y).backward()
+        # MONAI's squared path computes Σyŷ by cancellation (see test_dice.py): looser there
+        tol = dict(rtol=1e-5, atol=1e-10) if squared else dict(rtol=1e-9, atol=1e-14)
+        torch.testing.assert_close(a.grad, b.grad, **tol)
+
+
+def test_closed_form_backward_in_bfloat16_and_soft_target_route():
+    from dicecore.losses import dice_loss
+
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(2, 2, 32, 32, generator=gen)
+    y = torch.randint(0, 2, (2, 32, 32), generator=gen)
+    ref = autograd_dice_grad(x, y, activation="softmax")
+    xb = x.to(torch.bfloat16).requires_grad_(True)
+    dice_loss(xb, y, activation="softmax").backward()
+    assert xb.grad.dtype == torch.bfloat16
+    torch.testing.assert_close(xb.grad.float(), ref, rtol=0.05, atol=2e-4)
+    # a target that requires grad (e.g. a teacher's soft labels) takes the autograd route
+    soft = torch.rand(2, 2, 32, 32, generator=gen).requires_grad_(True)
+    dice_loss(torch.sigmoid(x), soft).backward()
+    assert soft.grad is not None and torch.isfinite(soft.grad).all()
+
+
+def test_double_backward_needs_the_autograd_route():
+    from dicecore.losses import dice_loss
+
+    x = torch.rand(1, 1, 8, dtype=torch.float64, requires_grad=True)
+    y = (torch.arange(8) % 2).reshape(1, 1, 8).double()
+    (g,) = torch.autograd.grad(dice_loss(x, y, closed_form_backward=False), x, create_graph=True)
+    assert g.sum().requires_grad
+    (g,) = torch.autograd.grad(dice_loss(x, y), x, create_graph=True)
+    with pytest.raises(RuntimeError):
+        torch.autograd.grad(g.sum(), x)

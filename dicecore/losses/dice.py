@@ -218,23 +218,64 @@ def prepare_inputs(
     return _Prepared(probs_full, probs, target, first, float(smooth_nr), float(smooth_dr), w)
 
 
-def dice_terms(prep: _Prepared, phi: str, squared: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """Numerator ``2Σyŷ + ε_nr`` and denominator ``Σ(y + ŷ) + ε_dr`` of Eq. 3 for every φ."""
-    dims = reduction_dims(phi, prep.probs.ndim)
-    acc = torch.promote_types(prep.probs.dtype, torch.float32)
-    p, y = prep.probs, prep.target
-    intersection = torch.sum(p * y, dim=dims, dtype=acc)
+def dice_terms(
+    probs: torch.Tensor, target: torch.Tensor, phi: str, squared: bool, smooth_nr: float, smooth_dr: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Numerator ``N_φ = 2Σyŷ + ε_nr`` and denominator ``D_φ = Σ(y + ŷ) + ε_dr`` of Eq. 3, one per φ.
+
+    Sums accumulate in float32 at least (bfloat16/float16 inputs under mixed precision).
+    """
+    dims = reduction_dims(phi, probs.ndim)
+    acc = torch.promote_types(probs.dtype, torch.float32)
+    intersection = torch.sum(probs * target, dim=dims, dtype=acc)
     if squared:
-        denominator = torch.sum(p * p, dim=dims, dtype=acc) + torch.sum(y * y, dim=dims, dtype=acc)
+        denominator = torch.sum(probs * probs, dim=dims, dtype=acc) + torch.sum(target * target, dim=dims, dtype=acc)
     else:
-        denominator = torch.sum(p, dim=dims, dtype=acc) + torch.sum(y, dim=dims, dtype=acc)
-    numerator = 2.0 * intersection + prep.smooth_nr
-    denominator = denominator + prep.smooth_dr
-    return numerator, denominator
+        denominator = torch.sum(probs, dim=dims, dtype=acc) + torch.sum(target, dim=dims, dtype=acc)
+    return 2.0 * intersection + smooth_nr, denominator + smooth_dr
 
 
-def check_no_zero_denominator(denominator: torch.Tensor, phi: str, prep: _Prepared) -> None:
-    if prep.smooth_dr == 0.0 and bool((denominator == 0).any()):
+def _reduce(loss: torch.Tensor, weight: Optional[torch.Tensor], reduction: str) -> torch.Tensor:
+    if weight is not None:
+        loss = loss * weight.to(loss.dtype)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+class _SoftDiceClosedForm(torch.autograd.Function):
+    """Eq. 3 forward; backward by the closed form of Eq. 4 (:func:`dicecore.grad.eq4_gradient`).
+
+    Saves only the target and one numerator/denominator per φ (plus ŷ for the squared relaxation), and
+    computes the gradient in one elementwise pass, instead of autograd's graph of full-size products.
+    """
+
+    @staticmethod
+    def forward(ctx, probs, target, phi, squared, smooth_nr, smooth_dr, weight, reduction):
+        numerator, denominator = dice_terms(probs, target, phi, squared, smooth_nr, smooth_dr)
+        ctx.save_for_backward(probs if squared else None, target, numerator, denominator, weight)
+        ctx.phi, ctx.squared, ctx.reduction, ctx.dtype = phi, squared, reduction, probs.dtype
+        ctx.mark_non_differentiable(numerator, denominator)
+        return _reduce(1.0 - numerator / denominator, weight, reduction), numerator, denominator
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_loss, _grad_numerator, _grad_denominator):
+        from dicecore.grad import eq4_gradient
+
+        probs, target, numerator, denominator, weight = ctx.saved_tensors
+        count = numerator.numel() if ctx.reduction == "mean" else 1
+        coefficient = grad_loss.expand_as(numerator) / count
+        if weight is not None:
+            coefficient = coefficient * weight.to(coefficient.dtype)
+        grad = eq4_gradient(target, numerator, denominator, coefficient, ctx.phi, probs if ctx.squared else None)
+        return grad.to(ctx.dtype), None, None, None, None, None, None, None
+
+
+def check_no_zero_denominator(denominator: torch.Tensor, phi: str, smooth_dr: float) -> None:
+    if smooth_dr == 0.0 and bool((denominator == 0).any()):
         raise ValueError(
             f"eps: with ε = 0 (smooth_dr=0) the Dice of an empty φ (Φ={phi!r}: no label and no predicted mass) "
             "is 0/0; use a small positive eps such as 1e-7."
@@ -264,6 +305,7 @@ def dice_loss(
     weight: WeightLike = None,
     reduction: str = "mean",
     validate: bool = True,
+    closed_form_backward: bool = True,
 ) -> torch.Tensor:
     """Soft Dice loss of Eq. 3 (Tilborghs et al. 2022) over the partition ``phi``.
 
@@ -281,7 +323,11 @@ def dice_loss(
         weight: per-class weights w_c (only for ``"I"``/``"BI"``): the loss of each φ becomes w_c (1 − sDSC_φ).
         reduction: ``"mean"`` (Eq. 3), ``"sum"`` or ``"none"`` (one value per φ: I → (B, C), BI → (C,),
             CI → (B,), BCI → ()).
-        validate: check for NaN/Inf, ranges and 0/0 (one reduction pass each); turn off in a hot loop.
+        validate: check for NaN/Inf, ranges and 0/0 (one min/max pass over input and target).
+        closed_form_backward: differentiate by the closed form of Eq. 4 (one elementwise pass, no
+            full-size tensors kept for backward; :func:`dicecore.grad.eq4_gradient`) instead of autograd
+            through the sums. Both give the same gradient (tested); ``False`` allows double backward.
+            A target that requires grad always takes the autograd route.
 
     Returns:
         the loss; a scalar unless ``reduction="none"``.
@@ -297,16 +343,14 @@ def dice_loss(
         activation=activation, to_onehot_y=to_onehot_y, weight=weight, validate=validate,
     )
     _check_weight_phi(prep, phi)
-    numerator, denominator = dice_terms(prep, phi, squared)
+    args = (prep.probs, prep.target, phi, squared, prep.smooth_nr, prep.smooth_dr)
+    if closed_form_backward and not prep.target.requires_grad:
+        loss, _, denominator = _SoftDiceClosedForm.apply(*args, prep.weight, reduction)
+    else:
+        numerator, denominator = dice_terms(*args)
+        loss = _reduce(1.0 - numerator / denominator, prep.weight, reduction)
     if validate:
-        check_no_zero_denominator(denominator, phi, prep)
-    loss = 1.0 - numerator / denominator
-    if prep.weight is not None:
-        loss = loss * prep.weight.to(loss.dtype)
-    if reduction == "mean":
-        loss = loss.mean()
-    elif reduction == "sum":
-        loss = loss.sum()
+        check_no_zero_denominator(denominator, phi, prep.smooth_dr)
     return loss.to(input.dtype) if input.dtype in (torch.float16, torch.bfloat16) else loss
 
 
