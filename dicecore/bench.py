@@ -146,7 +146,8 @@ def run_benchmark(
     df = pd.DataFrame(rows)
     ref = df.loc[df.implementation == "monai.DiceLoss", "median_ms"]
     if len(ref):
-        df["time_vs_monai"] = df["median_ms"] / float(ref.iloc[0])
+        df.insert(df.columns.get_loc("min_ms") + 1, "time_vs_monai", df["median_ms"] / float(ref.iloc[0]))
+    df = df.round({"median_ms": 3, "min_ms": 3, "time_vs_monai": 3, "extra_memory_MiB": 3, "input_MiB": 3})
     if out:
         write_table(df, out)
         write_provenance(Path(out).with_suffix(".provenance.json"),

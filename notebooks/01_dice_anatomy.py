@@ -152,8 +152,14 @@ for squared in (False, True):
 # %% [markdown]
 # Then numerically: {py:func}`dicecore.grad.dice_loss_grad` implements Eq. 4 in closed form for every Φ,
 # both relaxations and optional sigmoid/softmax (chained to the logits); here it is compared with autograd
-# through {py:func}`~dicecore.losses.dice_loss` in float64 on random batches (`tests/test_grad.py` does the
-# same with hypothesis-generated inputs).
+# through the sums of Eq. 3 in float64 on random batches (`tests/test_grad.py` does the same with
+# hypothesis-generated inputs, and against autograd through MONAI's `DiceLoss`).
+#
+# Eq. 4 is not only a check: it is how {py:func}`~dicecore.losses.dice_loss` back-propagates
+# ({py:func}`~dicecore.grad.eq4_gradient`). Because the gradient in a subset is $a_\phi y_\omega + b_\phi$,
+# one elementwise pass over the labels produces it, and nothing of full size has to be kept from the
+# forward pass — one full-size allocation fewer per call than autograd through the sums (see
+# {doc}`/book/reproduce` for the benchmark).
 
 # %%
 def max_grad_error(phi, squared, activation, trial):
