@@ -56,7 +56,7 @@ def eq4_gradient(
 ) -> torch.Tensor:
     """Eq. 4 from the per-φ terms: ``−c_φ (2y/D_φ − N_φ/D_φ² · ∂D/∂ŷ)`` in one elementwise pass.
 
-    ``coefficient`` holds c_φ = (upstream gradient) · w / |Φ| for each φ. Without ``probs`` this is the
+    ``coefficient`` holds ``c_φ = (upstream gradient) · w / |Φ|`` for each φ. Without ``probs`` this is the
     L1 relaxation (∂D/∂ŷ = 1): ``a_φ·y + b_φ`` with ``a_φ = −2c_φ/D_φ`` and ``b_φ = c_φ N_φ/D_φ²``.
     With ``probs`` (squared relaxation) ∂D/∂ŷ = 2ŷ: ``a_φ·y + 2 b_φ·ŷ``.
     """

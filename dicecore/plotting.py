@@ -13,7 +13,7 @@ PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
 
 
 def phi_subset_index(phi: str, batch_size: int, num_classes: int) -> np.ndarray:
-    """Which subset φ each (b, c) cell belongs to, as a (B, C) integer array (0 … |Φ|−1)."""
+    """Which subset φ each (b, c) cell belongs to, as a (B, C) integer array (``0 … |Φ|−1``)."""
     _check_phi(phi)
     b, c = np.meshgrid(np.arange(batch_size), np.arange(num_classes), indexing="ij")
     return {"I": b * num_classes + c, "CI": b, "BI": c, "BCI": np.zeros_like(b)}[phi]

@@ -323,3 +323,13 @@ def test_batch_wise_with_one_image_equals_image_wise(batch, squared, eps):
     assert dice_loss(p, y, "BI", eps, squared=squared).item() == pytest.approx(
         dice_loss(p, y, "I", eps, squared=squared).item(), rel=1e-12)
     assert dice_loss(p, y, "BCI", eps).item() == pytest.approx(dice_loss(p, y, "CI", eps).item(), rel=1e-12)
+
+
+def test_binary_targets_in_every_form(rng):
+    p = torch.rand(2, 1, 6, 6, generator=rng)
+    mask = torch.rand(2, 1, 6, 6, generator=rng) > 0.5
+    ref = dice_loss(p, mask.float()).item()
+    for target in (mask, mask.long(), mask[:, 0], mask[:, 0].long()):
+        assert dice_loss(p, target).item() == pytest.approx(ref)
+    with pytest.raises(ValueError, match=r"target: label values must lie in \[0, 1\] for C=1"):
+        dice_loss(p, torch.full((2, 6, 6), 2))

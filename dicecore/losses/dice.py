@@ -84,9 +84,9 @@ def _finite_range(x: torch.Tensor) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _one_hot(labels: torch.Tensor, num_classes: int, like: torch.Tensor) -> torch.Tensor:
-    out = torch.zeros_like(like)
-    return out.scatter_(1, labels.long(), 1)
+def _one_hot(labels: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """(B, 1, *spatial) class indices → one-hot with the shape and dtype of ``like``."""
+    return torch.zeros_like(like).scatter_(1, labels.long(), 1)
 
 
 def prepare_inputs(
@@ -154,9 +154,10 @@ def prepare_inputs(
             lo, hi = _finite_range(target)
             if lo != lo or hi != hi:
                 raise ValueError("target: label map contains NaN.")
-            if lo < 0 or hi >= n_classes:
+            top = max(n_classes - 1, 1)  # a single (sigmoid) channel takes a binary mask
+            if lo < 0 or hi > top:
                 raise ValueError(
-                    f"target: label values must lie in [0, {n_classes - 1}] for C={n_classes} input channels, "
+                    f"target: label values must lie in [0, {top}] for C={n_classes} input channels, "
                     f"found range [{lo:g}, {hi:g}]."
                 )
             if torch.is_floating_point(target) and not torch.equal(target, target.round()):
@@ -164,8 +165,10 @@ def prepare_inputs(
         if n_classes == 1:
             target = target.to(input.dtype)
         else:
-            target = _one_hot(target, n_classes, like=input)
+            target = _one_hot(target, like=input)
     else:
+        if target.dtype == torch.bool:
+            target = target.to(input.dtype)
         if target.ndim != input.ndim:
             raise ValueError(
                 f"target: expected {input.ndim} dims (B, C, *spatial) like input {tuple(input.shape)}, got "
