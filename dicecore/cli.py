@@ -1,4 +1,4 @@
-"""Command line: ``dicecore run 01 -p profile=paper``, ``dicecore bench``."""
+"""Command line: ``dicecore run 01 -p profile=paper``, ``dicecore bench``, ``dicecore epsilon LABEL_DIR``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,23 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _epsilon(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from dicecore.labels_io import find_label_files, iter_foreground, parse_classes
+    from dicecore.theory.epsilon import heuristic_epsilon
+
+    classes = parse_classes(args.classes)
+    files = find_label_files(args.label_dir, args.pattern)
+    maps = list(iter_foreground(files, classes, merge=args.merge))
+    eps = np.atleast_1d(heuristic_epsilon(maps, args.phi, batch_size=args.batch_size))
+    names = ["+".join(map(str, classes))] if args.merge or args.phi in ("CI", "BCI") else [str(c) for c in classes]
+    print(f"heuristic ε = E Σ_φ y over {len(files)} label maps (Φ = {args.phi}, B = {args.batch_size}):")
+    for name, value in zip(names, eps):
+        print(f"  label {name}: {value:,.1f} voxels")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dicecore", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -44,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=3, help="fresh processes per implementation, interleaved")
     bench.add_argument("--out", default="benchmarks/results/dice_cpu.csv", help="CSV written atomically")
     bench.set_defaults(func=_bench)
+    epsilon = sub.add_parser("epsilon", help="the paper's heuristic ε (expected foreground volume per φ) of a label set")
+    epsilon.add_argument("label_dir", help="folder searched recursively for label maps (.nii, .nii.gz or .npy)")
+    epsilon.add_argument("--pattern", default="*seg.nii.gz", help="file name pattern (default *seg.nii.gz, BraTS)")
+    epsilon.add_argument("--classes", default="1", help="label values, comma-separated (default 1)")
+    epsilon.add_argument("--merge", action="store_true", help="unite the classes into one map (BraTS whole tumour)")
+    epsilon.add_argument("--phi", default="I", choices=("I", "CI", "BI", "BCI"))
+    epsilon.add_argument("--batch-size", type=int, default=1)
+    epsilon.set_defaults(func=_epsilon)
     return parser
 
 

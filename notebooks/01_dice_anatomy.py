@@ -240,7 +240,7 @@ claims.append((
 #
 # ({py:func}`~dicecore.theory.epsilon.empty_map_gradient`), against $\frac{1}{|\Phi|}\frac{2\sum_\phi y\tilde y+\epsilon}{(\sum_\phi(y+\tilde y)+\epsilon)^2}$ at a
 # background voxel of a labelled subset ({py:func}`~dicecore.theory.epsilon.background_gradient`). With
-# $\epsilon=10^{-7}$ and a few hundred predicted voxels the empty-map push is some ten orders of magnitude
+# $\epsilon=10^{-7}$ and a few hundred predicted voxels the empty-map push is eight to nine orders of magnitude
 # weaker: the image-wise loss **ignores** what the network predicts in an empty map. That is useful
 # when maps are *missing* (nothing wrong is learnt) and harmful when they are truly *empty* (false
 # positives are never penalised).
