@@ -40,12 +40,12 @@ def load_label_map(path: os.PathLike) -> np.ndarray:
 
 
 def one_hot_foreground(label_map: np.ndarray, classes: Sequence[int]) -> np.ndarray:
-    """(len(classes), *spatial) binary maps, one per requested label value."""
+    """``(len(classes), *spatial)`` binary maps, one per requested label value."""
     return np.stack([(label_map == c) for c in classes]).astype(np.float32)
 
 
 def iter_foreground(files: Sequence[Path], classes: Sequence[int], merge: bool = False) -> Iterator[np.ndarray]:
-    """Yield one (C, *spatial) array per file; ``merge`` unites all ``classes`` into one map (e.g. whole tumour)."""
+    """Yield one ``(C, *spatial)`` array per file; ``merge`` unites all ``classes`` into one map (e.g. whole tumour)."""
     for f in files:
         maps = one_hot_foreground(load_label_map(f), classes)
         yield maps.max(axis=0, keepdims=True) if merge else maps
