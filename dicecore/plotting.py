@@ -6,7 +6,10 @@ import numpy as np
 
 from dicecore.losses.dice import _check_phi
 
-__all__ = ["PHI_TITLES", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions"]
+__all__ = [
+    "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
+    "plot_soft_dice_landscape", "plot_volume_bias",
+]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
               "BI": "batch-wise $DL_{BI}$", "BCI": "all-wise $DL_{BCI}$"}
@@ -105,3 +108,36 @@ def plot_eq5_solutions(axes, n: int = 200) -> None:
         ax.plot([lo, hi], [level, level], "o", color=colour)
     ax.set(xlabel="ε / v̂", ylabel="gradient × |Φ| v̂", title="Eq. 5: the roots are the crossings")
     ax.legend(fontsize=7, loc="lower center")
+
+
+#: The colours of Bertels et al.'s Fig. 1: µ = 0.25 blue, µ = 1 black, µ = 4 red.
+MU_COLOURS = {0.25: "tab:blue", 1.0: "black", 4.0: "tab:red"}
+
+
+def plot_soft_dice_landscape(ax, n_regions: int, mu: float, p_betas=(0.0, 0.25, 0.5, 0.75, 1.0),
+                             resolution: int = 401) -> None:
+    """E[SD] against p̂ for several p_β (opacity rising with p_β), one µ: Fig. 1, columns 1–3."""
+    from dicecore.theory.volume_bias import expected_soft_dice, optimal_prediction
+
+    colour = MU_COLOURS.get(mu, "tab:green")
+    q = np.linspace(0.0, 1.0, resolution)
+    for k, p in enumerate(p_betas):
+        alpha = 0.2 + 0.8 * k / max(len(p_betas) - 1, 1)
+        ax.plot(q, expected_soft_dice(q, p, mu, n_regions), color=colour, alpha=alpha, label=f"p_β = {p:g}")
+        best = optimal_prediction(p, mu, n_regions)
+        ax.plot(best, expected_soft_dice(best, p, mu, n_regions), "o", color=colour, alpha=alpha, ms=4)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="p̂", ylabel="E[SD]", title=f"N = {n_regions}, µ = {mu:g}")
+
+
+def plot_volume_bias(ax, n_regions: int, mus=(0.25, 1.0, 4.0), resolution: int = 201) -> None:
+    """Volumetric bias (solid) and error in predicted uncertainty (dashed) against p_β: Fig. 1, column 4."""
+    from dicecore.theory.volume_bias import volume_bias
+
+    p = np.linspace(0.0, 1.0, resolution)
+    for mu in mus:
+        vb = volume_bias(p, mu, n_regions)
+        colour = MU_COLOURS.get(mu, "tab:green")
+        ax.plot(p, vb.volume_bias, "-", color=colour, label=f"µ = {mu:g}: V(Ŷ) − V(Y)")
+        ax.plot(p, vb.uncertainty_error, "--", color=colour, label=f"µ = {mu:g}: p̂* − p_β")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set(xlim=(0, 1), xlabel="p_β", ylabel="bias (units of s_γ) / error", title=f"N = {n_regions}: bias")

@@ -1,0 +1,77 @@
+"""dicecore.theory.volume_bias: exact E[SD] and E[CE] of Bertels et al. §2 — hand-worked cases, Monte Carlo, optima."""
+
+import numpy as np
+import pytest
+
+from dicecore.theory.volume_bias import (
+    expected_cross_entropy, expected_soft_dice, optimal_prediction, switching_point, volume_bias,
+)
+
+
+def test_hand_worked_single_region():
+    # N = 1, µ = 1. Certain cases: perfect prediction gives SD = 0
+    assert expected_soft_dice(1.0, 1.0, 1.0) == pytest.approx(0.0)
+    assert expected_soft_dice(0.0, 0.0, 1.0) == pytest.approx(0.0)
+    # p_β = ½, p̂ = 0: K = 1 → 1 − 2·1/(0 + 1 + 1 + 1) = ⅓; K = 0 → 0; expectation ⅙
+    assert expected_soft_dice(0.0, 0.5, 1.0) == pytest.approx(1 / 6)
+    # closed forms for N = 1: E[SD](0) = p µ/(µ+2), E[SD](1) = (1 − p) µ/(µ+2)
+    for p, mu in [(0.3, 4.0), (0.8, 0.25)]:
+        assert expected_soft_dice(0.0, p, mu) == pytest.approx(p * mu / (mu + 2))
+        assert expected_soft_dice(1.0, p, mu) == pytest.approx((1 - p) * mu / (mu + 2))
+
+
+@pytest.mark.parametrize("n,mu,p,q", [(4, 1.0, 0.3, 0.6), (16, 4.0, 0.45, 0.2), (3, 0.25, 0.9, 1.0)])
+def test_exact_expectation_matches_monte_carlo(n, mu, p, q):
+    rng = np.random.default_rng(0)
+    k = rng.binomial(n, p, size=400_000)
+    on = mu * k / n
+    sd = 1 - 2 * (q * on + 1) / (q * mu + 1 + on + 1)
+    assert expected_soft_dice(q, p, mu, n) == pytest.approx(sd.mean(), abs=4 * sd.std() / np.sqrt(len(sd)))
+
+
+def test_cross_entropy_optimum_is_the_true_probability():
+    p = np.linspace(0, 1, 21)
+    np.testing.assert_allclose(optimal_prediction(p, 2.0, loss="cross_entropy"), p, atol=5e-4)
+    vb = volume_bias(p, 2.0, loss="cross_entropy")
+    np.testing.assert_allclose(vb.volume_bias, 0.0, atol=1e-3)
+    # E[CE] at the optimum is µ × the binary entropy of p
+    assert expected_cross_entropy(0.3, 0.3, 2.0) == pytest.approx(2 * -(0.3 * np.log(0.3) + 0.7 * np.log(0.7)))
+
+
+def test_soft_dice_optimum_certain_and_single_region_switch():
+    assert optimal_prediction(0.0, 1.0, 4) == 0.0 and optimal_prediction(1.0, 1.0, 4) == 1.0
+    for mu in (0.25, 1.0, 4.0):
+        assert switching_point(mu, 1) == pytest.approx(0.5, abs=0.005)
+    vb = volume_bias(np.array([0.3, 0.7]), 4.0, 1)
+    np.testing.assert_allclose(vb.p_hat, [0.0, 1.0])
+    np.testing.assert_allclose(vb.volume_bias, [-1.2, 1.2])
+    np.testing.assert_allclose(vb.uncertainty_error, [-0.3, 0.3])
+
+
+def test_more_regions_and_larger_mu_switch_earlier():
+    s = {(n, mu): switching_point(mu, n) for n in (1, 4, 16) for mu in (0.25, 4.0)}
+    assert s[4, 4.0] < s[4, 0.25] < s[1, 0.25] + 1e-9
+    assert s[16, 4.0] < s[4, 4.0]
+
+
+def test_vectorised_shapes():
+    q = np.linspace(0, 1, 5)[:, None, None]
+    p = np.array([0.25, 0.75])[None, :, None]
+    mu = np.array([0.25, 1.0, 4.0])[None, None, :]
+    assert expected_soft_dice(q, p, mu, 4).shape == (5, 2, 3)
+    assert optimal_prediction(p[0], mu[0], 4).shape == (2, 3)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="p_beta"):
+        expected_soft_dice(0.5, 1.5, 1.0)
+    with pytest.raises(ValueError, match="mu"):
+        expected_soft_dice(0.5, 0.5, 0.0)
+    with pytest.raises(ValueError, match="n_regions"):
+        expected_soft_dice(0.5, 0.5, 1.0, n_regions=0)
+    with pytest.raises(ValueError, match="p_hat"):
+        expected_soft_dice(1.2, 0.5, 1.0)
+    with pytest.raises(ValueError, match="loss"):
+        optimal_prediction(0.5, 1.0, loss="dice")
+    with pytest.raises(ValueError, match="resolution"):
+        optimal_prediction(0.5, 1.0, resolution=2)
