@@ -23,3 +23,25 @@ def test_draw_partition_colours_one_subset(phi):
     cells_in_subset = int((phi_subset_index(phi, 2, 3) == 0).sum())
     assert len(blue) == 2 * cells_in_subset
     plt.close(fig)
+
+
+def test_eq5_figure_panels():
+    from dicecore.plotting import plot_eq5_solutions
+
+    fig, axes = plt.subplots(1, 3)
+    plot_eq5_solutions(list(axes), n=40)
+    assert axes[0].get_title().startswith("log₁₀ ε₊") and axes[1].get_title().startswith("log₁₀ ε₋")
+    # third panel: the empty-map curve plus three horizontal levels with their two roots each
+    assert len(axes[2].lines) == 1 + 3 * 2
+    plt.close(fig)
+
+
+def test_volume_bias_figure_panels():
+    from dicecore.plotting import plot_soft_dice_landscape, plot_volume_bias
+
+    fig, (a, b) = plt.subplots(1, 2)
+    plot_soft_dice_landscape(a, 4, 1.0, p_betas=(0.0, 0.5, 1.0), resolution=51)
+    assert len(a.lines) == 2 * 3  # a curve and its minimum per p_β
+    plot_volume_bias(b, 4, mus=(0.25, 4.0), resolution=21)
+    assert len(b.lines) == 2 * 2 + 1  # solid + dashed per µ, and the zero line
+    plt.close(fig)
