@@ -8,7 +8,7 @@ from dicecore.losses.dice import _check_phi
 
 __all__ = [
     "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
-    "plot_soft_dice_landscape", "plot_volume_bias",
+    "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -141,3 +141,20 @@ def plot_volume_bias(ax, n_regions: int, mus=(0.25, 1.0, 4.0), resolution: int =
         ax.plot(p, vb.uncertainty_error, "--", color=colour, label=f"µ = {mu:g}: p̂* − p_β")
     ax.axhline(0, color="grey", lw=0.8)
     ax.set(xlim=(0, 1), xlabel="p_β", ylabel="bias (units of s_γ) / error", title=f"N = {n_regions}: bias")
+
+
+def plot_task_example(ax_image, ax_label, images: np.ndarray, label: np.ndarray, title: str = "") -> None:
+    """One subject: the first input channel and the label (middle slice for 3-D), side by side."""
+    img, lab = images[0], label[0]
+    if img.ndim == 3:
+        k = int(np.argmax(lab.reshape(-1, lab.shape[-1]).sum(0))) if lab.any() else img.shape[-1] // 2
+        img, lab = img[..., k], lab[..., k]
+    ax_image.imshow(img.T, cmap="gray", origin="lower")
+    ax_label.imshow(img.T, cmap="gray", origin="lower")
+    ax_label.imshow(np.ma.masked_where(lab.T < 0.5, lab.T), cmap="autumn", alpha=0.6, origin="lower")
+    for ax in (ax_image, ax_label):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+    ax_image.set_title(title, fontsize=9)
+    ax_label.set_title("label", fontsize=9)

@@ -1,0 +1,1 @@
+"""Data: deterministic phantoms (default) and loaders for the public datasets' layouts."""

@@ -1,0 +1,65 @@
+"""Run independent training tasks in a local process pool, skipping those whose results already exist.
+
+A task is any picklable object with a ``key`` (a file-name-safe string). ``run_tasks(tasks, fn, out_dir)``
+writes ``fn(task)`` (a tidy DataFrame) to ``out_dir/<key>.csv`` atomically as each task finishes, so an
+interrupted run resumes where it stopped. With a cluster, hand the same task list and ``fn`` to an
+existing engine (e.g. ``dask.bag.from_sequence(tasks).map(fn)`` or ``submitit``'s ``map_array``) and
+collect with :func:`collect`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from dicecore.results import read_table, write_table
+
+__all__ = ["run_tasks", "collect"]
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _run_and_write(fn, task, path):
+    df = fn(task)
+    write_table(df, path)
+    return task.key
+
+
+def run_tasks(tasks: Sequence, fn: Callable, out_dir: os.PathLike, workers: int = 2,
+              progress: bool = True, desc: str = "trainings") -> pd.DataFrame:
+    """Run ``fn`` on every task not yet done (in ``workers`` processes; 0 = in this process)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    keys = [t.key for t in tasks]
+    if len(set(keys)) != len(keys):
+        raise ValueError("tasks: keys must be unique.")
+    todo = [t for t in tasks if not (out / f"{t.key}.csv").is_file()]
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=desc, disable=not progress)
+    if workers == 0:
+        for t in todo:
+            _run_and_write(fn, t, out / f"{t.key}.csv")
+            bar.update()
+    elif todo:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+                                 initargs=(threads,)) as pool:
+            futures = [pool.submit(_run_and_write, fn, t, out / f"{t.key}.csv") for t in todo]
+            for f in as_completed(futures):
+                f.result()  # re-raise a worker's error here
+                bar.update()
+    bar.close()
+    return collect(tasks, out)
+
+
+def collect(tasks: Sequence, out_dir: os.PathLike) -> pd.DataFrame:
+    """Concatenate the results of ``tasks`` from ``out_dir`` (errors name any missing or corrupt file)."""
+    return pd.concat([read_table(Path(out_dir) / f"{t.key}.csv") for t in tasks], ignore_index=True)

@@ -1,0 +1,101 @@
+"""One training loop for every chapter: seeds, Adam, plateau schedule, early stopping, best weights, tqdm."""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+__all__ = ["TrainConfig", "train", "predict"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings. The schedule is Bertels et al.'s, in epochs: the learning rate is divided by
+    ``plateau_factor`` when the validation loss has not improved for ``plateau_patience`` epochs, and
+    training stops after ``stop_patience`` epochs without improvement (or at ``max_epochs``)."""
+
+    lr: float = 1e-3
+    max_epochs: int = 100
+    batch_size: int = 4
+    plateau_patience: int = 75
+    plateau_factor: float = 5.0
+    stop_patience: int = 150
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.lr <= 0 or self.max_epochs < 1 or self.batch_size < 1:
+            raise ValueError("lr, max_epochs, batch_size: must be positive.")
+        if self.plateau_factor <= 1:
+            raise ValueError("plateau_factor: must be > 1 (the learning rate is divided by it).")
+
+
+def train(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+          train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
+          config: TrainConfig = TrainConfig(), device: torch.device | str = "cpu",
+          progress: bool = False) -> pd.DataFrame:
+    """Train ``model`` in place (ending with the weights of the best validation epoch); return the history.
+
+    ``loss_fn(logits, labels)`` returns a scalar. A non-finite loss stops training with a clear error.
+    """
+    device = torch.device(device)
+    gen = torch.Generator().manual_seed(config.seed)
+    torch.manual_seed(config.seed)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+        opt, mode="min", factor=1 / config.plateau_factor, patience=config.plateau_patience)
+    best, best_state, since_best, rows = math.inf, None, 0, []
+    n = len(train_x)
+    for epoch in tqdm(range(config.max_epochs), desc="epochs", disable=not progress, leave=False):
+        model.train()
+        order = torch.randperm(n, generator=gen)
+        losses = []
+        for start in range(0, n, config.batch_size):
+            idx = order[start:start + config.batch_size]
+            x, y = train_x[idx].to(device), train_y[idx].to(device)
+            loss = loss_fn(model(x), y)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss: became {loss.item()} at epoch {epoch}; lower the learning rate.")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        val = evaluate_loss(model, loss_fn, val_x, val_y, config.batch_size, device)
+        sched.step(val)
+        rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val,
+                     "lr": opt.param_groups[0]["lr"]})
+        if val < best - 1e-7:
+            best, best_state, since_best = val, copy.deepcopy(model.state_dict()), 0
+        else:
+            since_best += 1
+            if since_best >= config.stop_patience:
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def evaluate_loss(model, loss_fn, x, y, batch_size, device) -> float:
+    model.eval()
+    total = 0.0
+    for start in range(0, len(x), batch_size):
+        xb, yb = x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
+        total += loss_fn(model(xb), yb).item() * len(xb)
+    return total / len(x)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Sigmoid probabilities for every image of ``x`` (on the CPU)."""
+    model.eval()
+    out = [torch.sigmoid(model(x[s:s + batch_size].to(device))).cpu() for s in range(0, len(x), batch_size)]
+    return torch.cat(out)
