@@ -31,7 +31,10 @@ from dicecore.losses.dice import (
     prepare_inputs,
 )
 
-__all__ = ["dice_loss_grad", "eq4_gradient", "autograd_dice_grad"]
+__all__ = [
+    "dice_loss_grad", "eq4_gradient", "autograd_dice_grad", "two_class_gdl", "sudre_gdl_gradient_printed",
+    "gdl_two_class_gradient",
+]
 
 
 def _expand(per_phi: torch.Tensor, phi: str, ndim: int) -> torch.Tensor:
@@ -136,3 +139,36 @@ def autograd_dice_grad(input: torch.Tensor, target: torch.Tensor, **kwargs) -> t
     x = input.detach().clone().requires_grad_(True)
     dice_loss(x, target, closed_form_backward=False, **kwargs).backward()
     return x.grad
+
+
+def two_class_gdl(p: torch.Tensor, r: torch.Tensor, w1, w2) -> torch.Tensor:
+    """Sudre et al.'s two-class GDL with given class weights, on one image's flattened maps (no ε).
+
+    ``GDL = 1 − 2 [w₁Σ r p + w₂Σ(1−r)(1−p)] / [w₁Σ(r + p) + w₂Σ(2 − r − p)]``; foreground p, background 1 − p.
+    """
+    num = w1 * (r * p).sum() + w2 * ((1 - r) * (1 - p)).sum()
+    den = w1 * (r + p).sum() + w2 * (2 - r - p).sum()
+    return 1 - 2 * num / den
+
+
+def sudre_gdl_gradient_printed(p: torch.Tensor, r: torch.Tensor, w1, w2) -> torch.Tensor:
+    """∂GDL/∂p_i exactly as printed in Sudre et al. (2017), §2.1 (two classes, one image).
+
+    ``−2 [(w₁² − w₂²)(Σ p r − r_i Σ(p + r)) + N w₂(w₁ + w₂)(1 − 2r_i)] / [(w₁ − w₂) Σ(p + r) + 2N w₂]²``.
+    Its sign is wrong for the loss (it is the gradient of the score GDS = 1 − GDL): compare
+    :func:`gdl_two_class_gradient` and ``tests/test_grad.py``.
+    """
+    n = p.numel()
+    s = (p + r).sum()
+    num = (w1**2 - w2**2) * ((p * r).sum() - r * s) + n * w2 * (w1 + w2) * (1 - 2 * r)
+    return -2 * num / ((w1 - w2) * s + 2 * n * w2) ** 2
+
+
+def gdl_two_class_gradient(p: torch.Tensor, r: torch.Tensor, w1, w2) -> torch.Tensor:
+    """∂GDL/∂p_i derived from the loss: ``+2 [(w₁² − w₂²)(Σ p r − r_i Σ(p + r)) + N w₂(w₁ + w₂)(1 − 2r_i)] / D²``.
+
+    With N = w₁Σrp + w₂Σ(1−r)(1−p) and D = (w₁ − w₂)Σ(p + r) + 2Nw₂: ∂N/∂p_i = w₁r_i − w₂(1 − r_i),
+    ∂D/∂p_i = w₁ − w₂, and the quotient rule on −2N/D simplifies to the expression above — the printed one
+    with the opposite sign.
+    """
+    return -sudre_gdl_gradient_printed(p, r, w1, w2)

@@ -141,3 +141,20 @@ def test_double_backward_needs_the_autograd_route():
     (g,) = torch.autograd.grad(dice_loss(x, y), x, create_graph=True)
     with pytest.raises(RuntimeError):
         torch.autograd.grad(g.sum(), x)
+
+
+# --- Sudre et al.'s printed two-class GDL gradient -------------------------------------------------
+
+def test_sudre_printed_gdl_gradient_has_the_wrong_sign():
+    from dicecore.grad import gdl_two_class_gradient, sudre_gdl_gradient_printed, two_class_gdl
+
+    for seed in range(5):
+        g = torch.Generator().manual_seed(seed)
+        p = torch.rand(40, generator=g, dtype=torch.float64, requires_grad=True)
+        r = (torch.rand(40, generator=g) > 0.7).double()
+        w1, w2 = 1 / r.sum() ** 2, 1 / (1 - r).sum() ** 2
+        two_class_gdl(p, r, w1, w2).backward()
+        torch.testing.assert_close(gdl_two_class_gradient(p.detach(), r, w1, w2), p.grad, rtol=1e-10, atol=1e-14)
+        torch.testing.assert_close(sudre_gdl_gradient_printed(p.detach(), r, w1, w2), -p.grad, rtol=1e-10,
+                                   atol=1e-14)
+        assert not torch.allclose(sudre_gdl_gradient_printed(p.detach(), r, w1, w2), p.grad)

@@ -3,3 +3,10 @@
 from dicecore.losses.dice import PHIS, DiceLoss, dice_loss, phi_count, reduction_dims
 
 __all__ = ["PHIS", "DiceLoss", "dice_loss", "phi_count", "reduction_dims"]
+from dicecore.losses.classic import sensitivity_specificity_loss, two_class_dice_loss, weighted_cross_entropy
+from dicecore.losses.generalized import GeneralizedDiceLoss, generalized_dice_loss
+
+__all__ += [
+    "GeneralizedDiceLoss", "generalized_dice_loss", "weighted_cross_entropy", "two_class_dice_loss",
+    "sensitivity_specificity_loss",
+]
