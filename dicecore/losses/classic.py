@@ -1,7 +1,7 @@
 """Two-class losses compared by Sudre et al. (2017, §2.1), as printed, on a foreground probability map.
 
-All take ``input`` of shape (B, 1, *spatial) — foreground probabilities ``p``, or logits with
-``activation="sigmoid"`` — and a binary reference ``r`` of the same shape (or a (B, *spatial) label map).
+All take ``input`` of shape ``(B, 1, *spatial)`` — foreground probabilities ``p``, or logits with
+``activation="sigmoid"`` — and a binary reference ``r`` of the same shape (or a ``(B, *spatial)`` label map).
 Sums run over one image (``phi="I"``, then the mean over the batch) or over the whole batch
 (``phi="BI"``), as for the Dice losses of Chapter 1.
 
