@@ -29,7 +29,7 @@ def _bench(args: argparse.Namespace) -> int:
 def _epsilon(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from dicecore.labels_io import find_label_files, iter_foreground, parse_classes
+    from dicecore.data.files import find_label_files, iter_foreground, parse_classes
     from dicecore.theory.epsilon import heuristic_epsilon
 
     classes = parse_classes(args.classes)

@@ -10,3 +10,6 @@ __all__ += [
     "GeneralizedDiceLoss", "generalized_dice_loss", "weighted_cross_entropy", "two_class_dice_loss",
     "sensitivity_specificity_loss",
 ]
+from dicecore.losses.partial import leaf_dice_loss, marginal_dice_loss
+
+__all__ += ["marginal_dice_loss", "leaf_dice_loss"]

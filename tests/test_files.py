@@ -1,11 +1,11 @@
-"""dicecore.labels_io and ``dicecore epsilon``: reading label folders written here as tiny NIfTI files."""
+"""dicecore.data.files and ``dicecore epsilon``: reading label folders written here as tiny NIfTI files."""
 
 import nibabel as nib
 import numpy as np
 import pytest
 
 from dicecore.cli import main
-from dicecore.labels_io import find_label_files, iter_foreground, load_label_map, parse_classes
+from dicecore.data.files import find_label_files, iter_foreground, load_label_map, parse_classes
 
 
 def _write(path, data):

@@ -1,4 +1,4 @@
-"""Read a folder of label maps (NIfTI via nibabel, or NumPy ``.npy``) for ``dicecore epsilon``."""
+"""Reading NIfTI (nibabel) and NumPy files with errors that name the file: label maps and images."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["find_label_files", "load_label_map", "one_hot_foreground", "iter_foreground", "parse_classes"]
+__all__ = [
+    "find_label_files", "load_array", "load_image", "load_label_map", "one_hot_foreground", "iter_foreground",
+    "parse_classes",
+]
 
 
 def find_label_files(root: os.PathLike, pattern: str = "*seg.nii.gz") -> list[Path]:
@@ -22,18 +25,35 @@ def find_label_files(root: os.PathLike, pattern: str = "*seg.nii.gz") -> list[Pa
     return files
 
 
-def load_label_map(path: os.PathLike) -> np.ndarray:
-    """An integer label map from ``.nii``/``.nii.gz`` (nibabel) or ``.npy``; errors name the file."""
+def load_array(path: os.PathLike, what: str = "file") -> tuple[np.ndarray, tuple[float, ...]]:
+    """The data and voxel size of a ``.nii``/``.nii.gz`` (nibabel) or ``.npy`` file; errors name the file."""
     path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist.")
     try:
         if path.suffix == ".npy":
             data = np.load(path, allow_pickle=False)
-        else:
-            import nibabel as nib
+            return data, (1.0,) * data.ndim
+        import nibabel as nib
 
-            data = np.asanyarray(nib.load(str(path)).dataobj)
+        img = nib.load(str(path))
+        return np.asanyarray(img.dataobj), tuple(float(z) for z in img.header.get_zooms())
     except Exception as err:  # nibabel and numpy raise many types for a truncated or foreign file
-        raise ValueError(f"label file {str(path)!r} could not be read ({type(err).__name__}: {err}).") from err
+        raise ValueError(f"{what} {str(path)!r} could not be read ({type(err).__name__}: {err}).") from err
+
+
+def load_image(path: os.PathLike) -> np.ndarray:
+    """A float32 image; errors name the file (missing, unreadable, NaN/Inf)."""
+    data, _ = load_array(path, "image file")
+    data = np.asarray(data, dtype=np.float32)
+    if not np.all(np.isfinite(data)):
+        raise ValueError(f"image file {str(path)!r} contains NaN or Inf.")
+    return data
+
+
+def load_label_map(path: os.PathLike) -> np.ndarray:
+    """An integer label map from ``.nii``/``.nii.gz`` (nibabel) or ``.npy``; errors name the file."""
+    data, _ = load_array(path, "label file")
     if not np.all(np.isfinite(data)) or not np.array_equal(data, np.round(data)):
         raise ValueError(f"label file {str(path)!r} holds non-integer or non-finite values; expected class indices.")
     return data.astype(np.int64)
