@@ -6,7 +6,7 @@
 * :func:`leaf_dice_loss` (Fidon et al. 2021), in the reading of Tilborghs et al.: the image-wise Dice
   loss DL_I with every subset φ whose reference is empty (Σ_φ y = 0) removed from the partition.
 
-Both take probabilities (or logits with ``activation``) of shape (B, C, *spatial), channel 0 being the
+Both take probabilities (or logits with ``activation``) of shape ``(B, C, *spatial)``, channel 0 being the
 background, and a one-hot or label-map target in which unannotated classes are simply absent.
 """
 
