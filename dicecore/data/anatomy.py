@@ -1,0 +1,189 @@
+"""BraTS-like and ACDC-like phantoms for Chapter 4 (missing vs empty labels). Deterministic from a seed.
+
+**BraTS-like** (:class:`BratsLike`): real brain anatomy from the MNI152 2009 templates that nilearn ships
+(T1, grey and white matter, loaded at 2 mm as the paper resamples BraTS), cropped to 80 × 96 × 80 voxels;
+four synthetic contrasts (FLAIR-, T1-, T1ce- and T2-like) with noise and a smooth bias field; one whole
+tumour per subject. HGG-like tumours sit in deep white matter, enhance as a bright rim around a dark
+necrotic core in T1ce and have a mean volume of about 11,900 voxels; LGG-like tumours lie nearer the
+cortex, do not enhance and are slightly larger (about 13,800 voxels) — the means implied by the paper's
+ε values (12,412 over all 285 subjects, 8,789 with the 75 LGG maps emptied). A network can tell the
+grades apart only from the image. Default counts: 210 HGG and 75 LGG, as BraTS 2018.
+
+**ACDC-like** (:class:`AcdcLike`): short-axis cine stacks with the paper's voxel size (1.56 × 1.56 ×
+2.5 mm by default) at end-diastole (ED) and end-systole (ES): left-ventricular cavity (label 3),
+myocardium (2) and a right-ventricular crescent (1), tapering towards the apex; at ES the cavities are
+smaller and the myocardium thicker. Bright blood pool, dark myocardium, textured surroundings, noise.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE"]
+
+BRATS_SHAPE = (80, 96, 80)
+_HGG_MEAN_VOXELS = 11_900
+_LGG_MEAN_VOXELS = 13_800
+
+
+@functools.lru_cache(maxsize=1)
+def mni_anatomy() -> dict[str, np.ndarray]:
+    """MNI152 2009 T1, GM, WM (and brain, CSF masks) at 2 mm from nilearn's package data, cropped to 80×96×80."""
+    from nilearn import datasets
+
+    t1 = np.asarray(datasets.load_mni152_template(resolution=2).dataobj, dtype=np.float32)
+    gm = np.asarray(datasets.load_mni152_gm_template(resolution=2).dataobj, dtype=np.float32)
+    wm = np.asarray(datasets.load_mni152_wm_template(resolution=2).dataobj, dtype=np.float32)
+    brain = (gm + wm) > 0.3
+    lo = np.argwhere(brain).min(0)
+    hi = np.argwhere(brain).max(0) + 1
+    centre = (lo + hi) // 2
+    out = {}
+    for name, vol in (("t1", t1), ("gm", gm), ("wm", wm)):
+        crop = np.zeros(BRATS_SHAPE, np.float32)
+        src = [slice(max(0, c - s // 2), min(d, c - s // 2 + s)) for c, s, d in zip(centre, BRATS_SHAPE, vol.shape)]
+        part = vol[tuple(src)]
+        crop[tuple(slice(0, n) for n in part.shape)] = part
+        out[name] = crop
+    out["brain"] = (out["gm"] + out["wm"]) > 0.3
+    out["csf"] = ndimage.binary_closing(out["brain"], iterations=3) & ~out["brain"]
+    return out
+
+
+def _smooth_field(shape, rng, sigma, amplitude):
+    f = ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
+    return 1.0 + amplitude * f / (np.abs(f).max() + 1e-12)
+
+
+def _blob(shape, centre, volume, rng, roughness=0.25):
+    """A perturbed ellipsoid of about ``volume`` voxels."""
+    axes = rng.uniform(0.75, 1.3, 3)
+    axes /= np.cbrt(axes.prod())
+    r = np.cbrt(3 * volume / (4 * np.pi))
+    g = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in shape], indexing="ij"))
+    d = np.sqrt((((g - np.reshape(centre, (3, 1, 1, 1))) / np.reshape(axes * r, (3, 1, 1, 1))) ** 2).sum(0))
+    wobble = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 4) * roughness * 8
+    return d + wobble < 1.0, d
+
+
+@dataclass(frozen=True)
+class BratsLike:
+    """A BraTS-like cohort: ``n_hgg`` + ``n_lgg`` subjects, each generated on demand by :meth:`subject`."""
+
+    n_hgg: int = 210
+    n_lgg: int = 75
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.n_hgg < 0 or self.n_lgg < 0 or self.n_hgg + self.n_lgg == 0:
+            raise ValueError("n_hgg, n_lgg: need a non-negative count of each and at least one subject.")
+
+    @property
+    def grades(self) -> list[str]:
+        """Grade of subject i (HGG and LGG interleaved deterministically)."""
+        g = np.array(["HGG"] * self.n_hgg + ["LGG"] * self.n_lgg)
+        return [str(x) for x in np.random.default_rng([self.seed, 1]).permutation(g)]
+
+    def __len__(self) -> int:
+        return self.n_hgg + self.n_lgg
+
+    def subject(self, i: int) -> tuple[np.ndarray, np.ndarray, str]:
+        """(image (4, 80, 96, 80) float32: flair, t1, t1ce, t2; whole-tumour label (80, 96, 80) uint8; grade)."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"i: subject index {i} outside 0 … {len(self) - 1}.")
+        grade = self.grades[i]
+        rng = np.random.default_rng([self.seed, 2, i])
+        a = mni_anatomy()
+        shape = BRATS_SHAPE
+        if grade == "HGG":
+            candidates = np.argwhere(ndimage.binary_erosion(a["wm"] > 0.7, iterations=6))
+            volume = rng.lognormal(np.log(_HGG_MEAN_VOXELS) - 0.08, 0.4)
+        else:
+            cortex = (a["gm"] > 0.5) & ndimage.binary_erosion(a["brain"], iterations=8)
+            candidates = np.argwhere(cortex & (np.arange(shape[1])[None, :, None] > shape[1] * 0.5))
+            volume = rng.lognormal(np.log(_LGG_MEAN_VOXELS) - 0.08, 0.4)
+        centre = candidates[rng.integers(len(candidates))].astype(np.float32)
+        tumour, dist = _blob(shape, centre, volume, rng)
+        tumour &= a["brain"] | ndimage.binary_dilation(a["brain"], iterations=2)
+        core = tumour & (dist < 0.6)
+        necrosis = tumour & (dist < 0.35)
+        rim = core & ~necrosis
+        gm, wm, csf = a["gm"], a["wm"], a["csf"].astype(np.float32)
+        base = {  # tissue intensities per contrast: (csf, gm, wm, tumour/oedema)
+            "flair": (0.15, 0.65, 0.55, 1.25), "t1": (0.2, 0.6, 0.85, 0.5),
+            "t1ce": (0.2, 0.6, 0.85, 0.5), "t2": (1.0, 0.7, 0.5, 1.1),
+        }
+        images = []
+        bias = _smooth_field(shape, rng, 12, 0.1)
+        for name in ("flair", "t1", "t1ce", "t2"):
+            c, g_, w, t = base[name]
+            img = c * csf + g_ * gm + w * wm
+            img = np.where(tumour, t * (1 + 0.1 * rng.standard_normal()), img)
+            if name == "t1ce" and grade == "HGG":
+                img = np.where(rim, 1.35, img)
+                img = np.where(necrosis, 0.3, img)
+            if name == "t2":
+                img = np.where(necrosis, 1.3, img)
+            img = img * bias + 0.03 * rng.standard_normal(shape)
+            images.append(img.astype(np.float32))
+        return np.stack(images), tumour.astype(np.uint8), grade
+
+
+@dataclass(frozen=True)
+class AcdcLike:
+    """An ACDC-like cohort of short-axis stacks; :meth:`subject` returns ED and ES images and labels."""
+
+    n_subjects: int = 100
+    shape: tuple[int, int, int] = (192, 192, 48)
+    spacing: tuple[float, float, float] = (1.56, 1.56, 2.5)
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.n_subjects < 1 or min(self.shape) < 4 or min(self.spacing) <= 0:
+            raise ValueError("n_subjects, shape, spacing: need ≥ 1 subject, shape ≥ 4 and positive spacing.")
+
+    def __len__(self) -> int:
+        return self.n_subjects
+
+    def subject(self, i: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """``{"ED": (image, label), "ES": (image, label)}``; labels 0 bg, 1 RV, 2 myocardium, 3 LV cavity."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"i: subject index {i} outside 0 … {len(self) - 1}.")
+        rng = np.random.default_rng([self.seed, 3, i])
+        sx, sy, sz = self.spacing
+        nx, ny, nz = self.shape
+        x = (np.arange(nx) - nx / 2) * sx
+        y = (np.arange(ny) - ny / 2) * sy
+        X, Y = np.meshgrid(x, y, indexing="ij")
+        cx, cy = rng.normal(0, 6, 2)
+        r_lv_ed = rng.normal(27, 2.5)  # mm, LV cavity radius at the base, ED
+        wall_ed = rng.normal(10.0, 1.0)  # mm
+        r_rv = rng.normal(36, 3)
+        ef = rng.uniform(0.45, 0.65)
+        n_slices = int(np.clip(rng.normal(0.62, 0.05) * nz, 4, nz))  # slices covering the heart
+        start = (nz - n_slices) // 2
+        texture = ndimage.gaussian_filter(rng.standard_normal((nx, ny)), 3)
+        out = {}
+        for phase in ("ED", "ES"):
+            r_lv = r_lv_ed * (np.sqrt(1 - ef) if phase == "ES" else 1.0)
+            wall = wall_ed * (1.45 if phase == "ES" else 1.0)
+            label = np.zeros(self.shape, np.uint8)
+            for k in range(n_slices):
+                taper = np.sqrt(max(1 - (k / n_slices) ** 2, 0.05))  # base → apex
+                d = np.hypot(X - cx, Y - cy)
+                lv = d < r_lv * taper
+                myo = (d < (r_lv + wall) * taper) & ~lv
+                rv_c = (cx - (r_lv + wall) * 0.9 * taper, cy)
+                rv = (np.hypot(X - rv_c[0], Y - rv_c[1]) < r_rv * taper * (0.8 if phase == "ES" else 1.0)) & ~lv & ~myo
+                rv &= X < cx
+                sl = np.zeros((nx, ny), np.uint8)
+                sl[rv], sl[myo], sl[lv] = 1, 2, 3
+                label[..., start + k] = sl
+            intensity = np.choose(label, [0.35, 0.9, 0.15, 0.95]).astype(np.float32)
+            image = intensity + 0.08 * texture[..., None] * (label == 0) + 0.05 * rng.standard_normal(self.shape)
+            out[phase] = (image.astype(np.float32), label)
+        return out

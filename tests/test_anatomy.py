@@ -1,0 +1,56 @@
+"""dicecore.data.anatomy and dicecore.data.labels: the Chapter 4 phantoms and partial labelling."""
+
+import numpy as np
+import pytest
+
+from dicecore.data.anatomy import BRATS_SHAPE, AcdcLike, BratsLike, mni_anatomy
+from dicecore.data.labels import partial_acdc_label, partial_brats_label
+
+
+def test_mni_anatomy_is_real_brain_at_2mm():
+    a = mni_anatomy()
+    assert a["t1"].shape == BRATS_SHAPE
+    assert 150_000 < a["brain"].sum() < 300_000  # about 1.2–2.4 l at 8 mm³ per voxel
+    assert a["t1"][a["wm"] > 0.7].mean() > a["t1"][a["gm"] > 0.7].mean()  # T1: white brighter than grey
+
+
+def test_brats_like_subjects():
+    cohort = BratsLike(n_hgg=3, n_lgg=2, seed=1)
+    assert sorted(cohort.grades) == ["HGG"] * 3 + ["LGG"] * 2
+    img, lab, grade = cohort.subject(0)
+    img2, lab2, _ = BratsLike(n_hgg=3, n_lgg=2, seed=1).subject(0)
+    np.testing.assert_array_equal(img, img2)
+    np.testing.assert_array_equal(lab, lab2)
+    assert img.shape == (4, *BRATS_SHAPE) and np.isfinite(img).all()
+    assert 2_000 < lab.sum() < 60_000
+    # HGG-like tumours enhance in T1ce (channel 2), LGG-like ones do not
+    enh = {}
+    for i in range(5):
+        im, lb, g = cohort.subject(i)
+        enh.setdefault(g, []).append(np.quantile(im[2][lb > 0], 0.95))
+    assert min(enh["HGG"]) > max(enh["LGG"])
+    with pytest.raises(IndexError, match="subject index"):
+        cohort.subject(5)
+    with pytest.raises(ValueError, match="n_hgg, n_lgg"):
+        BratsLike(0, 0)
+
+
+def test_acdc_like_es_smaller_cavity_thicker_wall():
+    s = AcdcLike(n_subjects=2, shape=(96, 96, 16), spacing=(3.12, 3.12, 5.0), seed=0).subject(1)
+    ed, es = s["ED"][1], s["ES"][1]
+    assert set(np.unique(ed)) == {0, 1, 2, 3}
+    assert (es == 3).sum() < (ed == 3).sum()  # LV cavity
+    assert s["ED"][0].shape == (96, 96, 16)
+    with pytest.raises(ValueError, match="n_subjects"):
+        AcdcLike(n_subjects=0)
+
+
+def test_partial_labelling():
+    lab = np.array([0, 1, 2, 3, 2])
+    np.testing.assert_array_equal(partial_acdc_label(lab, "ES"), [0, 1, 0, 3, 0])
+    np.testing.assert_array_equal(partial_acdc_label(lab, "ED"), lab)
+    assert partial_brats_label(np.ones(3), "LGG").sum() == 0 and partial_brats_label(np.ones(3), "HGG").sum() == 3
+    with pytest.raises(ValueError, match="phase"):
+        partial_acdc_label(lab, "MID")
+    with pytest.raises(ValueError, match="grade"):
+        partial_brats_label(lab, "GBM")
