@@ -11,7 +11,10 @@ from typing import Optional
 import numpy as np
 import torch
 
-__all__ = ["dice_score", "soft_dice_score", "volume", "volume_error", "mean_cross_entropy", "bootstrap_mean_test"]
+__all__ = [
+    "dice_score", "soft_dice_score", "volume", "volume_error", "mean_cross_entropy", "bootstrap_mean_test", "roc_auc",
+    "roc_curve",
+]
 
 
 def _flat(x: torch.Tensor) -> torch.Tensor:
@@ -64,3 +67,27 @@ def bootstrap_mean_test(values, n_boot: int = 10_000, seed: int = 0,
     p = (np.count_nonzero(np.abs(centred) >= abs(x.mean())) + 1) / (n_boot + 1)
     lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
     return {"mean": float(x.mean()), "ci_low": float(lo), "ci_high": float(hi), "p_value": float(p)}
+
+
+def roc_auc(scores, positive) -> float:
+    """Area under the ROC curve of ``scores`` for the boolean ``positive`` (Mann–Whitney, ties count ½)."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(positive, dtype=bool)
+    if s.shape != y.shape or y.all() or not y.any():
+        raise ValueError("scores, positive: need equal shapes and both classes present.")
+    pos, neg = s[y], s[~y]
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(pos) * len(neg)))
+
+
+def roc_curve(scores, positive) -> tuple[np.ndarray, np.ndarray]:
+    """(false-positive rate, true-positive rate) at every threshold, from the highest score down."""
+    s = np.asarray(scores, dtype=float)
+    y = np.asarray(positive, dtype=bool)
+    if s.shape != y.shape or y.all() or not y.any():
+        raise ValueError("scores, positive: need equal shapes and both classes present.")
+    order = np.argsort(-s, kind="stable")
+    tp = np.concatenate([[0], np.cumsum(y[order])]) / y.sum()
+    fp = np.concatenate([[0], np.cumsum(~y[order])]) / (~y).sum()
+    return fp, tp

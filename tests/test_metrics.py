@@ -28,3 +28,16 @@ def test_bootstrap_detects_a_shift_and_not_noise():
     assert res["p_value"] > 0.05 and res["ci_low"] < 0 < res["ci_high"]
     with pytest.raises(ValueError, match="values"):
         bootstrap_mean_test([1.0])
+
+
+def test_roc_auc_and_curve():
+    from dicecore.metrics import roc_auc, roc_curve
+
+    assert roc_auc([3, 2, 1, 0], [True, True, False, False]) == 1.0
+    assert roc_auc([0, 1, 2, 3], [True, True, False, False]) == 0.0
+    assert roc_auc([1, 1, 1, 1], [True, False, True, False]) == 0.5
+    fp, tp = roc_curve([0.9, 0.8, 0.3, 0.1], [True, False, True, False])
+    np.testing.assert_allclose(fp, [0, 0, 0.5, 0.5, 1])
+    np.testing.assert_allclose(tp, [0, 0.5, 0.5, 1, 1])
+    with pytest.raises(ValueError, match="both classes"):
+        roc_auc([1, 2], [True, True])

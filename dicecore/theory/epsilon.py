@@ -95,7 +95,7 @@ def eq5_epsilon(v_hat: ArrayLike, a: ArrayLike = 0.5, b: ArrayLike = 2.0) -> tup
 
 
 def heuristic_epsilon(
-    labels: Union[np.ndarray, torch.Tensor, Sequence[Union[np.ndarray, torch.Tensor]]],
+    labels: Union[np.ndarray, torch.Tensor, Iterable[Union[np.ndarray, torch.Tensor]]],
     phi: str = "I",
     batch_size: int = 1,
     weights: Optional[Iterable[float]] = None,
@@ -103,8 +103,9 @@ def heuristic_epsilon(
     """The paper's ε heuristic (§2.3, setup I_ε): ``ε = E Σ_{φ∈Φ} y`` estimated from a label set.
 
     Args:
-        labels: binary/one-hot labels, an array ``(N, C, *spatial)`` or a sequence of N arrays ``(C, *spatial)``
-            whose spatial sizes may differ. Empty maps (e.g. partially labelled samples) count as zero.
+        labels: binary/one-hot labels, an array ``(N, C, *spatial)`` or any iterable (list, generator) of N
+            arrays ``(C, *spatial)`` whose spatial sizes may differ. Empty maps (e.g. partially labelled
+            samples) count as zero.
         phi: the partition the ε is for. ``"I"``/``"BI"`` give one ε per class, ``"CI"``/``"BCI"`` one value.
         batch_size: B, for the batch-wise partitions (a φ then holds B samples: ``E Σ = B · E Σ_sample``).
         weights: optional sampling weight per sample (e.g. 3 for every ED and 1 for every ES frame when ED
@@ -117,17 +118,11 @@ def heuristic_epsilon(
         raise ValueError(f"phi: unknown partition {phi!r}; choose one of {PHIS}.")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size: must be a positive integer, got {batch_size!r}.")
-    if isinstance(labels, (np.ndarray, torch.Tensor)):
-        if labels.ndim < 3:
-            raise ValueError(f"labels: expected (N, C, *spatial), got shape {tuple(labels.shape)}.")
-        samples = list(labels)
-    else:
-        samples = list(labels)
-    if not samples:
-        raise ValueError("labels: empty label set; need at least one sample.")
+    if isinstance(labels, (np.ndarray, torch.Tensor)) and labels.ndim < 3:
+        raise ValueError(f"labels: expected (N, C, *spatial), got shape {tuple(labels.shape)}.")
     volumes = []
     n_classes = None
-    for k, s in enumerate(samples):
+    for k, s in enumerate(labels):  # any iterable: a generator keeps one sample in memory at a time
         arr = _as_float_array(s, f"labels[{k}]")
         if arr.ndim < 2:
             raise ValueError(f"labels[{k}]: expected (C, *spatial), got shape {arr.shape}.")
@@ -138,6 +133,8 @@ def heuristic_epsilon(
         if arr.min() < 0 or arr.max() > 1:
             raise ValueError(f"labels[{k}]: labels must be binary/one-hot in [0, 1].")
         volumes.append(arr.reshape(arr.shape[0], -1).sum(axis=1))
+    if not volumes:
+        raise ValueError("labels: empty label set; need at least one sample.")
     vol = np.stack(volumes)  # (N, C)
     w = np.ones(len(vol)) if weights is None else _as_float_array(list(weights), "weights")
     if w.shape != (len(vol),) or np.any(w < 0) or w.sum() == 0:
