@@ -137,7 +137,7 @@ def run_benchmark(
             runs[name].append(queue.get())
             proc.join()
     rows = []
-    for name, rs in runs.items():
+    for rs in runs.values():
         row = dict(rs[0])
         row["median_ms"] = statistics.median(r["median_ms"] for r in rs)
         row["min_ms"] = min(r["min_ms"] for r in rs)

@@ -1,4 +1,4 @@
-"""Command line: ``dicecore run 01 -p profile=paper``, ``dicecore bench``, ``dicecore epsilon LABEL_DIR``."""
+"""Command line: ``dicecore list``, ``dicecore run 01 -p profile=paper``, ``dicecore bench``, ``dicecore epsilon DIR``."""
 
 from __future__ import annotations
 
@@ -43,9 +43,27 @@ def _epsilon(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    from dicecore.params import PROFILES
+    from dicecore.runner import notebook_parameters, notebooks_dir
+
+    chapters = sorted(notebooks_dir().glob("[0-9][0-9]_*.py"))
+    if not chapters:
+        raise FileNotFoundError(f"chapters: no notebooks in {notebooks_dir()}.")
+    for path in chapters:
+        params = ", ".join(f"{k}={v!r}" for k, v in notebook_parameters(path).items())
+        print(f"{path.stem[:2]}  {path.stem}\n    parameters: {params}")
+    print(f"profiles: {', '.join(PROFILES)}    re-run: dicecore run 01 -p profile=paper")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dicecore", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback on an error")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    listing = sub.add_parser("list", help="the chapters, their parameters and the profiles")
+    listing.set_defaults(func=_list)
 
     run = sub.add_parser("run", help="execute a chapter notebook with papermill")
     run.add_argument("chapter", help="chapter number or name, e.g. 01 or 01_dice_anatomy")
@@ -77,7 +95,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, TypeError) as err:
+    except (ValueError, FileNotFoundError, TypeError, IndexError) as err:
+        if args.debug:
+            raise
         print(f"dicecore {args.command}: error: {err}", file=sys.stderr)
         return 2
 

@@ -42,6 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import sympy as sp
+from IPython.display import display
 
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.runner import run_tasks
@@ -49,10 +50,7 @@ from dicecore.params import chapter_parameters
 from dicecore.plotting import (
     book_style, plot_soft_dice_landscape, plot_task_example, plot_volume_bias,
 )
-from dicecore.theory.volume_bias import (
-    expected_cross_entropy, expected_soft_dice, optimal_prediction, switching_point,
-    volume_bias,
-)
+from dicecore.theory.volume_bias import optimal_prediction, switching_point, volume_bias
 
 params = chapter_parameters(profile=profile, device=device, seed=seed,
                             data_root=data_root)

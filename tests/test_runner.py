@@ -63,3 +63,11 @@ def test_run_chapter_executes_with_papermill(tmp_path):
     assert any("image/png" in o.get("data", {}) for o in outputs)
     claims = json.dumps(nb["cells"][-1]["outputs"])
     assert "reproduced" in claims and "not reproduced" not in claims  # every claim of Chapter 1 holds
+
+
+def test_cli_list_and_debug(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "01_dice_anatomy" in out and "profile='ci'" in out and "profiles: ci, paper" in out
+    with pytest.raises(ValueError, match="unknown name"):
+        main(["--debug", "run", "01", "-p", "bogus=1"])
