@@ -16,17 +16,15 @@ from typing import Optional
 
 import torch
 
-from dicecore.losses.dice import prepare_inputs, reduction_dims
+from dicecore.losses.dice import dice_terms, prepare_inputs, reduction_dims
 
 __all__ = ["marginal_dice_loss", "leaf_dice_loss"]
 
 
-def _per_phi(p, y, eps):
-    dims = reduction_dims("I", p.ndim)
-    acc = torch.promote_types(p.dtype, torch.float32)
-    inter = torch.sum(p * y, dim=dims, dtype=acc)
-    den = torch.sum(p, dim=dims, dtype=acc) + torch.sum(y, dim=dims, dtype=acc)
-    return 1.0 - (2.0 * inter + eps) / (den + eps), torch.sum(y, dim=dims, dtype=acc)
+def _image_wise(p: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
+    """1 − sDSC per (b, c): Eq. 3's terms from :func:`~dicecore.losses.dice.dice_terms` with Φ = I."""
+    numerator, denominator = dice_terms(p, y, "I", False, eps, eps)
+    return 1.0 - numerator / denominator
 
 
 def marginal_dice_loss(
@@ -60,7 +58,7 @@ def marginal_dice_loss(
     if validate and bool((y * (1 - keep)).sum() > 0):
         raise ValueError("target: a class marked unannotated in `annotated` has labels in `target`; "
                          "relabel it as background or mark it annotated.")
-    loss, _ = _per_phi(merged, y, prep.smooth_nr)
+    loss = _image_wise(merged, y, prep.smooth_nr)
     if not include_background:
         loss, mask = loss[:, 1:], mask[:, 1:]
     return loss[mask].mean()
@@ -73,8 +71,8 @@ def leaf_dice_loss(
     """DL_I over the subsets φ = (b, c) whose reference is not empty; 0 if every reference map is empty."""
     prep = prepare_inputs(input, target, eps=eps, include_background=include_background, activation=activation,
                           to_onehot_y=to_onehot_y, validate=validate)
-    loss, volume = _per_phi(prep.probs, prep.target, prep.smooth_nr)
-    present = volume > 0
+    loss = _image_wise(prep.probs, prep.target, prep.smooth_nr)
+    present = prep.target.sum(dim=reduction_dims("I", prep.target.ndim)) > 0
     if not bool(present.any()):
         return (prep.probs.sum() * 0.0).to(loss.dtype)  # keeps the graph; nothing to learn from
     return loss[present].mean()
