@@ -8,7 +8,9 @@ PIP    := $(BIN)/python -m pip
 CH     ?= 01
 PROFILE ?= paper
 
-.PHONY: all book test paper bench clean env
+MATHJAX := .cache/npm/node_modules/mathjax/es5/tex-mml-chtml.js
+
+.PHONY: all book test paper bench clean env browser
 
 all: book
 
@@ -25,8 +27,17 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . --all --warningiserror --keep-going --builder html
 	@echo "book: open _build/html/index.html"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --durations=10
+# The site's browser test needs Debian's chromium and a local MathJax 3 (the site loads it from a CDN that
+# this machine cannot reach). Installed where the machine allows (root + apt-get, npm); else that test skips.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1; } \
+		|| echo "browser: chromium could not be installed; the browser check of the site will be skipped"
+	@test -f $(MATHJAX) || npm install --prefix .cache/npm --no-audit --no-fund --silent mathjax@3 >/dev/null 2>&1 \
+		|| echo "browser: npm could not fetch mathjax@3; the browser check cannot verify typesetting"
+
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10
 
 paper: $(STAMP)
 	$(BIN)/dicecore run $(CH) -p profile=$(PROFILE)
@@ -35,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/dicecore bench --repeats 20 --rounds 5
 
 clean:
-	rm -rf _build .pytest_cache .hypothesis
+	rm -rf _build .pytest_cache .hypothesis .cache

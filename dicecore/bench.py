@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
 from dicecore.results import provenance, write_provenance, write_table
 

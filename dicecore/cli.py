@@ -1,4 +1,11 @@
-"""Command line: ``dicecore list``, ``dicecore run 01 -p profile=paper``, ``dicecore bench``, ``dicecore epsilon DIR``."""
+"""dicecore: re-run the book's chapters, benchmark the losses, compute the paper's ε on your labels.
+
+  dicecore list                              chapters, their parameters and the profiles
+  dicecore run 04 -p profile=paper           execute a chapter with papermill
+  dicecore epsilon DIR --classes 1,2,4 --merge   the heuristic ε of a folder of label maps
+  dicecore bench                             dicecore vs MONAI: forward+backward time and memory
+
+Errors print one line with the fix; --debug shows the traceback."""
 
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ __all__ = ["main"]
 def _run(args: argparse.Namespace) -> int:
     from dicecore.runner import parse_assignments, run_chapter
 
-    out = run_chapter(args.chapter, parse_assignments(args.parameter or []), output=args.output)
+    out = run_chapter(args.chapter, parse_assignments(args.parameter or []), output=args.output,
+                      progress=not args.quiet)
     print(f"executed notebook written to {out}")
     return 0
 
@@ -20,7 +28,12 @@ def _run(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from dicecore.bench import run_benchmark
 
-    shape = tuple(int(s) for s in args.shape.split(","))
+    try:
+        shape = tuple(int(s) for s in args.shape.split(","))
+    except ValueError:
+        raise ValueError(f"--shape: expected B,C,*spatial as integers such as 2,4,96,96,96, got {args.shape!r}.") from None
+    if len(shape) < 3 or min(shape) < 1:
+        raise ValueError(f"--shape: need B,C and at least one spatial size, all ≥ 1, got {args.shape!r}.")
     df = run_benchmark(shape=shape, device=args.device, repeats=args.repeats, out=args.out, rounds=args.rounds)
     print(df.to_string(index=False))
     return 0
@@ -28,13 +41,20 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _epsilon(args: argparse.Namespace) -> int:
     import numpy as np
+    from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
-    from dicecore.data.files import find_label_files, iter_foreground, parse_classes
+    from dicecore.data.files import find_label_files, iter_foreground, label_values, parse_classes
     from dicecore.theory.epsilon import heuristic_epsilon
 
-    classes = parse_classes(args.classes)
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size: must be a positive integer, got {args.batch_size}.")
+    every_class = args.classes.strip().lower() == "all"
+    classes = None if every_class else parse_classes(args.classes)
     files = find_label_files(args.label_dir, args.pattern)
-    maps = list(iter_foreground(files, classes, merge=args.merge))
+    if every_class:
+        classes = label_values(tqdm(files, desc="finding label values", unit="file", disable=args.quiet))
+    maps = iter_foreground(tqdm(files, desc="reading label maps", unit="file", disable=args.quiet),
+                           classes, merge=args.merge)
     eps = np.atleast_1d(heuristic_epsilon(maps, args.phi, batch_size=args.batch_size))
     names = ["+".join(map(str, classes))] if args.merge or args.phi in ("CI", "BCI") else [str(c) for c in classes]
     print(f"heuristic ε = E Σ_φ y over {len(files)} label maps (Φ = {args.phi}, B = {args.batch_size}):")
@@ -58,18 +78,25 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dicecore", description=__doc__)
+    parser = argparse.ArgumentParser(prog="dicecore", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the full traceback on an error")
     sub = parser.add_subparsers(dest="command", required=True)
 
     listing = sub.add_parser("list", help="the chapters, their parameters and the profiles")
     listing.set_defaults(func=_list)
 
-    run = sub.add_parser("run", help="execute a chapter notebook with papermill")
+    run = sub.add_parser(
+        "run", help="execute a chapter notebook with papermill",
+        description="Execute a chapter with papermill (a progress bar per cell) and print the executed "
+                    "notebook's path. Parameters are checked against the chapter's parameters cell before "
+                    "anything runs; `dicecore list` shows them.",
+        epilog="example: dicecore run 04 -p profile=paper -p device=cuda -p seed=1")
     run.add_argument("chapter", help="chapter number or name, e.g. 01 or 01_dice_anatomy")
     run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                      help="a notebook parameter, e.g. -p profile=paper -p device=cuda (repeatable)")
     run.add_argument("-o", "--output", help="executed notebook path (default _build/runs/<chapter>-<profile>.ipynb)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
     bench = sub.add_parser("bench", help="dicecore vs MONAI DiceLoss: forward+backward time and peak memory")
@@ -79,26 +106,52 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=3, help="fresh processes per implementation, interleaved")
     bench.add_argument("--out", default="benchmarks/results/dice_cpu.csv", help="CSV written atomically")
     bench.set_defaults(func=_bench)
-    epsilon = sub.add_parser("epsilon", help="the paper's heuristic ε (expected foreground volume per φ) of a label set")
+    epsilon = sub.add_parser(
+        "epsilon", help="the paper's heuristic ε (expected foreground volume per φ) of a label set",
+        description="Tilborghs et al. 2022, §2.3: ε = E Σ_φ y, the expected number of foreground voxels per "
+                    "φ, estimated from a folder of label maps (NIfTI or .npy, searched recursively).",
+        epilog="examples: dicecore epsilon BraTS2018/training --classes 1,2,4 --merge   (whole tumour)\n"
+               "          dicecore epsilon ACDC/training --pattern '*_gt.nii.gz' --classes all --phi BI "
+               "--batch-size 2", formatter_class=argparse.RawDescriptionHelpFormatter)
     epsilon.add_argument("label_dir", help="folder searched recursively for label maps (.nii, .nii.gz or .npy)")
     epsilon.add_argument("--pattern", default="*seg.nii.gz", help="file name pattern (default *seg.nii.gz, BraTS)")
-    epsilon.add_argument("--classes", default="1", help="label values, comma-separated (default 1)")
+    epsilon.add_argument("--classes", default="1",
+                         help="label values, comma-separated, or 'all' for every non-zero value found (default 1)")
     epsilon.add_argument("--merge", action="store_true", help="unite the classes into one map (BraTS whole tumour)")
     epsilon.add_argument("--phi", default="I", choices=("I", "CI", "BI", "BCI"))
-    epsilon.add_argument("--batch-size", type=int, default=1)
+    epsilon.add_argument("--batch-size", type=int, default=1, help="B, for --phi BI or BCI (default 1)")
+    epsilon.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     epsilon.set_defaults(func=_epsilon)
     return parser
 
 
+# Errors that dicecore raises on purpose, with a message naming the argument and the fix.
+_EXPECTED = (ValueError, TypeError, IndexError, OSError, RuntimeError, ImportError)
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    if not isinstance(err, _EXPECTED):
+        text += f" (unexpected {type(err).__name__}; re-run with --debug for the traceback)"
+    return text
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 error, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError, TypeError, IndexError) as err:
+    except KeyboardInterrupt:
         if args.debug:
             raise
-        print(f"dicecore {args.command}: error: {err}", file=sys.stderr)
+        print(f"dicecore {args.command}: interrupted; finished trainings are kept and a re-run resumes.",
+              file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        print(f"dicecore {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
 
 

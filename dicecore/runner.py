@@ -10,7 +10,14 @@ from typing import Any, Iterable, Mapping, Optional
 
 from dicecore.params import PROFILES
 
-__all__ = ["notebooks_dir", "find_chapter", "notebook_parameters", "parse_assignments", "run_chapter"]
+__all__ = [
+    "notebooks_dir", "find_chapter", "notebook_parameters", "parse_assignments", "check_parameter_types",
+    "run_chapter", "ChapterFailed",
+]
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter's code raised while papermill executed it; the message names the cell and the error."""
 
 
 def notebooks_dir() -> Path:
@@ -72,6 +79,46 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
     return out
 
 
+def _type_name(value: Any) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def check_parameter_types(params: Mapping[str, Any], defaults: Mapping[str, Any], chapter: str = "") -> None:
+    """Each value must have its default's type: an ``int`` for ``seed``, a string for ``device``, ….
+
+    A default of ``None`` (``data_root``) accepts ``None`` or a string; a ``float`` default accepts an
+    ``int``. Raises ``TypeError`` naming the parameter, the value given and the type expected.
+    """
+    for name, value in params.items():
+        default = defaults[name]
+        if default is None:
+            ok = value is None or isinstance(value, str)
+            expected = "None or a string (a path)"
+        elif isinstance(default, bool):
+            ok, expected = isinstance(value, bool), "True or False"
+        elif isinstance(default, int):
+            ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            expected = "a number"
+        else:
+            ok, expected = isinstance(value, type(default)), f"a {type(default).__name__}"
+        if not ok:
+            where = f" of {chapter}" if chapter else ""
+            raise TypeError(f"{name}: parameter{where} expects {expected} (default {default!r}), got {value!r} "
+                            f"({_type_name(value)}); e.g. -p {name}={default!r}.")
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".dicecore-write-test-"):
+            pass
+    except OSError as err:
+        raise PermissionError(f"output: cannot write to {str(folder)!r} ({err.strerror or err}); "
+                              "choose a writable path with -o PATH.") from err
+
+
 def run_chapter(
     chapter: str,
     parameters: Optional[Mapping[str, Any]] = None,
@@ -81,13 +128,21 @@ def run_chapter(
 ) -> Path:
     """Execute a chapter with papermill and return the path of the executed ``.ipynb``.
 
-    Raises ``ValueError`` for an unknown parameter name (listing the valid ones) or an unknown profile,
-    before anything runs. The default output is ``_build/runs/<chapter>-<profile>.ipynb`` next to the
-    ``notebooks/`` folder; the file appears only once execution finished (written to a temporary file,
-    then renamed), so an interrupted run never leaves a half-executed notebook behind.
+    Before anything runs: ``ValueError`` for an unknown chapter, parameter name (listing the valid ones) or
+    profile; ``TypeError`` for a value of the wrong type (:func:`check_parameter_types`);
+    ``PermissionError`` when the output folder is not writable. The default output is
+    ``_build/runs/<chapter>-<profile>.ipynb`` next to the ``notebooks/`` folder. The notebook executes in a
+    temporary folder and appears at ``output`` only once it finished (written atomically), so a run that is
+    cut part-way leaves no partial notebook; re-running it resumes wherever the chapter's own experiments
+    keep per-training results (``dicecore.experiments.runner``). When a cell raises, ``ChapterFailed``
+    names the cell and the error, and the notebook executed up to that cell is kept beside ``output`` as
+    ``<name>.failed.ipynb`` for inspection (removed by the next successful run).
     """
     import jupytext
     import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from dicecore.results import atomic_write_text
 
     path = find_chapter(chapter, directory)
     defaults = notebook_parameters(path)
@@ -97,20 +152,35 @@ def run_chapter(
         raise ValueError(
             f"parameters: unknown name(s) {unknown} for {path.stem}; its parameters are {sorted(defaults)}."
         )
+    check_parameter_types(params, defaults, path.stem)
     profile = params.get("profile", defaults.get("profile"))
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {PROFILES}.")
     if output is None:
         output = path.parent.parent / "_build" / "runs" / f"{path.stem}-{profile}.ipynb"
     output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
+    if output.suffix != ".ipynb":
+        raise ValueError(f"output: {str(output)!r} must end in .ipynb (it is an executed notebook).")
+    _check_writable(output.parent)
+    failed = output.with_name(f"{output.stem}.failed.ipynb")
+    with tempfile.TemporaryDirectory(prefix="dicecore-run-") as tmp:
         source = Path(tmp) / f"{path.stem}.ipynb"
-        jupytext.write(jupytext.read(path, fmt="py:percent"), source, fmt="ipynb")
-        partial = output.with_name(f".{output.stem}.partial{output.suffix}")
-        papermill.execute_notebook(
-            str(source), str(partial), parameters=params, cwd=str(path.parent), progress_bar=progress,
-            kernel_name="python3",
-        )
-        os.replace(partial, output)
+        nb = jupytext.read(path, fmt="py:percent")
+        nb.metadata.setdefault("kernelspec", {"name": "python3", "display_name": "Python 3", "language": "python"})
+        jupytext.write(nb, source, fmt="ipynb")
+        executed = Path(tmp) / "executed.ipynb"
+        try:
+            papermill.execute_notebook(
+                str(source), str(executed), parameters=params, cwd=str(path.parent), progress_bar=progress,
+                kernel_name="python3",
+            )
+        except PapermillExecutionError as err:
+            if executed.is_file():
+                atomic_write_text(failed, executed.read_text(encoding="utf-8"))
+            raise ChapterFailed(
+                f"chapter: {path.stem} failed in cell {err.exec_count}: {err.ename}: {' '.join(str(err.evalue).split())} "
+                f"(notebook up to the error: {failed}; add --debug for the traceback)."
+            ) from err
+        atomic_write_text(output, executed.read_text(encoding="utf-8"))
+    failed.unlink(missing_ok=True)
     return output

@@ -45,6 +45,7 @@ from monai.losses import DiceLoss as MonaiDiceLoss
 from dicecore.grad import autograd_dice_grad, dice_loss_grad
 from dicecore.losses import PHIS, dice_loss, phi_count
 from dicecore.params import chapter_parameters
+from dicecore.provenance import page_provenance
 from dicecore.plotting import book_style, draw_partition, plot_eq5_solutions
 from dicecore.theory.epsilon import (
     background_gradient, empty_map_gradient, eq5_epsilon, heuristic_epsilon,
@@ -56,7 +57,11 @@ params = chapter_parameters(profile=profile, device=device, seed=seed,
 book_style()
 n_trials = 40 if params.is_paper else 8  # random batches per gradient check
 claims = []  # (claim, our check, verdict), filled as we go
-print(params)
+
+# %% tags=["remove-input"]
+page_provenance("01_dice_anatomy", params,
+                data="none: exact arithmetic on small random tensors (no images, no training)",
+                writes_results=False)
 
 # %% [markdown]
 # ## 1.1 The loss over a partition Φ (Eq. 3)

@@ -47,6 +47,7 @@ from IPython.display import display
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.runner import run_tasks
 from dicecore.params import chapter_parameters
+from dicecore.provenance import page_provenance
 from dicecore.plotting import (
     book_style, plot_soft_dice_landscape, plot_task_example, plot_volume_bias,
 )
@@ -60,6 +61,11 @@ grid = 4001 if params.is_paper else 2001  # p̂ grid: step 0.00025 / 0.0005
 p_grid = 1001 if params.is_paper else 401  # p_β grid for the switching points
 claims = []
 EXACT = "exact expectations (no data)"
+
+# %% tags=["remove-input"]
+page_provenance("02_volume_bias", params,
+                data="exact expectations (§2.1–2.4, no data); four phantom tasks with known "
+                     "inherent uncertainty (§2.5, `dicecore.experiments.volume_bias`)")
 
 # %% [markdown]
 # ## 2.1 The set-up

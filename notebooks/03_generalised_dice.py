@@ -46,6 +46,7 @@ from dicecore.losses import (
     two_class_dice_loss, weighted_cross_entropy,
 )
 from dicecore.params import chapter_parameters
+from dicecore.provenance import page_provenance
 from dicecore.plotting import book_style
 from dicecore.theory.imbalance import gradient_balance
 
@@ -55,6 +56,11 @@ book_style()
 pd.set_option("display.max_colwidth", None)
 claims = []
 EXACT = "exact arithmetic on synthetic maps"
+
+# %% tags=["remove-input"]
+page_provenance("03_generalised_dice", params,
+                data="exact arithmetic on synthetic maps (no training in this edition)",
+                writes_results=False)
 
 # %% [markdown]
 # ## 3.1 The four losses, as printed

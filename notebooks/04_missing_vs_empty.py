@@ -42,6 +42,7 @@ from dicecore.experiments.missing_empty import epsilon_table
 from dicecore.metrics import roc_curve
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
 from dicecore.params import chapter_parameters
+from dicecore.provenance import page_provenance
 from dicecore.plotting import book_style
 
 params = chapter_parameters(profile=profile, device=device, seed=seed,
@@ -54,6 +55,11 @@ book_style()
 pd.set_option("display.max_colwidth", None)
 n_brats = None if params.is_paper else 40
 n_acdc = None if params.is_paper else 30
+
+# %% tags=["remove-input"]
+page_provenance("04_missing_vs_empty", params,
+                data="deterministic phantoms: BraTS-like on the MNI152 2009 template shipped "
+                     "by nilearn, ACDC-like cardiac stacks (`dicecore.data.anatomy`)")
 
 # %% [markdown]
 # ## 4.1 A BraTS-like cohort on real anatomy

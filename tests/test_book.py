@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dicecore.sitecheck import check_site, find_browser, find_mathjax
+
 ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+# One build serves every test of this module: keep them on one xdist worker (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("book")
 
 
 def _toc_files():
@@ -48,6 +53,8 @@ def test_book_builds_with_chapters_executed(built_book):
     for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
         text = (html / "notebooks" / f"{nb.stem}.html").read_text()
         assert "Traceback" not in text and "output_error" not in text
+        stderr = re.findall(r'<div class="output stderr[^"]*">(.*?)</div>', text, flags=re.S)
+        assert not [s for s in stderr if "Warning" in s], (nb.stem, stderr)  # no stray warnings for readers
         figures = re.findall(r'<img[^>]+src="([^"]+\.png)"', text)
         assert figures, f"{nb.stem}: no figure rendered"
         for src in figures:
@@ -68,3 +75,22 @@ def test_chapter_claims_hold_in_the_built_book(built_book):
     for claim in ("ignores missing labels", "learn to predict empty maps for LGG"):
         row = ch4[ch4.index(claim):][:600]
         assert " reproduced " in row and "not reproduced" not in row, row
+
+
+@pytest.mark.book
+@pytest.mark.skipif(find_browser() is None or find_mathjax(ROOT) is None,
+                    reason="needs Chromium and the local mathjax@3 (make test installs both where it can)")
+def test_every_page_renders_in_a_browser(built_book):
+    """Every page loads without a JavaScript error, every image renders, MathJax typesets every formula,
+    every internal link and anchor resolves, no page scrolls sideways; screenshots for a human look."""
+    shots = {"book/index.html": SCREENSHOTS / "landing.png",
+             "notebooks/01_dice_anatomy.html": SCREENSHOTS / "chapter-01.png"}
+    reports = check_site(built_book, screenshots=shots, mathjax_dir=find_mathjax(ROOT))
+    bad = {r.path: r.problems for r in reports if r.problems}
+    assert not bad, bad
+    pages = {r.path: r for r in reports}
+    assert len(reports) >= len(_toc_files()) + 3  # the toc's pages + genindex, search, the root redirect
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        report = pages[f"notebooks/{nb.stem}.html"]
+        assert report.images >= 1 and report.formulas >= 1, (nb.stem, report)
+    assert all(p.stat().st_size > 10_000 for p in shots.values())

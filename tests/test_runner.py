@@ -71,3 +71,22 @@ def test_cli_list_and_debug(capsys):
     assert "01_dice_anatomy" in out and "profile='ci'" in out and "profiles: ci, paper" in out
     with pytest.raises(ValueError, match="unknown name"):
         main(["--debug", "run", "01", "-p", "bogus=1"])
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["run"], ["epsilon"], ["bench"]])
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: dicecore") and len(out.splitlines()) >= 4
+
+
+def test_cli_run_prints_the_executed_notebook(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "01_tiny.py").write_text('# %% tags=["parameters"]\nprofile = "ci"\nseed = 0\n\n# %%\nprint(seed)\n')
+    monkeypatch.setattr("dicecore.runner.notebooks_dir", lambda: folder)
+    assert main(["run", "01", "-q", "-p", "seed=2", "-o", str(tmp_path / "out.ipynb")]) == 0
+    assert f"executed notebook written to {tmp_path / 'out.ipynb'}" in capsys.readouterr().out
+    assert '"2\\n"' in (tmp_path / "out.ipynb").read_text()

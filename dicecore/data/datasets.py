@@ -69,7 +69,7 @@ def load_brats_subject(subject: BratsSubject) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"BraTS subject {subject.subject_id!r}: images and label differ in shape {shapes}.")
     bad = set(np.unique(label)) - {0, 1, 2, 4}
     if bad:
-        raise ValueError(f"BraTS subject {subject.subject_id!r}: unexpected label values {sorted(bad)} "
+        raise ValueError(f"BraTS subject {subject.subject_id!r}: unexpected label values {sorted(int(v) for v in bad)} "
                          "(BraTS uses 0, 1, 2, 4).")
     return np.stack(images), label
 
@@ -130,7 +130,7 @@ def load_acdc_patient(patient: AcdcPatient) -> dict:
             raise ValueError(f"ACDC {patient.patient_id} {phase}: image {image.shape} and label {label.shape} differ.")
         bad = set(np.unique(label)) - {0, 1, 2, 3}
         if bad:
-            raise ValueError(f"ACDC {patient.patient_id} {phase}: unexpected label values {sorted(bad)} (ACDC uses 0–3).")
+            raise ValueError(f"ACDC {patient.patient_id} {phase}: unexpected label values {sorted(int(v) for v in bad)} (ACDC uses 0–3).")
         out[phase] = (image, label)
         spacing = spacing or load_array(patient.path(frame, True), "label file")[1]
     out["spacing"] = spacing

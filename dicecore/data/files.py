@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = [
     "find_label_files", "load_array", "load_image", "load_label_map", "one_hot_foreground", "iter_foreground",
-    "parse_classes",
+    "label_values", "parse_classes",
 ]
 
 
@@ -69,6 +69,16 @@ def iter_foreground(files: Sequence[Path], classes: Sequence[int], merge: bool =
     for f in files:
         maps = one_hot_foreground(load_label_map(f), classes)
         yield maps.max(axis=0, keepdims=True) if merge else maps
+
+
+def label_values(files) -> list[int]:
+    """The sorted non-zero label values found in any of ``files`` (e.g. ``[1, 2, 4]`` for BraTS)."""
+    found: set[int] = set()
+    for f in files:
+        found.update(int(v) for v in np.unique(load_label_map(f)) if v != 0)
+    if not found:
+        raise ValueError("label_dir: every label map is empty (only 0); nothing to compute ε for.")
+    return sorted(found)
 
 
 def parse_classes(text: Optional[str]) -> list[int]:

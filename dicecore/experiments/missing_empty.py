@@ -171,7 +171,7 @@ def slice_summary(per_slice: pd.DataFrame) -> pd.DataFrame:
 def slice_study(seed: int = 0, profile: dict = SLICE_PROFILE, configs=SLICE_CONFIGS,
                 progress: bool = False) -> pd.DataFrame:
     """Train every configuration of :data:`SLICE_CONFIGS` on partial labels; one row per test slice."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
     data = slice_data(seed, profile)
     rows = [run_slice_config(SliceConfig(name, "partial", profile["batch_size"], seed), data, profile)

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
 from dicecore.results import read_table, write_table
 

@@ -23,12 +23,14 @@ from typing import Optional
 
 import torch
 
-from dicecore.losses.dice import REDUCTIONS, _reduce, prepare_inputs, reduction_dims
+from dicecore.losses.dice import REDUCTIONS, _reduce, check_no_zero_denominator, prepare_inputs, reduction_dims
 
 __all__ = ["weighted_cross_entropy", "two_class_dice_loss", "sensitivity_specificity_loss"]
 
 
 def _binary(input, target, activation, validate, eps, loss_name):
+    if not isinstance(input, torch.Tensor):
+        raise TypeError(f"input: expected a torch.Tensor of shape (B, 1, *spatial), got {type(input).__name__}.")
     if input.ndim >= 2 and input.shape[1] != 1:
         raise ValueError(f"input: {loss_name} is a two-class loss on one foreground map (B, 1, *spatial); "
                          f"got {input.shape[1]} channels.")
@@ -77,8 +79,11 @@ def two_class_dice_loss(
     _check(phi, reduction)
     p, r = _binary(input, target, activation, validate, eps, "two_class_dice_loss")
     dims = reduction_dims(phi, p.ndim)
-    fg = ((p * r).sum(dims) + eps) / ((p + r).sum(dims) + eps)
-    bg = (((1 - p) * (1 - r)).sum(dims) + eps) / ((2 - p - r).sum(dims) + eps)
+    fg_den, bg_den = (p + r).sum(dims) + eps, (2 - p - r).sum(dims) + eps
+    check_no_zero_denominator(fg_den, phi, eps)  # ε = 0 and an empty foreground φ: 0/0
+    check_no_zero_denominator(bg_den, phi, eps)  # ε = 0 and a φ that is all foreground
+    fg = ((p * r).sum(dims) + eps) / fg_den
+    bg = (((1 - p) * (1 - r)).sum(dims) + eps) / bg_den
     return _reduce((1 - fg - bg).reshape(-1), None, reduction)
 
 
@@ -93,6 +98,9 @@ def sensitivity_specificity_loss(
     p, r = _binary(input, target, activation, validate, eps, "sensitivity_specificity_loss")
     dims = reduction_dims(phi, p.ndim)
     sq = (r - p) ** 2
-    sens = (sq * r).sum(dims) / (r.sum(dims) + eps)
-    spec = (sq * (1 - r)).sum(dims) / ((1 - r).sum(dims) + eps)
+    sens_den, spec_den = r.sum(dims) + eps, (1 - r).sum(dims) + eps
+    check_no_zero_denominator(sens_den, phi, eps)  # ε = 0 and no foreground in the reference: 0/0
+    check_no_zero_denominator(spec_den, phi, eps)
+    sens = (sq * r).sum(dims) / sens_den
+    spec = (sq * (1 - r)).sum(dims) / spec_den
     return _reduce((lam * sens + (1 - lam) * spec).reshape(-1), None, reduction)

@@ -181,7 +181,9 @@ def prepare_inputs(
             )
         if validate:
             lo, hi = _finite_range(target)
-            if lo != lo or hi != hi or lo < 0.0 or hi > 1.0:
+            if lo != lo or hi != hi or abs(lo) == float("inf") or abs(hi) == float("inf"):
+                raise ValueError("target: contains NaN or Inf; check the label file or the label transform.")
+            if lo < 0.0 or hi > 1.0:
                 raise ValueError(
                     f"target: one-hot/soft labels must lie in [0, 1] and be finite, found range [{lo:g}, {hi:g}]."
                 )

@@ -16,7 +16,7 @@ from typing import Optional
 
 import torch
 
-from dicecore.losses.dice import dice_terms, prepare_inputs, reduction_dims
+from dicecore.losses.dice import check_no_zero_denominator, dice_terms, prepare_inputs, reduction_dims
 
 __all__ = ["marginal_dice_loss", "leaf_dice_loss"]
 
@@ -24,6 +24,7 @@ __all__ = ["marginal_dice_loss", "leaf_dice_loss"]
 def _image_wise(p: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
     """1 − sDSC per (b, c): Eq. 3's terms from :func:`~dicecore.losses.dice.dice_terms` with Φ = I."""
     numerator, denominator = dice_terms(p, y, "I", False, eps, eps)
+    check_no_zero_denominator(denominator, "I", eps)
     return 1.0 - numerator / denominator
 
 
