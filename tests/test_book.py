@@ -12,8 +12,8 @@ from dicecore.sitecheck import check_site, find_browser, find_mathjax
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-# One build serves every test of this module: keep them on one xdist worker (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("book")
+# One build serves every test of this module: make test runs pytest with --dist loadfile, which keeps a
+# module's tests on one xdist worker (this xdist's loadgroup did not group module-marked tests).
 
 
 def _toc_files():
