@@ -33,7 +33,7 @@ from dicecore.losses.dice import (
 
 __all__ = [
     "dice_loss_grad", "eq4_gradient", "autograd_dice_grad", "two_class_gdl", "sudre_gdl_gradient_printed",
-    "gdl_two_class_gradient",
+    "gdl_two_class_gradient", "pm_dice_grad",
 ]
 
 
@@ -172,3 +172,37 @@ def gdl_two_class_gradient(p: torch.Tensor, r: torch.Tensor, w1, w2) -> torch.Te
     with the opposite sign.
     """
     return -sudre_gdl_gradient_printed(p, r, w1, w2)
+
+
+def pm_dice_grad(probs: torch.Tensor, target: torch.Tensor, gamma=1.0, eps: float = 1e-6,
+                 average: str = "present") -> torch.Tensor:
+    """Closed-form gradient of Hosseini's PM Dice (Eq. 5) with respect to the probabilities, m held fixed.
+
+    With :math:`N = 2\\sum_i m_i y_i p_i + \\epsilon` and :math:`D = \\sum_i m_i (y_i^2 + p_i^2) + \\epsilon`
+    per image and class, and :math:`a_{bc}` the weight of that class in the mean (1/(B·n_b) over the n_b
+    classes present in image b, or 1/(B·C) for ``average="all"``),
+
+    .. math::
+
+        \\frac{\\partial\\,\\mathrm{PM}}{\\partial p_i} = -a_{bc}\\,\\frac{2 m_i (y_i D - N p_i)}{D^2}.
+
+    Because m does not depend on p (the paper's stop-gradient), the modulating term only scales each
+    pixel's Eq. 4 gradient. ``probs`` and ``target`` are ``(B, C, *spatial)`` probabilities and one-hot labels.
+    """
+    from dicecore.losses.modulated import AVERAGES, modulating_term
+
+    if average not in AVERAGES:
+        raise ValueError(f"average: unknown value {average!r}; choose one of {AVERAGES}.")
+    dims = tuple(range(2, probs.ndim))
+    m = modulating_term(probs, target, gamma)
+    numerator = 2 * (m * target * probs).sum(dims, keepdim=True) + eps
+    denominator = (m * (target * target + probs * probs)).sum(dims, keepdim=True) + eps
+    batch, classes = probs.shape[:2]
+    if average == "all":
+        a = torch.full((batch, classes), 1.0 / (batch * classes), dtype=probs.dtype, device=probs.device)
+    else:
+        present = target.sum(dims) > 0
+        present[:, 0] = True
+        a = present.to(probs.dtype) / (batch * present.sum(1, keepdim=True).to(probs.dtype))
+    a = a.reshape(batch, classes, *([1] * (probs.ndim - 2)))
+    return -a * 2 * m * (target * denominator - numerator * probs) / denominator**2

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 __all__ = [
-    "dice_score", "soft_dice_score", "volume", "volume_error", "mean_cross_entropy", "bootstrap_mean_test", "roc_auc",
+    "surface_dice", "segmentation_metrics", "summarise_segmentation", "dice_score", "soft_dice_score", "volume", "volume_error", "mean_cross_entropy", "bootstrap_mean_test", "roc_auc",
     "roc_curve",
 ]
 
@@ -155,3 +155,86 @@ def roc_curve(scores, positive) -> tuple[np.ndarray, np.ndarray]:
     tp = np.concatenate([[0], np.cumsum(y[order])]) / y.sum()
     fp = np.concatenate([[0], np.cumsum(~y[order])]) / (~y).sum()
     return fp, tp
+
+
+# --------------------------------------------------------------------- multi-class label maps (Chapter 5)
+def _edges(mask: np.ndarray) -> np.ndarray:
+    from scipy.ndimage import binary_erosion
+
+    return mask & ~binary_erosion(mask)
+
+
+def surface_dice(pred_mask, target_mask, tolerance: float = 1.0, spacing=None) -> float:
+    """Normalised surface distance (NSD) of Nikolov et al., Hosseini Eq. 6, for two binary masks (2-D or 3-D).
+
+    ``NSD = (|S_y ∩ B_p^τ| + |S_p ∩ B_y^τ|) / (|S_y| + |S_p|)``: the share of border pixels of each mask that
+    lie within ``tolerance`` (in the units of ``spacing``, default pixels) of the other mask's border.
+    Borders are the mask minus its erosion, distances Euclidean — MONAI's ``compute_surface_dice`` with
+    ``use_subvoxels=False`` (checked in ``tests/test_segmentation_metrics.py``). Both masks empty: NaN (undefined,
+    as MONAI); one empty: 0.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    p, t = np.asarray(pred_mask, dtype=bool), np.asarray(target_mask, dtype=bool)
+    if p.shape != t.shape or p.ndim not in (2, 3):
+        raise ValueError(f"pred_mask, target_mask: need two 2-D or 3-D masks of one shape, got {p.shape} and {t.shape}.")
+    if not (np.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance: the boundary tolerance τ must be a finite number ≥ 0, got {tolerance!r}.")
+    sp = None if spacing is None else tuple(float(v) for v in np.broadcast_to(spacing, (p.ndim,)))
+    edge_p, edge_t = _edges(p), _edges(t)
+    total = edge_p.sum() + edge_t.sum()
+    if total == 0:
+        return float("nan")
+    if edge_p.sum() == 0 or edge_t.sum() == 0:
+        return 0.0
+    dist_to_t = distance_transform_edt(~edge_t, sampling=sp)
+    dist_to_p = distance_transform_edt(~edge_p, sampling=sp)
+    good = (dist_to_t[edge_p] <= tolerance).sum() + (dist_to_p[edge_t] <= tolerance).sum()
+    return float(good / total)
+
+
+def segmentation_metrics(pred_labels, target_labels, num_classes: int, tolerance: float = 1.0,
+                         spacing=None) -> "pd.DataFrame":
+    """Per image and foreground class: Dice, IoU, precision, recall and NSD (Hosseini §3.2) of label maps.
+
+    ``pred_labels``, ``target_labels``: integer arrays ``(B, *spatial)`` with values in 0 … C − 1 (0 is the
+    background). A score whose denominator is 0 (e.g. Dice when the class is in neither map, precision when
+    it is not predicted) is NaN, left out of the means of :func:`summarise_segmentation`.
+    """
+    import pandas as pd
+
+    pred = np.asarray(pred_labels.cpu() if isinstance(pred_labels, torch.Tensor) else pred_labels)
+    target = np.asarray(target_labels.cpu() if isinstance(target_labels, torch.Tensor) else target_labels)
+    if pred.shape != target.shape:
+        raise ValueError(f"pred_labels, target_labels: shapes differ, {pred.shape} vs {target.shape}.")
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes: need an integer ≥ 2 (background + classes), got {num_classes!r}.")
+    for name, arr in (("pred_labels", pred), ("target_labels", target)):
+        if not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0 or arr.max() >= num_classes:
+            raise ValueError(f"{name}: expected integer labels in 0 … {num_classes - 1}, got dtype {arr.dtype} and "
+                             f"range [{arr.min()}, {arr.max()}].")
+    rows = []
+    nan = float("nan")
+    for b in range(pred.shape[0]):
+        for c in range(1, num_classes):
+            p, t = pred[b] == c, target[b] == c
+            tp, fp, fn = int((p & t).sum()), int((p & ~t).sum()), int((~p & t).sum())
+            rows.append({
+                "image": b, "class": c,
+                "dice": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else nan,
+                "iou": tp / (tp + fp + fn) if tp + fp + fn else nan,
+                "precision": tp / (tp + fp) if tp + fp else nan,
+                "recall": tp / (tp + fn) if tp + fn else nan,
+                "nsd": surface_dice(p, t, tolerance, spacing),
+            })
+    return pd.DataFrame(rows)
+
+
+def summarise_segmentation(per_image: "pd.DataFrame") -> dict:
+    """mDice, mIoU, mNSD, mPrec., mRec. (percent, means over images and foreground classes, NaN left out) and
+    the Dice of each class, as in Hosseini's Tables 1–3."""
+    out = {f"m{k}": 100 * float(np.nanmean(per_image[v])) for k, v in
+           (("Dice", "dice"), ("IoU", "iou"), ("NSD", "nsd"), ("Prec.", "precision"), ("Rec.", "recall"))}
+    for c, d in per_image.groupby("class"):
+        out[f"Dice {c}"] = 100 * float(np.nanmean(d["dice"]))
+    return out

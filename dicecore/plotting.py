@@ -7,6 +7,7 @@ import numpy as np
 from dicecore.losses.dice import _check_phi
 
 __all__ = [
+    "plot_modulating_maps",
     "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example",
 ]
@@ -158,3 +159,34 @@ def plot_task_example(ax_image, ax_label, images: np.ndarray, label: np.ndarray,
         ax.grid(False)
     ax_image.set_title(title, fontsize=9)
     ax_label.set_title("label", fontsize=9)
+
+
+def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses=None) -> None:
+    """Hosseini's Fig. 2 layout: the frame with its reference outline, the predicted probability, then the
+    foreground modulating term ``m = |y − p̂|^γ`` for each γ (γ = 0 is plain Dice: m = 1 everywhere).
+
+    ``axes``: 2 + len(gammas) axes; ``example``: a :class:`dicecore.data.polyps.PolypExample`;
+    ``losses``: optional PM Dice values, one per γ, written in the titles.
+    """
+    from scipy import ndimage
+
+    if len(axes) != 2 + len(gammas):
+        raise ValueError(f"axes: need {2 + len(gammas)} axes (frame, prediction, one per γ), got {len(axes)}.")
+    outline = example.mask.astype(bool) & ~ndimage.binary_erosion(example.mask.astype(bool))
+    frame = example.image.transpose(1, 2, 0).copy()
+    frame[outline] = (0.1, 0.9, 0.2)
+    axes[0].imshow(frame)
+    axes[0].set_title("frame, reference outline", fontsize=9)
+    axes[1].imshow(example.probability, cmap="magma", vmin=0, vmax=1)
+    axes[1].set_title("prediction p (polyp)", fontsize=9)
+    error = np.abs(example.mask - example.probability)
+    for k, (ax, g) in enumerate(zip(axes[2:], gammas)):
+        ax.imshow(np.ones_like(error) if g == 0 else error**g, cmap="magma", vmin=0, vmax=1)
+        title = f"m, γ = {g:g}" + (" (Dice)" if g == 0 else "")
+        if losses is not None:
+            title += f"\nloss {losses[k]:.3f}"
+        ax.set_title(title, fontsize=9)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)

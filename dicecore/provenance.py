@@ -73,20 +73,14 @@ def page_provenance(
 ):
     """A Markdown box for the top of a chapter page (an ``IPython.display.Markdown``).
 
-    Parameters
-    ----------
-    chapter
-        The notebook's stem, e.g. ``"02_volume_bias"``.
-    params
-        The page's resolved parameters (:func:`dicecore.params.chapter_parameters`).
-    data
-        What the page computes on, e.g. ``"BraTS-like phantoms on the MNI152 2009 template (nilearn)"``.
-    results_dir
-        The chapter's committed paper-profile results (default ``../results/<chapter>`` from the notebook).
-    rerun_extra
-        Further ``-p`` options of the re-run command, e.g. ``"-p data_root=/data/BraTS2018/training"``.
-    writes_results
-        ``False`` for a chapter whose ``paper`` profile only recomputes the page (nothing is committed).
+    Args:
+        chapter: the notebook's stem, e.g. ``"02_volume_bias"``.
+        params: the page's resolved parameters (:func:`dicecore.params.chapter_parameters`).
+        data: what the page computes on, e.g. "BraTS-like phantoms on the MNI152 2009 template".
+        results_dir: the chapter's committed paper-profile results (default ``../results/<chapter>`` seen
+            from the notebook).
+        rerun_extra: further ``-p`` options of the re-run command, e.g. ``"-p data_root=/data/BraTS"``.
+        writes_results: ``False`` for a chapter whose ``paper`` profile only recomputes the page.
     """
     from IPython.display import Markdown
 

@@ -72,11 +72,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _QuietServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:  # the browser closing a connection early
+        pass
+
+
 @contextmanager
 def serve(directory: os.PathLike) -> Iterator[str]:
     """Serve ``directory`` over HTTP on a free localhost port; yields the base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -146,17 +151,13 @@ def check_site(
 ) -> list[PageReport]:
     """Open every page of ``html_dir`` in headless Chromium and report what a reader would stumble on.
 
-    Parameters
-    ----------
-    html_dir
-        The built site (``_build/html``).
-    screenshots
-        ``{page: png_path}``: full-page screenshots to save, e.g. ``{"book/index.html": "landing.png"}``.
-    mathjax_dir
-        A local ``mathjax@3`` package to answer the CDN requests with. Without one, formulas are reported
-        as not typeset.
-    browser
-        The Chromium executable; default :func:`find_browser`.
+    Args:
+        html_dir: the built site (``_build/html``).
+        screenshots: pages to photograph in full, mapped to the PNG file to write, for example
+            ``book/index.html`` to ``landing.png``.
+        mathjax_dir: a local ``mathjax@3`` package to answer the CDN requests with. Without one, formulas
+            are reported as not typeset.
+        browser: the Chromium executable; default :func:`find_browser`.
 
     Returns one :class:`PageReport` per page. A page has a problem when it does not load (HTTP status,
     uncaught JavaScript error), an image does not render, a formula is left untypeset or MathJax reports

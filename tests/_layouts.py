@@ -30,3 +30,38 @@ def write_acdc_patient(root, pid, ed=1, es=5, info=None):
         lab[5, 5, 1] = 2
         write_nifti(folder / f"{pid}_frame{frame:02d}.nii.gz", np.ones((6, 6, 2), np.float32), (1.56, 1.56, 2.5))
         write_nifti(folder / f"{pid}_frame{frame:02d}_gt.nii.gz", lab, (1.56, 1.56, 2.5))
+
+
+def write_kvasir(root, names=("a", "b"), size=(40, 30)):
+    from PIL import Image
+
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / "masks").mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(names):
+        rgb = np.zeros((size[1], size[0], 3), np.uint8)
+        rgb[..., 0] = 200
+        rgb[5:15, 5:20, 1] = 100 + k
+        Image.fromarray(rgb).save(root / "images" / f"{name}.jpg", quality=95)
+        mask = np.zeros((size[1], size[0]), np.uint8)
+        mask[: size[1] // 2, : size[0] // 2] = 255  # top-left quarter
+        Image.fromarray(mask).save(root / "masks" / f"{name}.jpg", quality=95)
+
+
+def write_msseg2016(root, patient="Center_01/Patient_01", shape=(6, 5, 4), label_shape=None):
+    from dicecore.data.lesions import MSSEG2016_MODALITIES
+
+    folder = root / patient
+    for k, m in enumerate(MSSEG2016_MODALITIES):
+        write_nifti(folder / "Preprocessed_Data" / f"{m}_preprocessed.nii.gz",
+                    np.arange(np.prod(shape), dtype=np.float32).reshape(shape) * (k + 1))
+    lab = np.zeros(label_shape or shape, np.uint8)
+    lab[1, 1, 1] = 1
+    write_nifti(folder / "Masks" / "Consensus.nii.gz", lab)
+
+
+def write_msseg2(root, sid="013", shape=(6, 5, 4)):
+    for m in ("flair_time01", "flair_time02"):
+        write_nifti(root / sid / f"{m}_on_middle_space.nii.gz", np.ones(shape, np.float32))
+    lab = np.zeros(shape, np.uint8)
+    lab[2, 2, 2] = 1
+    write_nifti(root / sid / "ground_truth.nii.gz", lab)

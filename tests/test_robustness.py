@@ -14,19 +14,27 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _layouts import write_acdc_patient, write_brats_subject, write_nifti
+from _layouts import (
+    write_acdc_patient, write_brats_subject, write_kvasir, write_msseg2, write_msseg2016, write_nifti,
+)
 
 from dicecore.cli import main
 from dicecore.data.datasets import acdc_patients, brats_subjects, load_acdc_patient, load_brats_subject
+from dicecore.data.lesions import (
+    kvasir_pairs, load_kvasir_pair, load_lesion_subject, msseg2_subjects, msseg2016_subjects,
+)
 from dicecore.data.files import find_label_files, label_values, load_image, load_label_map, parse_classes
 from dicecore.experiments.runner import run_tasks
 from dicecore.grad import dice_loss_grad
 from dicecore.losses import (
-    DiceLoss, GeneralizedDiceLoss, dice_loss, generalized_dice_loss, leaf_dice_loss, marginal_dice_loss,
-    sensitivity_specificity_loss, two_class_dice_loss, weighted_cross_entropy,
+    DiceLoss, GeneralizedDiceLoss, PMDiceLoss, cross_entropy_loss, dice_loss, eq4_dice_loss,
+    focal_cross_entropy_loss, focal_dice_loss, generalized_dice_loss, leaf_dice_loss, logarithmic_dice_loss,
+    marginal_dice_loss, negative_topk_dice_loss, pm_dice_loss, sensitivity_specificity_loss,
+    topk_cross_entropy_loss, topk_dice_loss, two_class_dice_loss, weighted_cross_entropy,
 )
 from dicecore.metrics import (
-    bootstrap_mean_test, dice_score, mean_cross_entropy, roc_auc, roc_curve, soft_dice_score, volume, volume_error,
+    bootstrap_mean_test, dice_score, mean_cross_entropy, roc_auc, roc_curve, segmentation_metrics, soft_dice_score,
+    surface_dice, volume, volume_error,
 )
 from dicecore.results import write_table
 from dicecore.runner import ChapterFailed, run_chapter
@@ -50,6 +58,16 @@ LOSSES = {
     "two_class_dice_loss": (lambda x, y, **kw: two_class_dice_loss(x, y, **kw), 1, True),
     "sensitivity_specificity_loss": (lambda x, y, **kw: sensitivity_specificity_loss(x, y, **kw), 1, True),
     "weighted_cross_entropy": (lambda x, y, **kw: weighted_cross_entropy(x, y, **kw), 1, False),
+    "pm_dice_loss": (lambda x, y, **kw: pm_dice_loss(x, y, **kw), 3, True),
+    "PMDiceLoss": (lambda x, y, eps=1e-6, to_onehot_y=False: PMDiceLoss(eps=eps, to_onehot_y=to_onehot_y)(x, y), 3, True),
+    "eq4_dice_loss": (lambda x, y, **kw: eq4_dice_loss(x, y, **kw), 3, True),
+    "logarithmic_dice_loss": (lambda x, y, **kw: logarithmic_dice_loss(x, y, **kw), 3, True),
+    "focal_dice_loss": (lambda x, y, **kw: focal_dice_loss(x, y, **kw), 3, True),
+    "negative_topk_dice_loss": (lambda x, y, **kw: negative_topk_dice_loss(x, y, **kw), 3, True),
+    "topk_dice_loss": (lambda x, y, **kw: topk_dice_loss(x, y, **kw), 3, True),
+    "cross_entropy_loss": (lambda x, y, **kw: cross_entropy_loss(x, y, **kw), 3, False),
+    "focal_cross_entropy_loss": (lambda x, y, **kw: focal_cross_entropy_loss(x, y, **kw), 3, False),
+    "topk_cross_entropy_loss": (lambda x, y, **kw: topk_cross_entropy_loss(x, y, **kw), 3, False),
 }
 SHAPE = (2, 5, 4)
 
@@ -170,6 +188,18 @@ def _metric_cases():
         ("roc_auc", "labels not 0/1", lambda: roc_auc(scores, [0, 1, 2]), ValueError, r"^positive: expected booleans"),
         ("roc_curve", "shape", lambda: roc_curve(scores, positive[:1]), ValueError, r"^scores, positive: need two"),
         ("roc_curve", "Inf score", lambda: roc_curve([np.inf, 1, 2], positive), ValueError, r"^scores: contains"),
+        ("surface_dice", "negative tolerance", lambda: surface_dice(t[0, 0] > 0, t[0, 0] > 0, -1.0), ValueError,
+         r"^tolerance: the boundary tolerance"),
+        ("surface_dice", "shape", lambda: surface_dice(t[0, 0] > 0, t[0, 0, :2] > 0), ValueError,
+         r"^pred_mask, target_mask: need two 2-D or 3-D masks of one shape"),
+        ("segmentation_metrics", "shape", lambda: segmentation_metrics(t[:, 0].long(), t[:, 0, :2].long(), 2),
+         ValueError, r"^pred_labels, target_labels: shapes differ"),
+        ("segmentation_metrics", "label value ≥ C", lambda: segmentation_metrics(t[:, 0].long(), two[:, 0].long(), 2),
+         ValueError, r"^target_labels: expected integer labels in 0 … 1"),
+        ("segmentation_metrics", "float labels", lambda: segmentation_metrics(p[:, 0], t[:, 0].long(), 2),
+         ValueError, r"^pred_labels: expected integer labels"),
+        ("segmentation_metrics", "num_classes", lambda: segmentation_metrics(t[:, 0].long(), t[:, 0].long(), 1),
+         ValueError, r"^num_classes: need an integer ≥ 2"),
         ("roc_curve", "one class only", lambda: roc_curve(scores, np.zeros(3, bool)), ValueError, r"^positive: both"),
     ]
 
@@ -231,7 +261,40 @@ def _loader_cases():
     def first_acdc(tmp):
         return load_acdc_patient(acdc_patients(tmp)[0])
 
+    def kvasir(tmp, fix=None):
+        write_kvasir(tmp)
+        if fix:
+            fix(tmp)
+        return tmp
+
+    def first_kvasir(tmp):
+        return load_kvasir_pair(*kvasir_pairs(tmp)[0])
+
+    def first_msseg(tmp, **kw):
+        write_msseg2016(tmp, **kw)
+        return load_lesion_subject(msseg2016_subjects(tmp)[0])
+
     return [
+        ("kvasir_pairs", "unexpected layout", lambda t: ((t / "Kvasir").mkdir(), kvasir_pairs(t)), FileNotFoundError,
+         r"^data_root: .* needs images/ and masks/"),
+        ("kvasir_pairs", "missing mask", lambda t: kvasir_pairs(kvasir(t, lambda r: (r / "masks" / "b.jpg").unlink())),
+         FileNotFoundError, r"Kvasir-SEG: no mask in .* for b.jpg"),
+        ("load_kvasir_pair", "corrupt image", lambda t: first_kvasir(kvasir(
+            t, lambda r: (r / "images" / "a.jpg").write_bytes(b"\xff\xd8 not a jpeg"))), ValueError,
+         r"image file .*a.jpg' could not be read"),
+        ("load_kvasir_pair", "truncated image", lambda t: first_kvasir(kvasir(
+            t, lambda r: (r / "masks" / "a.jpg").write_bytes((r / "masks" / "a.jpg").read_bytes()[:60]))), ValueError,
+         r"image file .*a.jpg' could not be read"),
+        ("msseg2016_subjects", "unexpected layout", lambda t: ((t / "Patient_01").mkdir(), msseg2016_subjects(t)),
+         FileNotFoundError, r"^data_root: no <patient>/Preprocessed_Data/"),
+        ("msseg2016_subjects", "missing modality", lambda t: (write_msseg2016(t), (
+            t / "Center_01/Patient_01/Preprocessed_Data/GADO_preprocessed.nii.gz").unlink(), msseg2016_subjects(t)),
+         FileNotFoundError, r"lacks Preprocessed_Data/GADO_preprocessed.nii.gz"),
+        ("load_lesion_subject", "image/label shape mismatch", lambda t: first_msseg(t, label_shape=(6, 5, 3)),
+         ValueError, r"images and label differ in shape"),
+        ("msseg2_subjects", "missing time point", lambda t: (write_msseg2(t), (
+            t / "013" / "flair_time02_on_middle_space.nii.gz").unlink(), msseg2_subjects(t)), FileNotFoundError,
+         r"lacks flair_time02_on_middle_space.nii.gz"),
         ("load_label_map", "missing file", lambda t: load_label_map(t / "nope.nii.gz"), FileNotFoundError,
          r"label file .*nope.nii.gz' does not exist"),
         ("load_label_map", "truncated NIfTI", lambda t: (_truncated_nifti(t / "x.nii.gz"), load_label_map(t / "x.nii.gz")),

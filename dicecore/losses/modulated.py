@@ -13,8 +13,8 @@ under a pixel weight map ``w`` (:func:`weighted_dice_scores`): ``w = 1`` is Eq. 
 losses [41] and [42]. The average runs over the classes present in the image's reference, background
 included, as the paper states under Eq. 4 (``average="present"``), or over every class (``"all"``).
 
-Inputs follow :func:`dicecore.losses.dice_loss`: ``input`` (B, C, *spatial) probabilities (or logits with
-``activation="softmax"``), C ≥ 2 with channel 0 the background; ``target`` one-hot (B, C, *spatial) or a
+Inputs follow :func:`dicecore.losses.dice_loss`: ``input`` ``(B, C, *spatial)`` probabilities (or logits with
+``activation="softmax"``), C ≥ 2 with channel 0 the background; ``target`` one-hot ``(B, C, *spatial)`` or a
 label map with ``to_onehot_y=True``.
 """
 
@@ -48,7 +48,7 @@ def weighted_dice_scores(probs: torch.Tensor, target: torch.Tensor, weight: Opti
                          eps: float) -> torch.Tensor:
     """Soft Dice per (b, c) of Eq. 4/5: ``(2Σ w y p + ε) / (Σ w (y² + p²) + ε)``, sums over the pixels.
 
-    ``weight`` (B, C, *spatial) or ``None`` (all ones). With ε = 0 an all-zero weighted denominator is 0/0
+    ``weight`` ``(B, C, *spatial)`` or ``None`` (all ones). With ε = 0 an all-zero weighted denominator is 0/0
     and raises ``ValueError``.
     """
     dims = reduction_dims("I", probs.ndim)
@@ -174,20 +174,20 @@ def focal_dice_loss(
 
 
 def topk_mask(error: torch.Tensor, candidates: torch.Tensor, k: float) -> torch.Tensor:
-    """Per (b, c): all non-candidates, plus the top ``k`` % of the candidates by ``error`` (at least one).
-
-    Ties at the threshold are all kept. ``error`` and ``candidates`` are (B, C, *spatial).
+    """Per (b, c): all non-candidates, plus the ``ceil(k % · count)`` candidates with the largest ``error``
+    (at least one). Ties are broken by position (a stable sort), so exactly that many are kept.
+    ``error`` and ``candidates`` are ``(B, C, *spatial)``.
     """
     if not 0 < k <= 100:
         raise ValueError(f"k: the kept share must lie in (0, 100] percent, got {k!r}.")
     b, c = error.shape[:2]
-    e = torch.where(candidates, error.detach(), torch.full_like(error, -1.0)).reshape(b, c, -1)
-    count = candidates.reshape(b, c, -1).sum(-1)
-    n_keep = torch.clamp(torch.ceil(count.to(torch.float64) * k / 100).long(), min=1)
-    ordered = e.sort(dim=-1, descending=True).values
-    threshold = ordered.gather(-1, (n_keep - 1).unsqueeze(-1))
-    keep = (e >= threshold) & candidates.reshape(b, c, -1)
-    return (keep | ~candidates.reshape(b, c, -1)).reshape(error.shape)
+    cand = candidates.reshape(b, c, -1)
+    e = torch.where(cand, error.detach().reshape(b, c, -1), torch.full_like(cand, -1.0, dtype=error.dtype))
+    n_keep = torch.clamp(torch.ceil(cand.sum(-1).to(torch.float64) * k / 100).long(), min=1)
+    order = e.argsort(dim=-1, descending=True, stable=True)
+    rank = torch.empty_like(order).scatter_(-1, order, torch.arange(e.shape[-1], device=e.device).expand_as(order))
+    keep = cand & (rank < n_keep.unsqueeze(-1))
+    return (keep | ~cand).reshape(error.shape)
 
 
 def negative_topk_dice_loss(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
 import torch
 
-__all__ = ["gradient_balance"]
+__all__ = ["gradient_balance", "gradient_focus"]
 
 
 def gradient_balance(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], fg_fraction: float,
@@ -38,3 +39,27 @@ def gradient_balance(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
     total_fg, total_bg = g[:n_fg].sum().item(), g[n_fg:].sum().item()
     return {"fg_fraction": n_fg / n, "grad_fg": fg, "grad_bg": bg,
             "fg_share": total_fg / (total_fg + total_bg) if total_fg + total_bg > 0 else float("nan")}
+
+
+def gradient_focus(loss_fn: Callable, probability: np.ndarray, mask: np.ndarray,
+                   regions: "dict[str, np.ndarray]") -> dict:
+    """Where a loss pushes: the loss value and the share of the gradient magnitude that falls in each region.
+
+    ``probability`` (H, W) is a foreground probability map, ``mask`` (H, W) the reference; the two-channel
+    (background, foreground) softmax logits ``log p`` are differentiated, so the shares are of
+    ``Σ |∂L/∂logit|`` over both channels, the signal a network's last layer receives. ``regions`` maps
+    names to boolean (H, W) masks (they need not cover the image). ``loss_fn(logits, one_hot,
+    activation="softmax")`` is any loss of :mod:`dicecore.losses` with that signature.
+    """
+    p = torch.as_tensor(np.clip(probability, 1e-6, 1 - 1e-6), dtype=torch.float64)
+    logits = torch.stack([torch.log1p(-p), torch.log(p)])[None].clone().requires_grad_(True)
+    y = torch.as_tensor(np.asarray(mask), dtype=torch.float64)
+    onehot = torch.stack([1 - y, y])[None]
+    loss = loss_fn(logits, onehot, activation="softmax")
+    loss.backward()
+    magnitude = logits.grad.abs().sum((0, 1)).numpy()
+    total = magnitude.sum()
+    out = {"loss": float(loss.detach())}
+    for name, region in regions.items():
+        out[name] = float(magnitude[np.asarray(region, bool)].sum() / total) if total > 0 else float("nan")
+    return out

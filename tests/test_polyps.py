@@ -1,0 +1,49 @@
+"""Chapter 5's phantom frames, the gradient-focus measurement and the Fig. 2 plot."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from dicecore.data.polyps import kvasir_like, polyp_example
+from dicecore.losses import eq4_dice_loss, pm_dice_loss
+from dicecore.plotting import plot_modulating_maps
+from dicecore.theory.imbalance import gradient_focus
+
+
+def test_kvasir_like_frames():
+    images, masks = kvasir_like(6, size=48, seed=2)
+    assert images.shape == (6, 3, 48, 48) and images.dtype == np.float32 and masks.shape == (6, 48, 48)
+    assert 0 <= images.min() and images.max() <= 1 and set(np.unique(masks)) <= {0, 1}
+    assert all(m.sum() > 0 for m in masks)
+    polyp, mucosa = images[:, 1][masks == 1].mean(), images[:, 1][masks == 0].mean()
+    assert polyp > mucosa  # polyps are tinted: visible in the green channel
+    again, _ = kvasir_like(6, size=48, seed=2)
+    np.testing.assert_array_equal(images, again)
+    with pytest.raises(ValueError, match="n, size: need n ≥ 1 frames of side ≥ 16"):
+        kvasir_like(0)
+
+
+def test_polyp_example_is_fig2s_situation():
+    ex = polyp_example(size=120, seed=1)
+    assert (ex.probability[ex.large] > 0.5).mean() > 0.9  # the large polyp is found
+    assert (ex.probability[ex.small] > 0.5).mean() < 0.05  # the small one is missed
+    assert ex.small.sum() < 0.1 * ex.mask.sum() and not (ex.small & ex.large).any()
+
+
+def test_gradient_focus_shares_and_pm_focus():
+    ex = polyp_example(size=120, seed=1)
+    regions = {"small": ex.small, "large": ex.large, "rest": ~(ex.small | ex.large)}
+    dice = gradient_focus(eq4_dice_loss, ex.probability, ex.mask, regions)
+    assert sum(dice[k] for k in regions) == pytest.approx(1.0)
+    pm5 = gradient_focus(lambda x, t, **kw: pm_dice_loss(x, t, gamma=5.0, **kw), ex.probability, ex.mask, regions)
+    assert pm5["small"] > 2 * dice["small"] and pm5["loss"] > dice["loss"]
+
+
+def test_plot_modulating_maps():
+    ex = polyp_example(size=48)
+    fig, axes = plt.subplots(1, 4)
+    plot_modulating_maps(axes, ex, gammas=(0.0, 1.0), losses=[0.1, 0.2])
+    assert axes[3].get_title().startswith("m, γ = 1") and "0.200" in axes[3].get_title()
+    with pytest.raises(ValueError, match="axes: need 4 axes"):
+        plot_modulating_maps(axes[:3], ex, gammas=(0.0, 1.0))
+    plt.close(fig)
