@@ -54,12 +54,13 @@ class PaperUNet(nn.Module):
         dims: 2 or 3.
         levels: per level ``(encoder filters, decoder filters)``, top level first.
         bottom: filters of the bottom block.
+        out_channels: 1 (a sigmoid map, Bertels et al.) or C (softmax logits, Chapter 5).
     """
 
     def __init__(self, in_channels: int, dims: int = 3,
                  levels: Sequence[tuple[Sequence[int], Sequence[int]]] = (([10, 20], [20, 10]), ([20, 40], [40, 20]),
                                                                           ([40, 80], [80, 40])),
-                 bottom: Sequence[int] = (40, 20)) -> None:
+                 bottom: Sequence[int] = (40, 20), out_channels: int = 1) -> None:
         super().__init__()
         if dims not in (2, 3):
             raise ValueError(f"dims: 2 or 3, got {dims}.")
@@ -77,7 +78,7 @@ class PaperUNet(nn.Module):
         for (_, dec), skip in zip(reversed(levels), reversed(skips)):
             self.decoders.append(_Block(dims, c + skip, dec))
             c = dec[-1]
-        self.head = _conv(dims)(c, 1, kernel_size=1)
+        self.head = _conv(dims)(c, out_channels, kernel_size=1)
         self.depth = len(levels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

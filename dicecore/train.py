@@ -99,3 +99,35 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4, device: torc
     model.eval()
     out = [torch.sigmoid(model(x[s:s + batch_size].to(device))).cpu() for s in range(0, len(x), batch_size)]
     return torch.cat(out)
+
+
+def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                     sample_batch: Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]],
+                     iterations: int, lr: float, weight_decay: float = 1e-4, power: float = 0.9, seed: int = 0,
+                     device: torch.device | str = "cpu", progress: bool = False) -> pd.DataFrame:
+    """Hosseini's schedule: Adam with weight decay, ``lr · (1 − iter/max_iter)^0.9``, a fixed number of
+    iterations; ``sample_batch(generator)`` draws one (images, labels) batch (crops, augmentation).
+
+    Returns the per-iteration training loss. A non-finite loss stops training with a clear error.
+    """
+    if iterations < 1 or lr <= 0 or weight_decay < 0:
+        raise ValueError(f"iterations, lr, weight_decay: need ≥ 1, > 0 and ≥ 0, got {iterations}, {lr}, {weight_decay}.")
+    device = torch.device(device)
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: (1 - it / iterations) ** power)
+    losses = []
+    model.train()
+    for it in tqdm(range(iterations), desc="iterations", disable=not progress, leave=False):
+        x, y = sample_batch(gen)
+        loss = loss_fn(model(x.to(device)), y.to(device))
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss: became {loss.item()} at iteration {it}; lower the learning rate.")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    return pd.DataFrame({"iteration": np.arange(iterations), "train_loss": losses})

@@ -1,0 +1,63 @@
+"""Chapter 5's training study: tasks, one tiny training end to end, the summary and the verdict rules."""
+
+import pandas as pd
+import pytest
+import torch
+
+from dicecore.experiments import pm_dice as study
+from dicecore.losses import TABLE_LOSSES
+from dicecore.train import train_polynomial
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    cfg = dict(study.PROFILES["ci"], frame=32, crop=16, n_train=8, n_test=4, iterations=6, batch_size=2)
+    monkeypatch.setitem(study.PROFILES, "tiny", cfg)
+    return "tiny"
+
+
+def test_tasks_and_paper_table():
+    ci, paper = study.tasks("ci"), study.tasks("paper")
+    assert [t.loss for t in ci] == ["CE", "Dice", "CE + Dice", "PM Dice"]
+    assert len(paper) == 14 * 3 and len({t.key for t in paper}) == 42
+    assert list(study.PAPER_TABLE1["loss"]) == list(TABLE_LOSSES)
+    assert study.PAPER_TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
+    with pytest.raises(ValueError, match="profile: unknown profile 'big'"):
+        study.tasks("big")
+
+
+def test_one_training_end_to_end_is_deterministic(tiny):
+    task = study.Task("kvasir_like", "PM Dice", 0, tiny)
+    first, second = study.run_task(task), study.run_task(task)
+    cols = ["dice", "iou", "precision", "recall", "nsd", "final_train_loss"]
+    assert len(first) == 4 and set(cols) <= set(first.columns)
+    pd.testing.assert_frame_equal(first[cols], second[cols], check_exact=True)
+    summary = study.summarise(first)
+    assert summary.loc[0, "loss"] == "PM Dice" and summary.loc[0, "seeds"] == 1 and summary.loc[0, "mDice spread"] == 0
+
+
+def _summary(rows, spread=0.0, seeds=1):
+    s = pd.DataFrame(rows, columns=["loss", *study.METRICS])
+    for m in study.METRICS:
+        s[f"{m} spread"] = spread
+    s["seeds"] = seeds
+    return s
+
+
+def test_verdicts_respect_the_seed_noise():
+    clear = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 76, 66, 58, 83, 79)])
+    verdicts = [c[2] for c in study.training_claims(clear, "x")]
+    assert verdicts == ["reproduced", "reproduced", "reproduced"]
+    close = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 72.5, 62, 52.5, 80.2, 79)])
+    assert all(v.startswith("inconclusive") for v in [c[2] for c in study.training_claims(close, "x")][1:])
+    against = _summary([("CE", 70, 60, 50, 78, 80), ("Dice", 75, 65, 55, 84, 72)], spread=0.5, seeds=3)
+    assert study.training_claims(against, "x")[0][2] == "not reproduced"
+
+
+def test_train_polynomial_decays_the_rate_and_rejects_bad_settings():
+    model = torch.nn.Conv2d(1, 2, 1)
+    x, y = torch.randn(4, 1, 4, 4), torch.randint(0, 2, (4, 4, 4))
+    history = train_polynomial(model, torch.nn.functional.cross_entropy, lambda g: (x, y), iterations=5, lr=1e-2)
+    assert len(history) == 5 and history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    with pytest.raises(ValueError, match="iterations, lr, weight_decay"):
+        train_polynomial(model, torch.nn.functional.cross_entropy, lambda g: (x, y), iterations=0, lr=1e-2)
