@@ -161,15 +161,20 @@ def plot_task_example(ax_image, ax_label, images: np.ndarray, label: np.ndarray,
     ax_label.set_title("label", fontsize=9)
 
 
-def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses=None) -> None:
+def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses=None):
     """Hosseini's Fig. 2 layout: the frame with its reference outline, the predicted probability, then the
     foreground modulating term ``m = |y − p̂|^γ`` for each γ (γ = 0 is plain Dice: m = 1 everywhere).
 
-    ``axes``: 2 + len(gammas) axes; ``example``: a :class:`dicecore.data.polyps.PolypExample`;
-    ``losses``: optional PM Dice values, one per γ, written in the titles.
+    ``axes``: at least 2 + len(gammas) axes, any shape (extra ones are hidden); ``example``: a
+    :class:`dicecore.data.polyps.PolypExample`; ``losses``: optional PM Dice values, one per γ, written in
+    the titles. Returns the last map's image, for a colour bar.
     """
     from scipy import ndimage
 
+    axes = list(np.ravel(axes))
+    for extra in axes[2 + len(gammas):]:
+        extra.set_visible(False)
+    axes = axes[:2 + len(gammas)] if len(axes) >= 2 + len(gammas) else axes
     if len(axes) != 2 + len(gammas):
         raise ValueError(f"axes: need {2 + len(gammas)} axes (frame, prediction, one per γ), got {len(axes)}.")
     outline = example.mask.astype(bool) & ~ndimage.binary_erosion(example.mask.astype(bool))
@@ -180,8 +185,9 @@ def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses
     axes[1].imshow(example.probability, cmap="magma", vmin=0, vmax=1)
     axes[1].set_title("prediction p (polyp)", fontsize=9)
     error = np.abs(example.mask - example.probability)
+    image = None
     for k, (ax, g) in enumerate(zip(axes[2:], gammas)):
-        ax.imshow(np.ones_like(error) if g == 0 else error**g, cmap="magma", vmin=0, vmax=1)
+        image = ax.imshow(np.ones_like(error) if g == 0 else error**g, cmap="magma", vmin=0, vmax=1)
         title = f"m, γ = {g:g}" + (" (Dice)" if g == 0 else "")
         if losses is not None:
             title += f"\nloss {losses[k]:.3f}"
@@ -190,3 +196,4 @@ def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
+    return image

@@ -47,3 +47,7 @@ def test_plot_modulating_maps():
     with pytest.raises(ValueError, match="axes: need 4 axes"):
         plot_modulating_maps(axes[:3], ex, gammas=(0.0, 1.0))
     plt.close(fig)
+    fig, grid = plt.subplots(2, 2)  # a grid works too; a spare axis is hidden
+    plot_modulating_maps(grid, ex, gammas=(1.0,))
+    assert not grid[1, 1].get_visible()
+    plt.close(fig)
