@@ -80,3 +80,18 @@ def test_slice_experiment_mechanics():
     summary = me.slice_summary(rows)
     assert list(summary["Φ/ε"]) == ["I", "Iε"] and summary["AUC (HGG vs LGG from V̂)"].between(0, 1).all()
     assert rows.loc[rows.name == "Iε", "epsilon"].iloc[0] > 1.0  # the heuristic ε, not 1e-7
+
+
+def test_msseg_like_slices_are_severely_imbalanced_and_visible():
+    from dicecore.data.anatomy import MSSEG_CONTRASTS, msseg_like_slices
+
+    images, masks = msseg_like_slices(6, seed=3)
+    assert images.shape == (6, len(MSSEG_CONTRASTS), 80, 96) and masks.shape == (6, 80, 96)
+    share = masks.mean(axis=(1, 2))
+    assert (share > 0).all() and (share < 0.015).all()  # every slice has lesions, all under 1.5 %
+    flair, t1 = images[:, 0], images[:, 1]
+    assert flair[masks == 1].mean() > flair[masks == 0].mean() + 0.3  # bright on FLAIR
+    assert t1[masks == 1].mean() < np.median(t1[masks == 0][t1[masks == 0] > 0.5])  # darker than white matter
+    np.testing.assert_array_equal(masks, msseg_like_slices(6, seed=3)[1])
+    with pytest.raises(ValueError, match="n: need at least one slice"):
+        msseg_like_slices(0)

@@ -61,3 +61,27 @@ def test_train_polynomial_decays_the_rate_and_rejects_bad_settings():
     assert len(history) == 5 and history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
     with pytest.raises(ValueError, match="iterations, lr, weight_decay"):
         train_polynomial(model, torch.nn.functional.cross_entropy, lambda g: (x, y), iterations=0, lr=1e-2)
+
+
+def test_gamma_tasks_and_sweep_tables():
+    tasks = study.gamma_tasks("ci")
+    assert [t.gamma for t in tasks] == [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (5.0, 5.0),
+                                        (0.0, 2.0), (0.5, 2.0), (1.0, 2.0)]
+    assert len({t.key for t in tasks}) == 8 and tasks[-1].key == "msseg_like__PM-Dice__g1-2__seed0"
+    rows = []
+    for gamma, dice in (("2, 2", 80), ("0, 0", 0), ("1, 2", 78), ("0, 2", 75), ("5, 5", 85)):
+        rows.append({"gamma": gamma, "seed": 0, "class": 1, "image": 0, "dice": dice / 100, "iou": dice / 100,
+                     "nsd": dice / 100, "precision": dice / 100 if dice else float("nan"), "recall": dice / 100})
+    both, background = study.sweep_tables(pd.DataFrame(rows))
+    assert list(both["gamma"]) == ["0, 0", "2, 2", "5, 5"] and list(background["gamma"]) == ["0, 2", "1, 2", "2, 2"]
+    assert study.collapsed(both) == ["0, 0"]
+    claims = study.gamma_claims(both, background, "x")
+    assert claims[1][2] == "not reproduced"  # best Dice at γ = 5, 5 points above γ = 2
+    assert "collapsed to all-background" in claims[0][1]
+
+
+def test_msseg_like_task_trains(tiny):
+    study.PROFILES[tiny]["msseg"] = {"n_train": 6, "n_test": 2, "crop": None, "batch_size": 2,
+                                     "model": "small-unet", "lr": 1e-3, "iterations": 3}
+    out = study.run_task(study.Task("msseg_like", "PM Dice", 0, tiny, gamma=(1.0, 2.0)))
+    assert len(out) == 2 and out["gamma"].iloc[0] == "1, 2"

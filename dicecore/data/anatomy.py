@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE"]
+__all__ = ["mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS"]
 
 BRATS_SHAPE = (80, 96, 80)
 _HGG_MEAN_VOXELS = 11_900
@@ -187,3 +187,51 @@ class AcdcLike:
             image = intensity + 0.08 * texture[..., None] * (label == 0) + 0.05 * rng.standard_normal(self.shape)
             out[phase] = (image.astype(np.float32), label)
         return out
+
+
+MSSEG_CONTRASTS = ("flair", "t1", "gado", "t2", "dp")
+
+
+def msseg_like_slices(n: int, seed: int = 0, max_lesions: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """An MSSEG-like 2-D task (Chapter 5): axial MNI152 slices (80 × 96 at 2 mm) in five contrasts
+    (FLAIR, T1, T1-Gd, T2, PD-like), each with 1 … ``max_lesions`` small white-matter lesions of 3–25
+    pixels — about 0.05–1 % of the slice, the severe imbalance of MS lesion segmentation.
+
+    Lesions are bright on FLAIR, T2 and PD, dark on T1, and a third of them enhance on T1-Gd. Returns
+    images (n, 5, 80, 96) float32, each contrast scaled to [0, 1], and masks (n, 80, 96) uint8.
+    """
+    if not (isinstance(n, int) and n >= 1):
+        raise ValueError(f"n: need at least one slice, got {n!r}.")
+    a = mni_anatomy()
+    rng = np.random.default_rng([seed, 9])
+    base = {"flair": (0.1, 0.6, 0.5, 1.1), "t1": (0.2, 0.6, 0.85, 0.45), "gado": (0.2, 0.6, 0.85, 0.45),
+            "t2": (1.0, 0.7, 0.5, 1.0), "dp": (0.8, 0.75, 0.6, 0.95)}  # (csf, gm, wm, lesion)
+    images = np.empty((n, len(MSSEG_CONTRASTS), *BRATS_SHAPE[:2]), np.float32)
+    masks = np.zeros((n, *BRATS_SHAPE[:2]), np.uint8)
+    yy, xx = np.mgrid[: BRATS_SHAPE[0], : BRATS_SHAPE[1]]
+    for i in range(n):
+        z = int(rng.integers(32, 52))
+        gm, wm, csf = a["gm"][:, :, z], a["wm"][:, :, z], a["csf"][:, :, z].astype(np.float32)
+        sites = np.argwhere(ndimage.binary_erosion(wm > 0.75, iterations=1))
+        lesion = np.zeros(BRATS_SHAPE[:2], bool)
+        enhancing = np.zeros_like(lesion)
+        for _ in range(int(rng.integers(1, max_lesions + 1))):
+            cy, cx = sites[rng.integers(len(sites))]
+            ry, rx = rng.uniform(0.9, 2.6, 2)
+            blob = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
+            lesion |= blob
+            if rng.random() < 1 / 3:
+                enhancing |= blob
+        bias = _smooth_field(BRATS_SHAPE[:2], rng, 10, 0.1)
+        for k, name in enumerate(MSSEG_CONTRASTS):
+            c, g, w, t = base[name]
+            img = c * csf + g * gm + w * wm
+            contrast = t * rng.uniform(0.9, 1.1)
+            img = np.where(lesion, contrast * (0.6 + 0.4 * ndimage.gaussian_filter(lesion.astype(float), 0.7)), img)
+            if name == "gado":
+                img = np.where(enhancing, 1.2, img)
+            img = img * bias + 0.04 * rng.standard_normal(img.shape)
+            lo, hi = img.min(), img.max()
+            images[i, k] = (img - lo) / (hi - lo)
+        masks[i] = lesion
+    return images, masks

@@ -28,18 +28,28 @@ from dicecore.losses.difficulty import TABLE_LOSSES, loss_for_row
 from dicecore.metrics import segmentation_metrics, summarise_segmentation
 from dicecore.train import train_polynomial
 
-__all__ = ["PROFILES", "Task", "tasks", "run_task", "summarise", "PAPER_TABLE1", "METRICS", "training_claims"]
+__all__ = [
+    "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "Task", "tasks", "gamma_tasks", "run_task", "summarise",
+    "PAPER_TABLE1", "METRICS", "training_claims", "gamma_claims", "collapsed", "sweep_tables",
+]
 
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
 
 PROFILES = {
     "ci": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "iterations": 400, "batch_size": 8, "lr": 2e-3,
            "losses": ("CE", "Dice", "CE + Dice", "PM Dice"), "seeds": (0,), "model": "small-unet",
-           "tolerance": 2.0},
+           "tolerance": 2.0,
+           "msseg": {"n_train": 64, "n_test": 32, "crop": None, "batch_size": 4, "model": "small-unet", "lr": 2e-3,
+                     "iterations": 400}},
     "paper": {"frame": 320, "crop": 256, "n_train": 900, "n_test": 100, "iterations": 6000, "batch_size": 8,
               "lr": 5e-4, "losses": tuple(TABLE_LOSSES), "seeds": (0, 1, 2), "model": "resnet34-unet",
-              "tolerance": 2.0},
+              "tolerance": 2.0,
+              "msseg": {"n_train": 600, "n_test": 200, "crop": None, "model": "plain-unet", "lr": 1e-4,
+                        "iterations": 4000}},
 }
+#: Figs. 3–4: γ for both classes, then γ_BG with γ_FG = 2 (γ per class is (background, lesion)).
+GAMMA_SWEEP = (0.0, 0.5, 1.0, 2.0, 5.0)
+GAMMA_BG_SWEEP = (0.0, 0.5, 1.0, 2.0)
 
 #: Hosseini's Table 1 (Kvasir-SEG) as printed, in percent.
 PAPER_TABLE1 = pd.DataFrame([
@@ -60,11 +70,13 @@ class Task:
     seed: int
     profile: str = "ci"
     device: str = "cpu"
+    gamma: tuple = ()  # PM Dice's (γ_BG, γ_FG); () = the loss's default
 
     @property
     def key(self) -> str:
         slug = "".join(ch if ch.isalnum() else "-" for ch in self.loss).strip("-")
-        return f"{self.task}__{slug}__seed{self.seed}"
+        g = "__g" + "-".join(f"{v:g}" for v in self.gamma) if self.gamma else ""
+        return f"{self.task}__{slug}{g}__seed{self.seed}"
 
 
 def tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
@@ -74,34 +86,67 @@ def tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
     return [Task("kvasir_like", loss, seed, profile, device) for loss in cfg["losses"] for seed in cfg["seeds"]]
 
 
-def _model(name: str):
+def gamma_tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
+    """The γ sweeps of Figs. 3–4 on the MSSEG-like task: PM Dice with γ_BG = γ_FG = γ, then γ_FG = 2 and
+    γ_BG varied (the setting that is also in the first sweep is not trained twice)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
+    gammas = [(g, g) for g in GAMMA_SWEEP] + [(g, 2.0) for g in GAMMA_BG_SWEEP if g != 2.0]
+    return [Task("msseg_like", "PM Dice", seed, profile, device, gamma) for gamma in gammas
+            for seed in PROFILES[profile]["seeds"]]
+
+
+def _model(name: str, in_channels: int):
     if name == "small-unet":  # Chapter 2's U-Net design (average pooling, linear up-sampling), two levels
         from dicecore.models import PaperUNet
 
-        return PaperUNet(3, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16),
+        return PaperUNet(in_channels, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16),
                          out_channels=2)
+    if name == "plain-unet":  # the paper's MSSEG network: a plain U-Net with 4 max-poolings
+        from monai.networks.nets import BasicUNet
+
+        return BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=2)
     from monai.networks.nets import FlexibleUNet
 
-    return FlexibleUNet(in_channels=3, out_channels=2, backbone="resnet34", pretrained=False, spatial_dims=2)
+    return FlexibleUNet(in_channels=in_channels, out_channels=2, backbone="resnet34", pretrained=False,
+                        spatial_dims=2)
 
 
-def _sampler(images: torch.Tensor, masks: torch.Tensor, crop: int, batch_size: int):
+def _dataset(task: Task) -> tuple[dict, np.ndarray, np.ndarray]:
+    cfg = PROFILES[task.profile]
+    if task.task == "kvasir_like":
+        images, masks = kvasir_like(cfg["n_train"] + cfg["n_test"], size=cfg["frame"], seed=1000)
+        return cfg, images, masks
+    if task.task == "msseg_like":
+        from dicecore.data.anatomy import msseg_like_slices
+
+        sub = dict(cfg, **cfg["msseg"])
+        images, masks = msseg_like_slices(sub["n_train"] + sub["n_test"], seed=1000)
+        return sub, images, masks
+    raise ValueError(f"task: unknown task {task.task!r}; 'kvasir_like' or 'msseg_like'.")
+
+
+def _sampler(images: torch.Tensor, masks: torch.Tensor, crop, batch_size: int):
+    """Random frames, a random ``crop`` (``None``: the whole frame, as the paper's MSSEG slices), random
+    flips and, for square crops, 90° rotations."""
     n, _, h, w = images.shape
+    crop_h, crop_w = (h, w) if crop is None else (crop, crop)
 
     def sample(gen: torch.Generator):
         idx = torch.randint(0, n, (batch_size,), generator=gen)
-        top = torch.randint(0, h - crop + 1, (batch_size,), generator=gen)
-        left = torch.randint(0, w - crop + 1, (batch_size,), generator=gen)
+        top = torch.randint(0, h - crop_h + 1, (batch_size,), generator=gen)
+        left = torch.randint(0, w - crop_w + 1, (batch_size,), generator=gen)
         flips = torch.rand(batch_size, 2, generator=gen) < 0.5
         turns = torch.randint(0, 4, (batch_size,), generator=gen)
         xs, ys = [], []
         for k in range(batch_size):
-            x = images[idx[k], :, top[k]:top[k] + crop, left[k]:left[k] + crop]
-            y = masks[idx[k], None, top[k]:top[k] + crop, left[k]:left[k] + crop]
+            x = images[idx[k], :, top[k]:top[k] + crop_h, left[k]:left[k] + crop_w]
+            y = masks[idx[k], None, top[k]:top[k] + crop_h, left[k]:left[k] + crop_w]
             for axis, flip in zip((1, 2), flips[k]):
                 if flip:
                     x, y = x.flip(axis), y.flip(axis)
-            x, y = torch.rot90(x, int(turns[k]), (1, 2)), torch.rot90(y, int(turns[k]), (1, 2))
+            if crop_h == crop_w:
+                x, y = torch.rot90(x, int(turns[k]), (1, 2)), torch.rot90(y, int(turns[k]), (1, 2))
             xs.append(x)
             ys.append(y)
         return torch.stack(xs), torch.stack(ys).long()
@@ -112,13 +157,12 @@ def _sampler(images: torch.Tensor, masks: torch.Tensor, crop: int, batch_size: i
 def run_task(task: Task) -> pd.DataFrame:
     """Train one (task, loss, seed) and score it on the held-out frames: one row per frame."""
     t0 = time.perf_counter()
-    cfg = PROFILES[task.profile]
-    images, masks = kvasir_like(cfg["n_train"] + cfg["n_test"], size=cfg["frame"], seed=1000)
+    cfg, images, masks = _dataset(task)
     x, y = torch.from_numpy(images), torch.from_numpy(masks.astype(np.int64))
     n = cfg["n_train"]
     torch.manual_seed(task.seed)
-    model = _model(cfg["model"])
-    loss = loss_for_row(task.loss)
+    model = _model(cfg["model"], x.shape[1])
+    loss = loss_for_row(task.loss, gamma=task.gamma) if task.gamma else loss_for_row(task.loss)
     history = train_polynomial(
         model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
         _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), cfg["iterations"], cfg["lr"],
@@ -129,24 +173,28 @@ def run_task(task: Task) -> pd.DataFrame:
                           for s in range(0, cfg["n_test"], 8)])
     out = segmentation_metrics(pred.numpy(), y[n:].numpy(), num_classes=2, tolerance=cfg["tolerance"])
     for k, v in asdict(task).items():
-        if k != "device":
+        if k not in ("device", "gamma"):
             out[k] = v
+    out["gamma"] = ", ".join(f"{v:g}" for v in task.gamma) if task.gamma else "default"
     out["final_train_loss"] = float(history["train_loss"].tail(20).mean())
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
-def summarise(per_image: pd.DataFrame) -> pd.DataFrame:
-    """Per loss: the metrics of each seed (means over frames), then their mean and spread (max − min) over
-    seeds, in percent — the paper reports the mean of 3 runs."""
+def summarise(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
+    """Per loss (or per ``by``, e.g. ``("gamma",)`` for a γ sweep): the metrics of each seed (means over
+    frames), then their mean and spread (max − min) over seeds, in percent — the paper reports the mean of
+    3 runs."""
+    by = list(by)
     rows = []
-    for (loss, seed), d in per_image.groupby(["loss", "seed"], sort=False):
-        rows.append({"loss": loss, "seed": seed, **summarise_segmentation(d)})
+    for keys, d in per_image.groupby([*by, "seed"], sort=False):
+        rows.append({**dict(zip([*by, "seed"], keys)), **summarise_segmentation(d)})
     per_seed = pd.DataFrame(rows)
-    mean = per_seed.groupby("loss", sort=False)[list(METRICS)].mean()
-    spread = per_seed.groupby("loss", sort=False)[list(METRICS)].agg(lambda v: v.max() - v.min())
+    groups = per_seed.groupby(by, sort=False)
+    mean = groups[list(METRICS)].mean()
+    spread = groups[list(METRICS)].agg(lambda v: v.max() - v.min())
     out = mean.join(spread.add_suffix(" spread")).reset_index()
-    out["seeds"] = per_seed.groupby("loss", sort=False).size().to_numpy()
+    out["seeds"] = groups.size().to_numpy()
     return out
 
 
@@ -195,3 +243,69 @@ def training_claims(summary: pd.DataFrame, data: str) -> list[tuple[str, str, st
                        f"precision PM Dice − Dice {gap:+.1f} points",
                        _verdict(gap > 0, gap, _noise(s, ("PM Dice", "Dice"), "mPrec.")), data))
     return claims
+
+
+def _with_values(table: pd.DataFrame, position: int) -> pd.DataFrame:
+    values = [float(v.split(",")[position]) for v in table["gamma"]]
+    return table.assign(value=values).sort_values("value").reset_index(drop=True)
+
+
+def collapsed(table: pd.DataFrame) -> list[str]:
+    """Settings whose network predicted (almost) no foreground at all: recall below 1 %."""
+    return [str(g) for g, r in zip(table["gamma"], table["mRec."]) if not r >= 1.0]
+
+
+def gamma_claims(both: pd.DataFrame, background: pd.DataFrame, data: str) -> list[tuple[str, str, str, str]]:
+    """Figs. 3–4's claims from the two γ sweeps (``summarise(..., by=("gamma",))`` tables).
+
+    ``both``: rows "g, g" for γ_BG = γ_FG = g; ``background``: rows "g, 2" for γ_FG = 2. Settings that
+    collapsed to all-background (:func:`collapsed`) are left out of the trends and named; a trend counts only
+    when its end-to-end change exceeds the seed noise (:func:`training_claims`' rule).
+    """
+    claims = []
+    g = _with_values(both, 0)
+    noise = max(1.0 if int(g["seeds"].min()) < 2 else 0.0, float(g["mPrec. spread"].max()),
+                float(g["mRec. spread"].max()))
+    dead = collapsed(g)
+    live = g[(g["value"] >= 0.5) & ~g["gamma"].isin(dead)]
+    note = f" (γ = {', '.join(d.split(',')[0] for d in dead)} collapsed to all-background)" if dead else ""
+    if len(live) < 2:
+        claims.append(("Fig. 3: from γ = 0.5 on, precision rises and recall falls as γ grows",
+                       "fewer than two settings from γ = 0.5 on learned the lesions" + note,
+                       "not comparable", data))
+    else:
+        first, last = live.iloc[0], live.iloc[-1]
+        rising, falling = last["mPrec."] - first["mPrec."], first["mRec."] - last["mRec."]
+        claims.append(("Fig. 3: from γ = 0.5 on, precision rises and recall falls as γ grows",
+                       f"γ {first['value']:g} → {last['value']:g}: precision {first['mPrec.']:.1f} → "
+                       f"{last['mPrec.']:.1f}, recall {first['mRec.']:.1f} → {last['mRec.']:.1f}{note}",
+                       _verdict(rising > 0 and falling > 0, min(rising, falling), noise), data))
+    best = g.loc[g["mDice"].idxmax()]
+    at_two = float(g.loc[g["value"] == 2.0, "mDice"].iloc[0])
+    claims.append(("Fig. 3: the best Dice at γ = 2",
+                   f"best mDice {best['mDice']:.1f} at γ = {best['value']:g}; γ = 2: {at_two:.1f}",
+                   "reproduced" if best["value"] == 2.0 else _verdict(False, best["mDice"] - at_two, noise), data))
+    b = _with_values(background, 0)
+    dead_b = collapsed(b)
+    if dead_b:
+        claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
+                       f"γ_BG = {', '.join(d.split(',')[0] for d in dead_b)} collapsed to all-background",
+                       "not comparable", data))
+    else:
+        up, down = b["mPrec."].iloc[-1] - b["mPrec."].iloc[0], b["mRec."].iloc[0] - b["mRec."].iloc[-1]
+        claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
+                       f"γ_BG {b['value'].iloc[0]:g} → {b['value'].iloc[-1]:g}: precision {b['mPrec.'].iloc[0]:.1f} → "
+                       f"{b['mPrec.'].iloc[-1]:.1f}, recall {b['mRec.'].iloc[0]:.1f} → {b['mRec.'].iloc[-1]:.1f}",
+                       _verdict(up > 0 and down > 0, min(up, down), noise), data))
+    return claims
+
+
+def sweep_tables(per_image: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The γ-sweep summary split into Fig. 3's rows (γ_BG = γ_FG) and Fig. 4's rows (γ_FG = 2)."""
+    table = summarise(per_image, by=("gamma",))
+    parts = table["gamma"].str.split(", ")
+    first = parts.str[0].astype(float)
+    both = table[parts.str[0] == parts.str[1]].assign(_order=first).sort_values("_order")
+    background = table[parts.str[1] == "2"].assign(_order=first).sort_values("_order")
+    return (both.drop(columns="_order").reset_index(drop=True),
+            background.drop(columns="_order").reset_index(drop=True))
