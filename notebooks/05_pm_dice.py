@@ -374,7 +374,7 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 # short training on a phantom, not about the Dice loss in general.
 
 # %% [markdown]
-# ## 5.7 The cost of the modulating term
+# ## 5.8 The cost of the modulating term
 #
 # The paper also claims the modulating term costs almost nothing and, unlike [41] and [42], needs no
 # ranking. Forward + backward on a (8, 2, 256, 256) batch on this CPU:
