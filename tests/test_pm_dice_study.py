@@ -18,7 +18,7 @@ def tiny(monkeypatch):
 
 def test_tasks_and_paper_table():
     ci, paper = study.tasks("ci"), study.tasks("paper")
-    assert [t.loss for t in ci] == ["CE", "Dice", "CE + Dice", "PM Dice"]
+    assert [t.loss for t in ci] == ["CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice"]
     assert len(paper) == 14 * 3 and len({t.key for t in paper}) == 42
     assert list(study.PAPER_TABLE1["loss"]) == list(TABLE_LOSSES)
     assert study.PAPER_TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
@@ -45,9 +45,13 @@ def _summary(rows, spread=0.0, seeds=1):
 
 
 def test_verdicts_respect_the_seed_noise():
-    clear = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 76, 66, 58, 83, 79)])
+    clear = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 76, 66, 58, 83, 79),
+                      ("CE + PM Dice", 75, 65, 57, 84, 77)])
     verdicts = [c[2] for c in study.training_claims(clear, "x")]
-    assert verdicts == ["reproduced", "reproduced", "reproduced"]
+    assert verdicts == ["reproduced", "reproduced", "reproduced", "reproduced"]
+    helped = _summary([("PM Dice", 70, 60, 50, 80, 70), ("CE + PM Dice", 74, 64, 54, 82, 72)])
+    assert study.training_claims(helped, "x")[1] == (
+        "PM Dice needs no CE term in a compound loss", "mDice CE + PM Dice − PM Dice +4.0 points", "not reproduced", "x")
     close = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 72.5, 62, 52.5, 80.2, 79)])
     assert all(v.startswith("inconclusive") for v in [c[2] for c in study.training_claims(close, "x")][1:])
     against = _summary([("CE", 70, 60, 50, 78, 80), ("Dice", 75, 65, 55, 84, 72)], spread=0.5, seeds=3)
