@@ -23,7 +23,7 @@ from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, an
 
 from dicecore.results import provenance, write_provenance, write_table
 
-__all__ = ["IMPLEMENTATIONS", "run_benchmark", "time_one"]
+__all__ = ["IMPLEMENTATIONS", "run_benchmark", "time_one", "time_losses"]
 
 EPS = 1e-5  # MONAI's default smoothing, so that both compute the same number
 
@@ -155,3 +155,20 @@ def run_benchmark(
         write_provenance(Path(out).with_suffix(".provenance.json"),
                          provenance("bench", time.perf_counter() - t0, torch.device(device), shape=list(shape)))
     return df
+
+
+def time_losses(losses: dict, input: torch.Tensor, target: torch.Tensor, repeats: int = 12, warmup: int = 2,
+                **kwargs) -> pd.DataFrame:
+    """Median forward + backward time of each ``loss(input, target, **kwargs)`` in this process, the calls
+    interleaved so that a busy moment hits every loss alike; ``× first`` is relative to the first loss."""
+    runs = {name: [] for name in losses}
+    for repeat in range(warmup + repeats):
+        for name, fn in losses.items():
+            x = input.detach().clone().requires_grad_(True)
+            start = time.perf_counter()
+            fn(x, target, **kwargs).backward()
+            if repeat >= warmup:  # the first calls warm up allocators and caches
+                runs[name].append(time.perf_counter() - start)
+    table = pd.DataFrame([{"loss": name, "median ms": 1000 * statistics.median(r)} for name, r in runs.items()])
+    table["× first"] = table["median ms"] / table["median ms"].iloc[0]
+    return table

@@ -199,8 +199,6 @@ def check_site(
         context.route("**/*", route)
         for path in pages:
             report = reports[path]
-            if os.environ.get("DICECORE_SITECHECK_TRACE"):
-                print(f"checking {path}", flush=True)
             redirect = _REFRESH.search((html_dir / path).read_text(encoding="utf-8", errors="replace")[:2000])
             if redirect:  # a stub such as the root index.html: its target must exist
                 report.links += 1

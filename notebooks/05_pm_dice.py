@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 import torch
 from monai.losses import DiceLoss as MonaiDiceLoss
-from scipy import ndimage
 
+from dicecore.bench import time_losses
 from dicecore.data.polyps import polyp_example
 from dicecore.grad import pm_dice_grad
 from dicecore.losses import (
@@ -169,11 +169,7 @@ fig.suptitle("Fig. 2 (analogue): the modulating term m = |y − p̂|^γ of the p
 plt.show()
 
 # %%
-border = (ex.large & ~ndimage.binary_erosion(ex.large, iterations=3)) | (
-    ndimage.binary_dilation(ex.large, iterations=3) & ~ex.large)
-regions = {"small polyp": ex.small, "large polyp, border (±3 px)": border,
-           "large polyp, inside": ex.large & ~border,
-           "rest of the frame": ~(ex.small | ex.large | border)}
+regions = ex.regions(border=3)
 m1 = modulating_term(prob, onehot, 1.0)[0, 1].numpy()
 recall_small = (ex.probability[ex.small] > 0.5).mean()
 area = pd.DataFrame({
@@ -382,18 +378,9 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 # %%
 x = torch.randn(8, 2, 256, 256)
 t = torch.zeros_like(x).scatter_(1, (torch.rand(8, 1, 256, 256) > 0.9).long(), 1.0)
-candidates = [("Dice (Eq. 4)", eq4_dice_loss), ("PM Dice", pm_dice_loss), ("TopK Dice [42]", topk_dice_loss)]
-runs = {name: [] for name, _ in candidates}
-for repeat in range(14):  # interleaved, so that a busy moment hits every loss alike
-    for name, fn in candidates:
-        logits = x.clone().requires_grad_(True)
-        start = time.perf_counter()
-        fn(logits, t, activation="softmax").backward()
-        if repeat >= 2:  # the first calls warm up allocators and caches
-            runs[name].append(time.perf_counter() - start)
-timing = [{"loss": name, "median ms": 1000 * float(np.median(r))} for name, r in runs.items()]
-timing = pd.DataFrame(timing)
-timing["× Dice"] = timing["median ms"] / timing["median ms"].iloc[0]
+timing = time_losses({"Dice (Eq. 4)": eq4_dice_loss, "PM Dice": pm_dice_loss,
+                      "TopK Dice [42]": topk_dice_loss}, x, t, activation="softmax")
+timing = timing.rename(columns={"× first": "× Dice"})
 timing.style.hide(axis="index").format({"median ms": "{:.1f}", "× Dice": "{:.1f}"})
 
 # %% [markdown]

@@ -33,3 +33,16 @@ def test_run_benchmark_rejects_bad_arguments():
         run_benchmark(shape=(1, 1, 4), out=None, rounds=0)
     with pytest.raises(ValueError, match="implementations"):
         run_benchmark(shape=(1, 1, 4), out=None, implementations=("nnunet",))
+
+
+def test_time_losses_interleaves_and_compares_to_the_first():
+    import torch
+
+    from dicecore.bench import time_losses
+    from dicecore.losses import eq4_dice_loss, pm_dice_loss
+
+    x = torch.randn(2, 2, 16, 16)
+    t = torch.zeros_like(x).scatter_(1, (torch.rand(2, 1, 16, 16) > 0.5).long(), 1.0)
+    table = time_losses({"Dice": eq4_dice_loss, "PM": pm_dice_loss}, x, t, repeats=3, activation="softmax")
+    assert list(table["loss"]) == ["Dice", "PM"] and table["× first"].iloc[0] == 1.0
+    assert (table["median ms"] > 0).all()

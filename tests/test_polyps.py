@@ -51,3 +51,11 @@ def test_plot_modulating_maps():
     plot_modulating_maps(grid, ex, gammas=(1.0,))
     assert not grid[1, 1].get_visible()
     plt.close(fig)
+
+
+def test_regions_partition_the_frame():
+    ex = polyp_example(size=64, seed=2)
+    regions = ex.regions(border=2)
+    stacked = np.stack(list(regions.values())).astype(int)
+    assert (stacked.sum(0) == 1).all()  # disjoint and covering
+    assert regions["small polyp"].sum() == ex.small.sum() and "large polyp, border (±2 px)" in regions

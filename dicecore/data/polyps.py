@@ -78,6 +78,14 @@ class PolypExample:
     large: np.ndarray  # (H, W) bool
     small: np.ndarray  # (H, W) bool
 
+    def regions(self, border: int = 3) -> dict[str, np.ndarray]:
+        """Disjoint masks covering the frame: the small polyp, the large polyp's border (± ``border`` px),
+        its inside, and the rest."""
+        ring = (self.large & ~ndimage.binary_erosion(self.large, iterations=border)) | (
+            ndimage.binary_dilation(self.large, iterations=border) & ~self.large)
+        return {"small polyp": self.small, f"large polyp, border (±{border} px)": ring,
+                "large polyp, inside": self.large & ~ring, "rest of the frame": ~(self.small | self.large | ring)}
+
 
 def polyp_example(size: int = 160, seed: int = 0) -> PolypExample:
     """Fig. 2's situation: a large, clear polyp predicted well and a small, faint one almost missed."""

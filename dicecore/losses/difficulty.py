@@ -11,10 +11,9 @@ from typing import Callable, Optional
 
 import torch
 
-from dicecore.losses.dice import prepare_inputs
 from dicecore.losses.modulated import (
     focal_dice_loss, logarithmic_dice_loss, negative_topk_dice_loss, pm_dice_loss, topk_dice_loss,
-    weighted_dice_scores, _class_mean,
+    weighted_dice_scores, _class_mean, _prepare,
 )
 
 __all__ = [
@@ -24,16 +23,12 @@ __all__ = [
 
 
 def _log_probs(input, target, activation, to_onehot_y, validate):
-    if activation not in (None, "softmax"):
-        raise ValueError(f"activation: these losses take probabilities (None) or softmax logits, got {activation!r}.")
-    prep = prepare_inputs(input, target, activation=activation, to_onehot_y=to_onehot_y, validate=validate)
-    if prep.probs.shape[1] < 2:
-        raise ValueError("input: needs C ≥ 2 channels with channel 0 the background (softmax outputs), got C=1.")
+    probs, onehot = _prepare(input, target, 0.0, activation, to_onehot_y, validate)
     if activation == "softmax":
         log_p = torch.log_softmax(input, dim=1)
     else:
-        log_p = torch.log(prep.probs.clamp(min=torch.finfo(prep.probs.dtype).tiny))
-    return prep.probs, log_p, prep.target
+        log_p = torch.log(probs.clamp(min=torch.finfo(probs.dtype).tiny))
+    return probs, log_p, onehot
 
 
 def pixel_cross_entropy(probs_log: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -82,10 +77,8 @@ def eq4_dice_loss(input: torch.Tensor, target: torch.Tensor, eps: float = 1e-6, 
 
     Equal to :func:`dicecore.losses.dice_loss` with ``phi="I", squared=True`` when ``average="all"``.
     """
-    if activation not in (None, "softmax"):
-        raise ValueError(f"activation: these losses take probabilities (None) or softmax logits, got {activation!r}.")
-    prep = prepare_inputs(input, target, eps=eps, activation=activation, to_onehot_y=to_onehot_y, validate=validate)
-    return _class_mean(1 - weighted_dice_scores(prep.probs, prep.target, None, eps), prep.target, average)
+    probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
+    return _class_mean(1 - weighted_dice_scores(probs, onehot, None, eps), onehot, average)
 
 
 def _sum(*terms: Callable) -> Callable:

@@ -24,7 +24,7 @@ from typing import Optional, Sequence, Union
 
 import torch
 
-from dicecore.losses.dice import check_no_zero_denominator, prepare_inputs, reduction_dims
+from dicecore.losses.dice import check_no_zero_denominator, dice_terms, prepare_inputs, reduction_dims
 
 __all__ = [
     "AVERAGES", "weighted_dice_scores", "modulating_term", "pm_dice_loss", "PMDiceLoss", "logarithmic_dice_loss",
@@ -51,11 +51,13 @@ def weighted_dice_scores(probs: torch.Tensor, target: torch.Tensor, weight: Opti
     ``weight`` ``(B, C, *spatial)`` or ``None`` (all ones). With ε = 0 an all-zero weighted denominator is 0/0
     and raises ``ValueError``.
     """
-    dims = reduction_dims("I", probs.ndim)
-    acc = torch.promote_types(probs.dtype, torch.float32)
-    w = torch.ones_like(probs) if weight is None else weight
-    numerator = 2 * torch.sum(w * target * probs, dim=dims, dtype=acc) + eps
-    denominator = torch.sum(w * (target * target + probs * probs), dim=dims, dtype=acc) + eps
+    if weight is None:  # Eq. 4 itself: the shared terms of Eq. 3 with Φ = I and squared denominators
+        numerator, denominator = dice_terms(probs, target, "I", True, eps, eps)
+    else:
+        dims = reduction_dims("I", probs.ndim)
+        acc = torch.promote_types(probs.dtype, torch.float32)
+        numerator = 2 * torch.sum(weight * target * probs, dim=dims, dtype=acc) + eps
+        denominator = torch.sum(weight * (target * target + probs * probs), dim=dims, dtype=acc) + eps
     check_no_zero_denominator(denominator, "I", eps)
     return numerator / denominator
 
