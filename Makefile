@@ -7,6 +7,7 @@ STAMP  := $(VENV)/.dicecore-installed
 PIP    := $(BIN)/python -m pip
 CH     ?= 01
 PROFILE ?= paper
+BENCH_DEVICE ?= cpu
 
 MATHJAX := .cache/npm/node_modules/mathjax/es5/tex-mml-chtml.js
 
@@ -43,7 +44,7 @@ paper: $(STAMP)
 	$(BIN)/dicecore run $(CH) -p profile=$(PROFILE)
 
 bench: $(STAMP)
-	$(BIN)/dicecore bench --repeats 20 --rounds 5
+	$(BIN)/dicecore bench --device $(BENCH_DEVICE) --repeats 20 --rounds 3
 
 clean:
 	rm -rf _build .pytest_cache .hypothesis .cache

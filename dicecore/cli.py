@@ -3,7 +3,7 @@
   dicecore list                              chapters, their parameters and the profiles
   dicecore run 04 -p profile=paper           execute a chapter with papermill
   dicecore epsilon DIR --classes 1,2,4 --merge   the heuristic ε of a folder of label maps
-  dicecore bench                             dicecore vs MONAI: forward+backward time and memory
+  dicecore bench --device cuda               Dice losses vs MONAI and nnU-Net-style: time, memory
 
 Errors print one line with the fix; --debug shows the traceback."""
 
@@ -25,17 +25,26 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from dicecore.bench import run_benchmark
-
+def _parse_shape(text: str) -> tuple[int, ...]:
     try:
-        shape = tuple(int(s) for s in args.shape.split(","))
+        shape = tuple(int(s) for s in text.split(","))
     except ValueError:
-        raise ValueError(f"--shape: expected B,C,*spatial as integers such as 2,4,96,96,96, got {args.shape!r}.") from None
+        raise ValueError(f"--shape: expected B,C,*spatial as integers such as 2,4,96,96,96, got {text!r}.") from None
     if len(shape) < 3 or min(shape) < 1:
-        raise ValueError(f"--shape: need B,C and at least one spatial size, all ≥ 1, got {args.shape!r}.")
-    df = run_benchmark(shape=shape, device=args.device, repeats=args.repeats, out=args.out, rounds=args.rounds)
-    print(df.to_string(index=False))
+        raise ValueError(f"--shape: need B,C and at least one spatial size, all ≥ 1, got {text!r}.")
+    return shape
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from dicecore.bench import CPU_SHAPES, GPU_SHAPES, run_benchmark
+
+    cuda = args.device.startswith("cuda")
+    shapes = [_parse_shape(s) for s in args.shape] if args.shape else (GPU_SHAPES if cuda else CPU_SHAPES)
+    out = args.out or f"benchmarks/results/dice_{'cuda' if cuda else 'cpu'}.csv"
+    df = run_benchmark(shapes=shapes, device=args.device, repeats=args.repeats, out=out, rounds=args.rounds,
+                       progress=not args.quiet)
+    print(df.iloc[:, :7].to_string(index=False))
+    print(f"table: {out} (with .provenance.json and .png beside it)")
     return 0
 
 
@@ -99,12 +108,21 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
-    bench = sub.add_parser("bench", help="dicecore vs MONAI DiceLoss: forward+backward time and peak memory")
-    bench.add_argument("--shape", default="2,4,96,96,96", help="B,C,*spatial (default 2,4,96,96,96)")
-    bench.add_argument("--device", default="cpu")
+    bench = sub.add_parser(
+        "bench", help="Dice-family losses side by side (dicecore, MONAI, nnU-Net-style): time, roofline, memory",
+        description="Forward + backward of each implementation at each shape, in fresh processes, interleaved; "
+                    "writes a CSV, its provenance JSON and a PNG plot.",
+        epilog="examples: dicecore bench                       (CPU, the four CPU shapes)\n"
+               "          dicecore bench --device cuda         (GPU, Issue 7's four shapes)\n"
+               "          dicecore bench --shape 2,4,64,64,64 --shape 16,4,128,128 --rounds 1",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    bench.add_argument("--shape", action="append", metavar="B,C,...",
+                       help="a shape B,C,*spatial (repeatable; default: dicecore.bench.CPU_SHAPES or GPU_SHAPES)")
+    bench.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     bench.add_argument("--repeats", type=int, default=20, help="timed calls per process (default 20)")
-    bench.add_argument("--rounds", type=int, default=3, help="fresh processes per implementation, interleaved")
-    bench.add_argument("--out", default="benchmarks/results/dice_cpu.csv", help="CSV written atomically")
+    bench.add_argument("--rounds", type=int, default=3, help="fresh processes per shape (default 3)")
+    bench.add_argument("--out", help="CSV written atomically (default benchmarks/results/dice_<device>.csv)")
+    bench.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     bench.set_defaults(func=_bench)
     epsilon = sub.add_parser(
         "epsilon", help="the paper's heuristic ε (expected foreground volume per φ) of a label set",

@@ -9,7 +9,7 @@ from dicecore.losses.dice import _check_phi
 __all__ = [
     "plot_modulating_maps",
     "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
-    "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example",
+    "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -197,3 +197,54 @@ def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses
         ax.set_yticks([])
         ax.grid(False)
     return image
+
+
+BENCH_COLOURS = {"dicecore fast": "#1b9e77", "dicecore fast, validated": "#66c2a5",
+                 "dicecore reference (autograd)": "#999999", "nnU-Net-style": "#377eb8", "monai.DiceLoss": "#d95f02",
+                 "dicecore GDL fast": "#1b9e77", "monai.GeneralizedDiceLoss": "#d95f02",
+                 "dicecore PM Dice fast": "#7570b3"}
+
+
+def plot_benchmark(table, path=None):
+    """One panel per shape: forward + backward median time of each implementation (log scale), the memory
+    roofline of that shape as a dashed line. ``table`` is :func:`dicecore.bench.run_benchmark`'s. Returns the
+    figure; with ``path`` also saves it as PNG (atomically)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    from dicecore.results import atomic_write_bytes
+
+    shapes = list(dict.fromkeys(table["shape"]))
+    order = list(dict.fromkeys(table["implementation"]))
+    fig, axes = plt.subplots(1, len(shapes), figsize=(2.9 * len(shapes) + 2.4, 0.32 * len(order) + 1.6),
+                             squeeze=False)
+    for k, (ax, shape) in enumerate(zip(axes[0], shapes)):
+        rows = table[table["shape"] == shape].set_index("implementation")
+        y = np.arange(len(order))[::-1]
+        ms = np.array([float(rows.loc[n, "median_ms"]) if n in rows.index else np.nan for n in order])
+        ax.barh(y, np.nan_to_num(ms), color=[BENCH_COLOURS.get(n, "#444444") for n in order])
+        roofline = float(rows["roofline_ms"].iloc[0])
+        ax.axvline(roofline, color="k", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_xlim(roofline * 0.6, np.nanmax(ms) * 4)
+        ax.xaxis.set_major_locator(LogLocator(numticks=4))
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        for yy, v in zip(y, ms):
+            ax.text(v * 1.08, yy, "n/a" if np.isnan(v) else f"{v:.3g}", va="center", fontsize=7)
+        ax.set_yticks(y, order if k == 0 else [], fontsize=8)
+        ax.set_title(shape.replace("x", "×"), fontsize=9)
+        ax.set_xlabel("ms (log scale)", fontsize=8)
+        ax.tick_params(axis="x", labelsize=7)
+        ax.grid(False)
+    device = str(table["device"].iloc[0])
+    fig.suptitle(f"Dice-family losses, forward + backward on {device}: median time (lower is better); "
+                 "dashed: memory roofline", fontsize=10)
+    fig.tight_layout()
+    if path is not None:
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        atomic_write_bytes(path, buf.getvalue())
+    return fig

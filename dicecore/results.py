@@ -14,17 +14,22 @@ from typing import Any, Optional
 import pandas as pd
 import torch
 
-__all__ = ["atomic_write_text", "write_table", "read_table", "provenance", "write_provenance"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "write_table", "read_table", "provenance", "write_provenance"]
 
 
 def atomic_write_text(path: os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` so that a reader sees either the old file or the whole new one."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

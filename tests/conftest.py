@@ -7,6 +7,10 @@ import torch
 matplotlib.use("Agg")
 torch.set_num_threads(1)
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+# Without a GPU, Triton kernels run in Triton's CPU interpreter (tests/test_sums.py). The flag must be set before
+# triton is first imported, which is why it is set here and not in a fixture.
+if not torch.cuda.is_available():
+    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 
 @pytest.fixture

@@ -1,38 +1,87 @@
 """dicecore.bench: the benchmark runs side by side and writes its table (timings are not asserted)."""
 
+import os
+
 import pandas as pd
 import pytest
+import torch
 
-from dicecore.bench import run_benchmark, time_one
-
-
-def test_time_one_row_and_equal_values():
-    rows = [time_one(name, (2, 3, 32, 32, 32), repeats=2) for name in ("dicecore.dice_loss", "monai.DiceLoss")]
-    assert rows[0]["loss"] == pytest.approx(rows[1]["loss"], rel=1e-6)
-    assert all(r["median_ms"] > 0 for r in rows)
-    # memory: dicecore's closed-form backward allocates one full-size tensor less than MONAI's autograd graph
-    size = rows[0]["input_MiB"]
-    assert rows[0]["extra_memory_MiB"] == pytest.approx(2 * size, rel=0.01)
-    assert rows[1]["extra_memory_MiB"] == pytest.approx(3 * size, rel=0.01)
+from dicecore.bench import IMPLEMENTATIONS, fast_path_equality, nnunet_style_soft_dice, run_benchmark, time_one
 
 
-def test_run_benchmark_writes_csv_and_provenance(tmp_path):
+def test_time_one_rows_agree_on_the_value_and_report_memory():
+    rows = time_one(IMPLEMENTATIONS, (2, 3, 24, 24, 24), repeats=2, warmup=1)
+    by_name = {r["implementation"]: r for r in rows}
+    assert set(by_name) == set(IMPLEMENTATIONS)
+    soft = [r["loss"] for r in rows if r["family"] == "soft Dice"]
+    assert max(soft) - min(soft) < 1e-5  # every soft Dice computes the same number
+    gdl = [r["loss"] for r in rows if r["family"] == "Generalised Dice"]
+    assert max(gdl) - min(gdl) < 1e-5
+    assert all(r["median_ms"] > 0 and r["x_roofline"] > 0 and r["copy_GBps"] > 0 for r in rows)
+    # allocated beyond the inputs and the returned gradient (CPU: every allocation of the call): the torch
+    # fast path builds the one-hot target and one product; autograd (ours or MONAI's) one full-size tensor more
+    size = by_name["dicecore fast"]["input_MiB"]
+    assert by_name["dicecore fast"]["extra_memory_MiB"] == pytest.approx(2 * size, rel=0.02)
+    assert by_name["dicecore reference (autograd)"]["extra_memory_MiB"] == pytest.approx(3 * size, rel=0.02)
+    assert by_name["monai.DiceLoss"]["extra_memory_MiB"] == pytest.approx(3 * size, rel=0.02)
+
+
+def test_single_channel_shapes_skip_pm_dice():
+    rows = time_one(("dicecore fast", "monai.DiceLoss", "dicecore PM Dice fast"), (2, 1, 8, 8), repeats=1, warmup=0)
+    assert [r["implementation"] for r in rows] == ["dicecore fast", "monai.DiceLoss"]
+    assert rows[0]["loss"] == pytest.approx(rows[1]["loss"], abs=1e-6)
+
+
+def test_nnunet_style_soft_dice_equals_dice_loss():
+    import torch
+
+    from dicecore.losses import dice_loss
+
+    p = torch.softmax(torch.randn(2, 3, 5, 6, generator=torch.Generator().manual_seed(0)), 1)
+    y = torch.randint(0, 3, (2, 1, 5, 6), generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(nnunet_style_soft_dice(p, y), dice_loss(p, y, "I", 1e-5, to_onehot_y=True))
+
+
+@pytest.mark.parametrize("backend", ["torch", "triton"])
+def test_fast_path_equality_check_passes_and_would_fail(backend, monkeypatch):
+    """The GPU check of Issue 7 (benchmarks/gpu_check.py), here on the CPU (Triton interpreted)."""
+    from dicecore.losses.sums import triton_available
+
+    if backend == "triton" and not (triton_available() and os.environ.get("TRITON_INTERPRET") == "1"):
+        pytest.skip("needs triton and TRITON_INTERPRET=1 (tests/conftest.py)")
+    table = fast_path_equality("cpu", shapes=[(2, 3, 5, 4, 3), (2, 1, 6, 6)], backend=backend)
+    assert len(table) == 2 * (11 + 2) + 2 * 8 and table["equal"].all(), table[~table["equal"]]
+    assert table.loc[table.dtype == "float32", "grad_rel_diff"].max() < 1e-5
+    # a wrong closed form is caught: scale the Eq. 4 gradient of one backend
+    import dicecore.losses.sums as sums
+
+    original = sums._torch_grad
+    monkeypatch.setattr(sums, "_torch_grad", lambda *a: 1.01 * original(*a))
+    broken = fast_path_equality("cpu", shapes=[(2, 3, 5, 4, 3)], dtypes=(torch.float32,), backend="torch")
+    assert not broken["equal"].any()
+
+
+def test_run_benchmark_writes_csv_provenance_and_plot(tmp_path):
     out = tmp_path / "bench.csv"
-    df = run_benchmark(shape=(1, 2, 8, 8), repeats=2, out=str(out), rounds=1, progress=False,
-                       implementations=("dicecore.dice_loss", "monai.DiceLoss"))
-    assert list(df.implementation) == ["dicecore.dice_loss", "monai.DiceLoss"]
-    assert df.loc[1, "time_vs_monai"] == pytest.approx(1.0)
-    assert len(pd.read_csv(out)) == 2
+    df = run_benchmark(shapes=[(1, 2, 8, 8), (2, 1, 4, 4, 4)], repeats=2, out=str(out), rounds=1, progress=False,
+                       implementations=("dicecore fast", "monai.DiceLoss"))
+    assert list(df.implementation) == ["dicecore fast", "monai.DiceLoss"] * 2
+    assert (df.loc[df.implementation == "monai.DiceLoss", "time_vs_monai"] == 1.0).all()
+    assert len(pd.read_csv(out)) == 4
     assert (tmp_path / "bench.provenance.json").is_file()
+    assert (tmp_path / "bench.png").stat().st_size > 10_000
 
 
 def test_run_benchmark_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="shape"):
-        run_benchmark(shape=(2, 3), out=None)
+    with pytest.raises(ValueError, match="shapes"):
+        run_benchmark(shapes=[(2, 3)], out=None)
     with pytest.raises(ValueError, match="rounds, repeats"):
-        run_benchmark(shape=(1, 1, 4), out=None, rounds=0)
+        run_benchmark(shapes=[(1, 1, 4)], out=None, rounds=0)
     with pytest.raises(ValueError, match="implementations"):
-        run_benchmark(shape=(1, 1, 4), out=None, implementations=("nnunet",))
+        run_benchmark(shapes=[(1, 1, 4)], out=None, implementations=("nnunet",))
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device: 'cuda'"):
+            run_benchmark(shapes=[(1, 1, 4)], out=None, device="cuda")
 
 
 def test_time_losses_interleaves_and_compares_to_the_first():

@@ -71,7 +71,8 @@ class _Prepared:
 
     probs_full: torch.Tensor  # activated prediction, all channels (needed to chain the softmax)
     probs: torch.Tensor  # the ŷ of Eq. 3 (background removed if asked)
-    target: torch.Tensor  # the y of Eq. 3, same shape as probs
+    target: Optional[torch.Tensor]  # the y of Eq. 3, same shape as probs (None when a label map is kept)
+    target_full: torch.Tensor  # y for all channels: one-hot/soft (B, C, *spatial), or the label map (B, *spatial)
     first_channel: int  # 0, or 1 when the background channel was dropped
     smooth_nr: float
     smooth_dr: float
@@ -101,8 +102,14 @@ def prepare_inputs(
     to_onehot_y: bool = False,
     weight: WeightLike = None,
     validate: bool = True,
+    keep_label_map: bool = False,
 ) -> _Prepared:
-    """Validate and normalise the arguments shared by :func:`dice_loss` and :func:`~dicecore.grad.dice_loss_grad`."""
+    """Validate and normalise the arguments shared by :func:`dice_loss` and :func:`~dicecore.grad.dice_loss_grad`.
+
+    With ``keep_label_map=True`` an integer label map (C ≥ 2) is validated but not expanded to one-hot: it is
+    returned as ``target_full`` of shape ``(B, *spatial)`` for :func:`~dicecore.losses.sums.dice_sums`, and
+    ``target`` is ``None``.
+    """
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"input: expected a torch.Tensor of shape (B, C, *spatial), got {type(input).__name__}.")
     if not isinstance(target, torch.Tensor):
@@ -138,6 +145,7 @@ def prepare_inputs(
     # --- target: label map -> one-hot -----------------------------------------------------------
     spatial = tuple(input.shape[2:])
     label_map = to_onehot_y or (target.ndim == input.ndim - 1 and not torch.is_floating_point(target))
+    labels = None  # the label map itself, when kept (keep_label_map)
     if label_map:
         if target.ndim == input.ndim - 1:
             target = target.unsqueeze(1)
@@ -164,6 +172,9 @@ def prepare_inputs(
                 raise ValueError("target: a label map must hold integer class indices, found fractional values.")
         if n_classes == 1:
             target = target.to(input.dtype)
+        elif keep_label_map:
+            labels = target.squeeze(1)
+            labels = labels if not torch.is_floating_point(labels) else labels.to(torch.int64)
         else:
             target = _one_hot(target, like=input)
     else:
@@ -199,13 +210,15 @@ def prepare_inputs(
 
     first = 0
     probs = probs_full
+    target_full = target if labels is None else labels
+    target = target if labels is None else None
     if not include_background:
         if n_classes == 1:
             raise ValueError(
                 "include_background: False needs at least 2 channels; with C=1 there is no background channel to drop."
             )
         first = 1
-        probs, target = probs_full[:, 1:], target[:, 1:]
+        probs, target = probs_full[:, 1:], (None if target is None else target[:, 1:])
 
     w = None
     if weight is not None:
@@ -220,7 +233,7 @@ def prepare_inputs(
             )
         if bool((w < 0).any()) or not bool(torch.isfinite(w).all()):
             raise ValueError("weight: per-class weights must be finite and ≥ 0.")
-    return _Prepared(probs_full, probs, target, first, float(smooth_nr), float(smooth_dr), w)
+    return _Prepared(probs_full, probs, target, target_full, first, float(smooth_nr), float(smooth_dr), w)
 
 
 def dice_terms(
@@ -240,6 +253,20 @@ def dice_terms(
     return 2.0 * intersection + smooth_nr, denominator + smooth_dr
 
 
+def grouped_dice_terms(prep: _Prepared, phi: str, squared: bool, backend: str = "auto"):
+    """``N_φ`` and ``D_φ`` of Eq. 3 from the fused per-(image, class) sums (:func:`~dicecore.losses.sums.dice_sums`).
+
+    The same numbers as :func:`dice_terms`; the gradient reaches the prediction by the closed form of Eq. 4.
+    """
+    from dicecore.losses.sums import dice_sums, group_by_phi
+
+    s = dice_sums(prep.probs_full, prep.target_full, squared=squared, backend=backend)
+    keep = slice(prep.first_channel, None)  # the background's sums are dropped here, not its voxels
+    intersection = group_by_phi(s.intersection[:, keep], phi)
+    denominator = group_by_phi(s.prediction[:, keep] + s.reference[:, keep], phi)
+    return 2.0 * intersection + prep.smooth_nr, denominator + prep.smooth_dr
+
+
 def _reduce(loss: torch.Tensor, weight: Optional[torch.Tensor], reduction: str) -> torch.Tensor:
     if weight is not None:
         loss = loss * weight.to(loss.dtype)
@@ -248,35 +275,6 @@ def _reduce(loss: torch.Tensor, weight: Optional[torch.Tensor], reduction: str) 
     if reduction == "sum":
         return loss.sum()
     return loss
-
-
-class _SoftDiceClosedForm(torch.autograd.Function):
-    """Eq. 3 forward; backward by the closed form of Eq. 4 (:func:`dicecore.grad.eq4_gradient`).
-
-    Saves only the target and one numerator/denominator per φ (plus ŷ for the squared relaxation), and
-    computes the gradient in one elementwise pass, instead of autograd's graph of full-size products.
-    """
-
-    @staticmethod
-    def forward(ctx, probs, target, phi, squared, smooth_nr, smooth_dr, weight, reduction):
-        numerator, denominator = dice_terms(probs, target, phi, squared, smooth_nr, smooth_dr)
-        ctx.save_for_backward(probs if squared else None, target, numerator, denominator, weight)
-        ctx.phi, ctx.squared, ctx.reduction, ctx.dtype = phi, squared, reduction, probs.dtype
-        ctx.mark_non_differentiable(numerator, denominator)
-        return _reduce(1.0 - numerator / denominator, weight, reduction), numerator, denominator
-
-    @staticmethod
-    @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_loss, _grad_numerator, _grad_denominator):
-        from dicecore.grad import eq4_gradient
-
-        probs, target, numerator, denominator, weight = ctx.saved_tensors
-        count = numerator.numel() if ctx.reduction == "mean" else 1
-        coefficient = grad_loss.expand_as(numerator) / count
-        if weight is not None:
-            coefficient = coefficient * weight.to(coefficient.dtype)
-        grad = eq4_gradient(target, numerator, denominator, coefficient, ctx.phi, probs if ctx.squared else None)
-        return grad.to(ctx.dtype), None, None, None, None, None, None, None
 
 
 def check_no_zero_denominator(denominator: torch.Tensor, phi: str, smooth_dr: float) -> None:
@@ -311,6 +309,7 @@ def dice_loss(
     reduction: str = "mean",
     validate: bool = True,
     closed_form_backward: bool = True,
+    backend: str = "auto",
 ) -> torch.Tensor:
     """Soft Dice loss of Eq. 3 (Tilborghs et al. 2022) over the partition ``phi``.
 
@@ -330,9 +329,12 @@ def dice_loss(
             CI → (B,), BCI → ()).
         validate: check for NaN/Inf, ranges and 0/0 (one min/max pass over input and target).
         closed_form_backward: differentiate by the closed form of Eq. 4 (one elementwise pass, no
-            full-size tensors kept for backward; :func:`dicecore.grad.eq4_gradient`) instead of autograd
-            through the sums. Both give the same gradient (tested); ``False`` allows double backward.
-            A target that requires grad always takes the autograd route.
+            full-size tensors kept for backward; :mod:`dicecore.losses.sums`) instead of autograd through
+            the sums. Both give the same gradient (tested); ``False`` allows double backward. A target that
+            requires grad always takes the autograd route. With the Triton backend an integer label map is
+            never expanded to one-hot.
+        backend: kernels for the closed form: ``"auto"`` (Triton on CUDA when it imports, else PyTorch;
+            the environment variable ``DICECORE_BACKEND`` overrides it), ``"torch"`` or ``"triton"``.
 
     Returns:
         the loss; a scalar unless ``reduction="none"``.
@@ -343,17 +345,17 @@ def dice_loss(
     _check_phi(phi)
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction: unknown value {reduction!r}; choose one of {REDUCTIONS}.")
+    closed_form = closed_form_backward and not (isinstance(target, torch.Tensor) and target.requires_grad)
     prep = prepare_inputs(
         input, target, eps=eps, smooth_nr=smooth_nr, smooth_dr=smooth_dr, include_background=include_background,
-        activation=activation, to_onehot_y=to_onehot_y, weight=weight, validate=validate,
+        activation=activation, to_onehot_y=to_onehot_y, weight=weight, validate=validate, keep_label_map=closed_form,
     )
     _check_weight_phi(prep, phi)
-    args = (prep.probs, prep.target, phi, squared, prep.smooth_nr, prep.smooth_dr)
-    if closed_form_backward and not prep.target.requires_grad:
-        loss, _, denominator = _SoftDiceClosedForm.apply(*args, prep.weight, reduction)
+    if closed_form:
+        numerator, denominator = grouped_dice_terms(prep, phi, squared, backend)
     else:
-        numerator, denominator = dice_terms(*args)
-        loss = _reduce(1.0 - numerator / denominator, prep.weight, reduction)
+        numerator, denominator = dice_terms(prep.probs, prep.target, phi, squared, prep.smooth_nr, prep.smooth_dr)
+    loss = _reduce(1.0 - numerator / denominator, prep.weight, reduction)
     if validate:
         check_no_zero_denominator(denominator, phi, prep.smooth_dr)
     return loss.to(input.dtype) if input.dtype in (torch.float16, torch.bfloat16) else loss
@@ -390,6 +392,7 @@ class DiceLoss(nn.Module):
         phi: Optional[str] = None,
         eps: float = 1e-7,
         validate: bool = True,
+        backend: str = "auto",
     ) -> None:
         super().__init__()
         if sigmoid and softmax:
@@ -413,12 +416,18 @@ class DiceLoss(nn.Module):
         self.weight = weight
         self.reduction = reduction
         self.validate = validate
+        from dicecore.losses.sums import BACKENDS
+
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: unknown value {backend!r}; choose one of {BACKENDS}.")
+        self.backend = backend
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return dice_loss(
             input, target, self.phi, self.eps, smooth_nr=self.smooth_nr, smooth_dr=self.smooth_dr,
             squared=self.squared, include_background=self.include_background, activation=self.activation,
             to_onehot_y=self.to_onehot_y, weight=self.weight, reduction=self.reduction, validate=self.validate,
+            backend=self.backend,
         )
 
     def extra_repr(self) -> str:

@@ -13,7 +13,7 @@ import torch
 
 from dicecore.losses.modulated import (
     focal_dice_loss, logarithmic_dice_loss, negative_topk_dice_loss, pm_dice_loss, topk_dice_loss,
-    weighted_dice_scores, _class_mean, _prepare,
+    modulated_dice_loss, _prepare,
 )
 
 __all__ = [
@@ -72,13 +72,14 @@ def topk_cross_entropy_loss(input: torch.Tensor, target: torch.Tensor, k: float 
 
 def eq4_dice_loss(input: torch.Tensor, target: torch.Tensor, eps: float = 1e-6, *, average: str = "present",
                   activation: Optional[str] = None, to_onehot_y: bool = False,
-                  validate: bool = True) -> torch.Tensor:
+                  validate: bool = True, backend: str = "auto") -> torch.Tensor:
     """Dice, Hosseini Eq. 4: image-wise, squared denominators, mean over the classes present (ε = 10⁻⁶).
 
-    Equal to :func:`dicecore.losses.dice_loss` with ``phi="I", squared=True`` when ``average="all"``.
+    Equal to :func:`dicecore.losses.dice_loss` with ``phi="I", squared=True`` when ``average="all"``, and to
+    :func:`~dicecore.losses.pm_dice_loss` with γ = 0 (both tested); computed by the fused sums.
     """
-    probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
-    return _class_mean(1 - weighted_dice_scores(probs, onehot, None, eps), onehot, average)
+    probs, target = _prepare(input, target, eps, activation, to_onehot_y, validate, keep_label_map=True)
+    return modulated_dice_loss(probs, target, None, eps, average, backend)
 
 
 def _sum(*terms: Callable) -> Callable:

@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from dicecore.losses.dice import REDUCTIONS, _reduce, prepare_inputs, reduction_dims
+from dicecore.losses.sums import BACKENDS, dice_sums
 
 __all__ = ["WEIGHT_TYPES", "generalized_dice_weights", "generalized_dice_loss", "GeneralizedDiceLoss"]
 
@@ -57,11 +58,15 @@ def generalized_dice_loss(
     to_onehot_y: bool = False,
     reduction: str = "mean",
     validate: bool = True,
+    closed_form_backward: bool = True,
+    backend: str = "auto",
 ) -> torch.Tensor:
     """Generalised Dice loss of Sudre et al. (2017) over ``phi`` = "CI" (per image) or "BCI" (per batch).
 
-    Same tensor conventions and input checks as :func:`dicecore.losses.dice_loss`; ``weight_type`` is
-    "square" (GDL_v), "simple" or "uniform". ``reduction="none"`` returns one value per φ.
+    Same tensor conventions, input checks, ``closed_form_backward`` and ``backend`` as
+    :func:`dicecore.losses.dice_loss`; ``weight_type`` is "square" (GDL_v), "simple" or "uniform".
+    ``reduction="none"`` returns one value per φ. The weights depend on the reference only, so the closed
+    form is Eq. 4 with each class's terms scaled by its weight (:mod:`dicecore.losses.sums`).
     """
     if phi not in ("CI", "BCI"):
         raise ValueError(f"phi: the generalised Dice sums over the classes, so phi must be 'CI' or 'BCI', got {phi!r}.")
@@ -69,16 +74,25 @@ def generalized_dice_loss(
         raise ValueError(f"weight_type: unknown {weight_type!r}; choose one of {WEIGHT_TYPES}.")
     if reduction not in REDUCTIONS:
         raise ValueError(f"reduction: unknown value {reduction!r}; choose one of {REDUCTIONS}.")
+    closed_form = closed_form_backward and not (isinstance(target, torch.Tensor) and target.requires_grad)
     prep = prepare_inputs(
         input, target, eps=eps, smooth_nr=smooth_nr, smooth_dr=smooth_dr, include_background=include_background,
-        activation=activation, to_onehot_y=to_onehot_y, validate=validate,
+        activation=activation, to_onehot_y=to_onehot_y, validate=validate, keep_label_map=closed_form,
     )
-    p, y = prep.probs, prep.target
-    dims = reduction_dims("I" if phi == "CI" else "BI", p.ndim)  # per (b, c) or per c
-    acc = torch.promote_types(p.dtype, torch.float32)
-    tp = torch.sum(p * y, dim=dims, dtype=acc)
-    reference = torch.sum(y, dim=dims, dtype=acc)
-    union = reference + torch.sum(p, dim=dims, dtype=acc)
+    if closed_form:  # per (b, c) from the fused sums, then over the batch for BCI
+        s = dice_sums(prep.probs_full, prep.target_full, backend=backend)
+        keep = slice(prep.first_channel, None)
+        tp, reference, prediction = s.intersection[:, keep], s.volume[:, keep], s.prediction[:, keep]
+        if phi == "BCI":
+            tp, reference, prediction = tp.sum(0), reference.sum(0), prediction.sum(0)
+        union = reference + prediction
+    else:
+        p, y = prep.probs, prep.target
+        dims = reduction_dims("I" if phi == "CI" else "BI", p.ndim)  # per (b, c) or per c
+        acc = torch.promote_types(p.dtype, torch.float32)
+        tp = torch.sum(p * y, dim=dims, dtype=acc)
+        reference = torch.sum(y, dim=dims, dtype=acc)
+        union = reference + torch.sum(p, dim=dims, dtype=acc)
     w = generalized_dice_weights(reference, weight_type)
     numerator = 2.0 * (w * tp).sum(-1) + prep.smooth_nr
     denominator = (w * union).sum(-1) + prep.smooth_dr
@@ -96,16 +110,18 @@ class GeneralizedDiceLoss(nn.Module):
 
     def __init__(self, include_background: bool = True, to_onehot_y: bool = False, sigmoid: bool = False,
                  softmax: bool = False, w_type: str = "square", reduction: str = "mean", smooth_nr: float = 1e-5,
-                 smooth_dr: float = 1e-5, batch: bool = False, *, validate: bool = True) -> None:
+                 smooth_dr: float = 1e-5, batch: bool = False, *, validate: bool = True, backend: str = "auto") -> None:
         super().__init__()
         if sigmoid and softmax:
             raise ValueError("sigmoid, softmax: choose at most one activation.")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: unknown value {backend!r}; choose one of {BACKENDS}.")
         if w_type not in WEIGHT_TYPES:
             raise ValueError(f"w_type: unknown {w_type!r}; choose one of {WEIGHT_TYPES}.")
         self.kwargs = dict(
             phi="BCI" if batch else "CI", weight_type=w_type, smooth_nr=smooth_nr, smooth_dr=smooth_dr,
             include_background=include_background, activation="sigmoid" if sigmoid else "softmax" if softmax else None,
-            to_onehot_y=to_onehot_y, reduction=reduction, validate=validate,
+            to_onehot_y=to_onehot_y, reduction=reduction, validate=validate, backend=backend,
         )
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ from typing import Optional, Sequence, Union
 import torch
 
 from dicecore.losses.dice import check_no_zero_denominator, dice_terms, prepare_inputs, reduction_dims
+from dicecore.losses.sums import BACKENDS, dice_sums
 
 __all__ = [
     "AVERAGES", "weighted_dice_scores", "modulating_term", "pm_dice_loss", "PMDiceLoss", "logarithmic_dice_loss",
@@ -35,13 +36,20 @@ AVERAGES = ("present", "all")
 GammaLike = Union[float, Sequence[float], torch.Tensor]
 
 
-def _prepare(input, target, eps, activation, to_onehot_y, validate):
+def _prepare(input, target, eps, activation, to_onehot_y, validate, keep_label_map=False):
+    """(probabilities, one-hot target) — or the label map itself with ``keep_label_map`` (for ``dice_sums``)."""
     if activation not in (None, "softmax"):
         raise ValueError(f"activation: these losses take probabilities (None) or softmax logits, got {activation!r}.")
-    prep = prepare_inputs(input, target, eps=eps, activation=activation, to_onehot_y=to_onehot_y, validate=validate)
+    prep = prepare_inputs(input, target, eps=eps, activation=activation, to_onehot_y=to_onehot_y, validate=validate,
+                          keep_label_map=keep_label_map)
     if prep.probs.shape[1] < 2:
         raise ValueError("input: needs C ≥ 2 channels with channel 0 the background (softmax outputs), got C=1.")
-    return prep.probs, prep.target
+    return prep.probs, prep.target_full
+
+
+def _volume(onehot: torch.Tensor) -> torch.Tensor:
+    """Reference volume Σ_i y per (image, class), for the average over the classes present."""
+    return onehot.sum(dim=reduction_dims("I", onehot.ndim))
 
 
 def weighted_dice_scores(probs: torch.Tensor, target: torch.Tensor, weight: Optional[torch.Tensor],
@@ -62,13 +70,16 @@ def weighted_dice_scores(probs: torch.Tensor, target: torch.Tensor, weight: Opti
     return numerator / denominator
 
 
-def _class_mean(per_class_loss: torch.Tensor, target: torch.Tensor, average: str) -> torch.Tensor:
-    """Mean over classes per image (``present``: classes with reference pixels, background always), then batch."""
+def _class_mean(per_class_loss: torch.Tensor, volume: torch.Tensor, average: str) -> torch.Tensor:
+    """Mean over classes per image (``present``: classes with reference pixels, background always), then batch.
+
+    ``volume`` is the reference volume Σ_i y per (image, class), ``(B, C)``.
+    """
     if average not in AVERAGES:
         raise ValueError(f"average: unknown value {average!r}; choose one of {AVERAGES}.")
     if average == "all":
         return per_class_loss.mean()
-    present = target.sum(dim=reduction_dims("I", target.ndim)) > 0
+    present = volume > 0
     present[:, 0] = True
     present = present.to(per_class_loss.dtype)
     return ((per_class_loss * present).sum(1) / present.sum(1)).mean()
@@ -100,7 +111,7 @@ def modulating_term(probs: torch.Tensor, target: torch.Tensor, gamma: GammaLike 
 def pm_dice_loss(
     input: torch.Tensor, target: torch.Tensor, gamma: GammaLike = 1.0, eps: float = 1e-6, *,
     average: str = "present", detach_modulation: bool = True, activation: Optional[str] = None,
-    to_onehot_y: bool = False, validate: bool = True,
+    to_onehot_y: bool = False, validate: bool = True, backend: str = "auto",
 ) -> torch.Tensor:
     """Pixel-wise modulated Dice loss, Hosseini Eq. 5 (default ε = 10⁻⁶ and γ = 1 as the paper).
 
@@ -116,28 +127,51 @@ def pm_dice_loss(
             asserts but does not show: the gradient then also flows through ``m``.
         average: ``"present"`` (classes present in the image's reference, as printed) or ``"all"``.
 
-    The closed-form gradient (m held fixed) is :func:`dicecore.grad.pm_dice_grad`.
+        backend: kernels for the fused sums (:mod:`dicecore.losses.sums`), as in
+            :func:`~dicecore.losses.dice_loss`; the ablation (``detach_modulation=False``) runs on autograd.
+
+    The closed-form gradient (m held fixed) is :func:`dicecore.grad.pm_dice_grad`; the loss computes its
+    sums and that gradient in one pass each (:func:`~dicecore.losses.sums.dice_sums` with ``gamma``).
     """
-    probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
-    m = modulating_term(probs, onehot, gamma, detach=detach_modulation)
-    return _class_mean(1 - weighted_dice_scores(probs, onehot, m, eps), onehot, average)
+    if not detach_modulation:
+        probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
+        m = modulating_term(probs, onehot, gamma, detach=False)
+        return _class_mean(1 - weighted_dice_scores(probs, onehot, m, eps), _volume(onehot), average)
+    probs, target = _prepare(input, target, eps, activation, to_onehot_y, validate, keep_label_map=True)
+    return modulated_dice_loss(probs, target, _gamma(gamma, probs.shape[1], probs).flatten(), eps, average, backend)
+
+
+def modulated_dice_loss(probs: torch.Tensor, target: torch.Tensor, gamma: Optional[torch.Tensor], eps: float,
+                        average: str, backend: str = "auto") -> torch.Tensor:
+    """Eq. 5 (``gamma`` a ``(C,)`` tensor) or Eq. 4 (``gamma=None``) on validated inputs, by the fused sums.
+
+    ``target`` is one-hot ``(B, C, *spatial)`` or a label map ``(B, *spatial)``.
+    """
+    s = dice_sums(probs, target, squared=True, gamma=gamma, backend=backend)
+    numerator = 2 * s.intersection + eps
+    denominator = s.prediction + s.reference + eps
+    check_no_zero_denominator(denominator, "I", eps)
+    return _class_mean(1 - numerator / denominator, s.volume, average)
 
 
 class PMDiceLoss(torch.nn.Module):
     """Module form of :func:`pm_dice_loss` (Hosseini Eq. 5)."""
 
     def __init__(self, gamma: GammaLike = 1.0, eps: float = 1e-6, average: str = "present",
-                 detach_modulation: bool = True, softmax: bool = False, to_onehot_y: bool = False):
+                 detach_modulation: bool = True, softmax: bool = False, to_onehot_y: bool = False,
+                 backend: str = "auto"):
         super().__init__()
         if average not in AVERAGES:
             raise ValueError(f"average: unknown value {average!r}; choose one of {AVERAGES}.")
-        self.gamma, self.eps, self.average = gamma, eps, average
+        if backend not in BACKENDS:
+            raise ValueError(f"backend: unknown value {backend!r}; choose one of {BACKENDS}.")
+        self.gamma, self.eps, self.average, self.backend = gamma, eps, average, backend
         self.detach_modulation, self.softmax, self.to_onehot_y = detach_modulation, softmax, to_onehot_y
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return pm_dice_loss(input, target, self.gamma, self.eps, average=self.average,
                             detach_modulation=self.detach_modulation, activation="softmax" if self.softmax else None,
-                            to_onehot_y=self.to_onehot_y)
+                            to_onehot_y=self.to_onehot_y, backend=self.backend)
 
     def extra_repr(self) -> str:
         return f"gamma={self.gamma}, eps={self.eps}, average={self.average!r}, detach_modulation={self.detach_modulation}"
@@ -156,7 +190,7 @@ def logarithmic_dice_loss(
         raise ValueError(f"gamma: must be > 0, got {gamma!r}.")
     probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
     dsc = weighted_dice_scores(probs, onehot, None, eps).clamp(min=torch.finfo(probs.dtype).tiny, max=1.0)
-    return _class_mean((-torch.log(dsc)).clamp(min=0) ** gamma, onehot, average)
+    return _class_mean((-torch.log(dsc)).clamp(min=0) ** gamma, _volume(onehot), average)
 
 
 def focal_dice_loss(
@@ -172,7 +206,7 @@ def focal_dice_loss(
         raise ValueError(f"beta: must be > 0, got {beta!r}.")
     probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
     dsc = weighted_dice_scores(probs, onehot, None, eps).clamp(min=0.0)
-    return _class_mean(1 - dsc ** (1.0 / beta), onehot, average)
+    return _class_mean(1 - dsc ** (1.0 / beta), _volume(onehot), average)
 
 
 def topk_mask(error: torch.Tensor, candidates: torch.Tensor, k: float) -> torch.Tensor:
@@ -203,7 +237,7 @@ def negative_topk_dice_loss(
     """
     probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
     mask = topk_mask((onehot - probs).abs(), onehot == 0, k).to(probs.dtype)
-    return _class_mean(1 - weighted_dice_scores(probs, onehot, mask, eps), onehot, average)
+    return _class_mean(1 - weighted_dice_scores(probs, onehot, mask, eps), _volume(onehot), average)
 
 
 def topk_dice_loss(
@@ -217,4 +251,4 @@ def topk_dice_loss(
     """
     probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
     mask = topk_mask((onehot - probs).abs(), onehot == 1, k).to(probs.dtype)
-    return _class_mean(1 - weighted_dice_scores(probs, onehot, mask, eps), onehot, average)
+    return _class_mean(1 - weighted_dice_scores(probs, onehot, mask, eps), _volume(onehot), average)
