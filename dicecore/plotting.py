@@ -10,6 +10,7 @@ __all__ = [
     "plot_modulating_maps",
     "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
+    "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -217,7 +218,7 @@ def plot_benchmark(table, path=None):
     shapes = list(dict.fromkeys(table["shape"]))
     order = list(dict.fromkeys(table["implementation"]))
     fig, axes = plt.subplots(1, len(shapes), figsize=(2.9 * len(shapes) + 2.4, 0.32 * len(order) + 1.6),
-                             squeeze=False)
+                             squeeze=False, layout="constrained")
     for k, (ax, shape) in enumerate(zip(axes[0], shapes)):
         rows = table[table["shape"] == shape].set_index("implementation")
         y = np.arange(len(order))[::-1]
@@ -240,11 +241,68 @@ def plot_benchmark(table, path=None):
     device = str(table["device"].iloc[0])
     fig.suptitle(f"Dice-family losses, forward + backward on {device}: median time (lower is better); "
                  "dashed: memory roofline", fontsize=10)
-    fig.tight_layout()
     if path is not None:
         import io
 
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
         atomic_write_bytes(path, buf.getvalue())
+    return fig
+
+
+#: Colours of Fig. 5: false positives red and false negatives blue (the paper's), true positives light grey;
+#: for the multi-class task one colour per predicted class and its errors in red.
+ERROR_COLOURS = {"tp": (0.85, 0.85, 0.85), "fp": (0.86, 0.1, 0.1), "fn": (0.12, 0.35, 0.9)}
+CLASS_COLOURS = [(0.0, 0.0, 0.0), (0.95, 0.75, 0.1), (0.2, 0.75, 0.35), (0.6, 0.35, 0.9)]
+
+
+def error_overlay(image: np.ndarray, reference: np.ndarray, prediction: np.ndarray, alpha: float = 0.75) -> np.ndarray:
+    """RGB picture of one prediction over its frame (Hosseini Fig. 5).
+
+    ``image`` ``(C, H, W)`` (1 channel grey, 3 RGB, else the first), ``reference`` and ``prediction`` ``(H, W)``
+    label maps. Two classes: true positives light grey, false positives red, false negatives blue. More
+    classes: each predicted structure in its colour (:data:`CLASS_COLOURS`), every wrongly labelled pixel red.
+    """
+    if reference.shape != prediction.shape or image.shape[-2:] != reference.shape:
+        raise ValueError(f"image, reference, prediction: spatial shapes differ: {image.shape[-2:]}, "
+                         f"{reference.shape}, {prediction.shape}.")
+    base = image.transpose(1, 2, 0) if image.shape[0] == 3 else np.repeat(image[:1].transpose(1, 2, 0), 3, axis=2)
+    out = 0.55 * base.astype(float)
+    paint = np.zeros(reference.shape + (3,))
+    mask = np.zeros(reference.shape, bool)
+    if max(int(reference.max()), int(prediction.max())) <= 1:
+        for key, where in (("tp", (prediction == 1) & (reference == 1)), ("fp", (prediction == 1) & (reference == 0)),
+                           ("fn", (prediction == 0) & (reference == 1))):
+            paint[where], mask = ERROR_COLOURS[key], mask | where
+    else:
+        for c in range(1, len(CLASS_COLOURS)):
+            where = prediction == c
+            paint[where], mask = CLASS_COLOURS[c], mask | where
+        wrong = prediction != reference
+        paint[wrong], mask = ERROR_COLOURS["fp"], mask | wrong
+    out[mask] = (1 - alpha) * out[mask] + alpha * paint[mask]
+    return np.clip(out, 0, 1)
+
+
+def plot_visual_comparison(rows, losses, figsize_per_panel: float = 1.9):
+    """Fig. 5's grid: one row per (task name, image, reference, ``{loss: prediction}``), the frame with its
+    reference first, then :func:`error_overlay` of each loss in ``losses`` (missing ones left blank)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), len(losses) + 1, squeeze=False, layout="constrained",
+                             figsize=(figsize_per_panel * (len(losses) + 1), figsize_per_panel * len(rows) + 0.3))
+    for r, (name, image, reference, predictions) in enumerate(rows):
+        axes[r, 0].imshow(error_overlay(image, reference, reference))
+        axes[r, 0].set_ylabel(name, fontsize=9)
+        for k, loss in enumerate(losses, start=1):
+            if loss in predictions:
+                axes[r, k].imshow(error_overlay(image, reference, predictions[loss]))
+            else:
+                axes[r, k].set_visible(False)
+    for k, title in enumerate(["reference", *losses]):
+        axes[0, k].set_title(title, fontsize=9)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
     return fig

@@ -95,3 +95,23 @@ def test_msseg_like_slices_are_severely_imbalanced_and_visible():
     np.testing.assert_array_equal(masks, msseg_like_slices(6, seed=3)[1])
     with pytest.raises(ValueError, match="n: need at least one slice"):
         msseg_like_slices(0)
+
+
+def test_acdc_like_slices_show_every_structure_and_are_not_intensity_separable():
+    from dicecore.data.anatomy import acdc_like_slices
+
+    images, labels = acdc_like_slices(10, size=48, seed=2)
+    assert images.shape == (10, 1, 48, 48) and labels.shape == (10, 48, 48) and labels.dtype == np.uint8
+    assert images.min() == 0.0 and images.max() == 1.0
+    assert all(np.unique(lab).tolist() == [0, 1, 2, 3] for lab in labels)  # RV, MYO, LV on every slice
+    # distractors: background pixels as dark as the myocardium and as bright as the cavities exist
+    bg, myo, lv = images[:, 0][labels == 0], images[:, 0][labels == 2], images[:, 0][labels == 3]
+    assert (bg < np.median(myo)).mean() > 0.01 and (bg > np.median(lv)).mean() > 0.005
+    np.testing.assert_array_equal(labels, acdc_like_slices(10, size=48, seed=2)[1])  # deterministic
+    # the same anatomy at another resolution: the LV's share of the field of view barely moves
+    big = acdc_like_slices(10, size=96, seed=2)[1]
+    assert abs((big == 3).mean() - (labels == 3).mean()) < 0.004
+    with pytest.raises(ValueError, match="n: need at least one slice"):
+        acdc_like_slices(0)
+    with pytest.raises(ValueError, match="size: need an integer of at least 16"):
+        acdc_like_slices(2, size=8)

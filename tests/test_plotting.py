@@ -45,3 +45,35 @@ def test_volume_bias_figure_panels():
     plot_volume_bias(b, 4, mus=(0.25, 4.0), resolution=21)
     assert len(b.lines) == 2 * 2 + 1  # solid + dashed per µ, and the zero line
     plt.close(fig)
+
+
+def test_error_overlay_marks_false_positives_red_and_false_negatives_blue():
+    from dicecore.plotting import ERROR_COLOURS, error_overlay
+
+    image = np.zeros((1, 2, 3))
+    reference = np.array([[1, 1, 0], [0, 0, 0]])
+    prediction = np.array([[1, 0, 1], [0, 0, 0]])
+    out = error_overlay(image, reference, prediction, alpha=1.0)
+    np.testing.assert_allclose(out[0, 0], ERROR_COLOURS["tp"])
+    np.testing.assert_allclose(out[0, 1], ERROR_COLOURS["fn"])
+    np.testing.assert_allclose(out[0, 2], ERROR_COLOURS["fp"])
+    np.testing.assert_allclose(out[1, 0], 0.0)  # background stays the (dimmed) image
+    # several classes: structures in their colours, wrong labels red
+    multi = error_overlay(np.ones((1, 1, 3)), np.array([[1, 2, 3]]), np.array([[1, 3, 3]]), alpha=1.0)
+    np.testing.assert_allclose(multi[0, 1], ERROR_COLOURS["fp"])
+    assert not np.allclose(multi[0, 0], multi[0, 2])
+    with pytest.raises(ValueError, match="spatial shapes differ"):
+        error_overlay(image, reference, prediction[:, :2])
+
+
+def test_visual_comparison_grid():
+    from dicecore.plotting import plot_visual_comparison
+
+    ref = np.zeros((4, 4), int)
+    ref[1:3, 1:3] = 1
+    rows = [("task A", np.zeros((3, 4, 4)), ref, {"CE": ref, "Dice": 1 - ref}), ("task B", np.zeros((1, 4, 4)), ref,
+                                                                                 {"CE": ref})]
+    fig = plot_visual_comparison(rows, ["CE", "Dice"])
+    axes = np.array(fig.axes).reshape(2, 3)
+    assert [a.get_title() for a in axes[0]] == ["reference", "CE", "Dice"]
+    assert not axes[1, 2].get_visible()  # task B has no Dice prediction

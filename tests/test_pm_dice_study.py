@@ -18,12 +18,19 @@ def tiny(monkeypatch):
 
 def test_tasks_and_paper_table():
     ci, paper = study.tasks("ci"), study.tasks("paper")
-    assert [t.loss for t in ci] == ["CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice"]
-    assert len(paper) == 14 * 3 and len({t.key for t in paper}) == 42
-    assert list(study.PAPER_TABLE1["loss"]) == list(TABLE_LOSSES)
+    assert [t.loss for t in ci] == ["CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice", "PM Dice, gradient through m"]
+    assert len(paper) == 15 * 3 and len({t.key for t in paper}) == 45
+    assert [t.loss for t in study.tasks("ci", task="acdc_like", ablations=False)] == [t.loss for t in ci[:5]]
+    assert all(t.task == "acdc_like" for t in study.tasks("paper", task="acdc_like"))
+    for table in (study.PAPER_TABLE1, study.PAPER_TABLE2):
+        assert list(table["loss"]) == list(TABLE_LOSSES)
     assert study.PAPER_TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
+    assert study.PAPER_TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [
+        91.88, 90.54, 89.43, 95.67]
     with pytest.raises(ValueError, match="profile: unknown profile 'big'"):
         study.tasks("big")
+    with pytest.raises(ValueError, match="task: unknown task 'brats'"):
+        study.tasks("ci", task="brats")
 
 
 def test_one_training_end_to_end_is_deterministic(tiny):
@@ -89,3 +96,31 @@ def test_msseg_like_task_trains(tiny):
                                      "model": "small-unet", "lr": 1e-3, "iterations": 3}
     out = study.run_task(study.Task("msseg_like", "PM Dice", 0, tiny, gamma=(1.0, 2.0)))
     assert len(out) == 2 and out["gamma"].iloc[0] == "1, 2"
+
+
+def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):
+    study.PROFILES[tiny]["acdc"] = {"frame": 32, "crop": 16, "n_train": 6, "n_test": 3, "iterations": 3}
+    trainings = [study.Task("acdc_like", loss, 0, tiny) for loss in ("Dice", "PM Dice, gradient through m")]
+    out = pd.concat([study.run_task(t, examples_dir=tmp_path, n_examples=2) for t in trainings])
+    assert sorted(out["class"].unique()) == [1, 2, 3] and len(out) == 2 * 3 * 3
+    organs = study.organ_dice(out)
+    assert list(organs.columns) == ["loss", "RV", "MYO", "LV"] and len(organs) == 2
+    examples = study.example_predictions(trainings, tmp_path)
+    assert set(examples) == {"Dice", "PM Dice, gradient through m"} and examples["Dice"].shape == (2, 32, 32)
+    renamed = study.example_predictions(trainings, tmp_path, label=lambda t: "D" if t.loss == "Dice" else None)
+    assert list(renamed) == ["D"]
+    images, labels = study.test_frames("acdc_like", tiny)
+    assert images.shape == (3, 1, 32, 32) and labels.shape == (3, 32, 32)
+
+
+def test_ablation_claim_and_its_exclusion_from_the_paper_claims():
+    rows = [("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 76, 66, 58, 83, 79),
+            ("PM Dice, gradient through m", 90, 80, 70, 90, 90)]
+    s = _summary(rows)
+    best = study.training_claims(s, "x")[1]
+    assert best[0].startswith("PM Dice gives the best") and best[2] == "reproduced"  # the ablation is not a rival
+    claim = study.ablation_claim(s, "x")
+    assert claim[0] == "without the stop-gradient on m the performance drops" and claim[2] == "not reproduced"
+    assert study.ablation_claim(_summary(rows[:3]), "x")[2] == "not checked"
+    drop = _summary(rows[:3] + [("PM Dice, gradient through m", 70, 60, 50, 80, 70)])
+    assert study.ablation_claim(drop, "x")[2] == "reproduced"

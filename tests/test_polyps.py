@@ -39,6 +39,20 @@ def test_gradient_focus_shares_and_pm_focus():
     assert pm5["small"] > 2 * dice["small"] and pm5["loss"] > dice["loss"]
 
 
+def test_stop_gradient_ablation_turns_the_gradient_away_from_the_missed_polyp():
+    from dicecore.theory.imbalance import stop_gradient_ablation
+
+    ex = polyp_example(size=160, seed=0)  # Chapter 5's frame
+    small = ex.regions(border=3)["small polyp"]
+    table = stop_gradient_ablation(ex.probability, ex.mask, small, gammas=(1.0, 2.0))
+    assert list(table["γ"]) == [1.0, 2.0]
+    assert (table["cos(detached, through m)"] < 0.999).all()  # another direction
+    assert (table["share in region, through m"] < table["share in region, detached"]).all()
+    detached = gradient_focus(lambda x, t, **kw: pm_dice_loss(x, t, gamma=2.0, **kw), ex.probability, ex.mask,
+                              {"small": small})["small"]
+    assert table.loc[1, "share in region, detached"] == pytest.approx(detached)  # the same logits and shares
+
+
 def test_plot_modulating_maps():
     ex = polyp_example(size=48)
     fig, axes = plt.subplots(1, 4)

@@ -23,7 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS"]
+__all__ = [
+    "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
+    "ACDC_FOV_MM",
+]
 
 BRATS_SHAPE = (80, 96, 80)
 _HGG_MEAN_VOXELS = 11_900
@@ -235,3 +238,61 @@ def msseg_like_slices(n: int, seed: int = 0, max_lesions: int = 6) -> tuple[np.n
             images[i, k] = (img - lo) / (hi - lo)
         masks[i] = lesion
     return images, masks
+
+
+#: Field of view of an ACDC slice: 192 pixels at 1.56 mm (about 300 mm), kept whatever the output size.
+ACDC_FOV_MM = 192 * 1.56
+
+
+def _with_distractors(image: np.ndarray, label: np.ndarray, pixel_mm: float, rng) -> np.ndarray:
+    """Lung-, vessel- and fat-like ellipses away from the heart, a 1 mm blur and noise (acdc_like_slices)."""
+    out = image.copy()
+    yy, xx = np.mgrid[: image.shape[0], : image.shape[1]]
+    heart = ndimage.binary_dilation(label > 0, iterations=max(int(round(4 / pixel_mm)), 1))
+    for _ in range(int(rng.integers(3, 7))):
+        cy, cx = rng.uniform(0.1, 0.9, 2) * image.shape
+        ry, rx = rng.uniform(6, 28, 2) / pixel_mm
+        blob = (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1) & ~heart
+        dark = rng.random() < 0.5
+        out[blob] = rng.uniform(0.1, 0.2) if dark else rng.uniform(0.85, 1.0)
+    out = ndimage.gaussian_filter(out, 1.0 / pixel_mm)
+    return out + 0.06 * rng.standard_normal(out.shape).astype(np.float32)
+
+
+def acdc_like_slices(n: int, size: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """An ACDC-like 2-D task (Chapter 5, Hosseini Table 2): short-axis slices of the :class:`AcdcLike` cohort.
+
+    Each subject gives four slices, two at end-diastole and two at end-systole (a basal-to-mid and a mid
+    slice, each showing all three structures), over a field of view of :data:`ACDC_FOV_MM` sampled at
+    ``size`` pixels, so the anatomy is the same at any ``size`` (the paper resizes to 256). Around the heart,
+    3–6 distractors per slice — dark lung-like and bright vessel- or fat-like ellipses whose intensities
+    match the myocardium's and the cavities' — then a blur of 1 mm and noise, so that intensity alone does
+    not segment the slice: the network has to use shape and position, as on real cine MRI. Returns images
+    ``(n, 1, size, size)`` float32 min–max scaled to [0, 1] per slice, as the paper, and labels
+    ``(n, size, size)`` uint8: 0 background, 1 RV, 2 myocardium, 3 LV cavity.
+    """
+    if not (isinstance(n, int) and n >= 1):
+        raise ValueError(f"n: need at least one slice, got {n!r}.")
+    if not (isinstance(size, int) and size >= 16):
+        raise ValueError(f"size: need an integer of at least 16 pixels, got {size!r}.")
+    pixel = ACDC_FOV_MM / size
+    cohort = AcdcLike(n_subjects=n, shape=(size, size, 8), spacing=(pixel, pixel, 10.0), seed=seed)
+    images = np.empty((n, 1, size, size), np.float32)
+    labels = np.empty((n, size, size), np.uint8)
+    filled, subject = 0, 0
+    while filled < n:
+        if subject == len(cohort):  # not expected: every phantom subject shows all structures on ≥ 2 slices
+            raise RuntimeError("acdc_like_slices: the cohort ran out of slices showing all three structures.")
+        for image, label in cohort.subject(subject).values():
+            complete = [k for k in range(label.shape[2]) if np.unique(label[..., k]).size == 4]
+            for k in complete[:: max(len(complete) // 2, 1)][:2]:
+                if filled == n:
+                    break
+                slice_ = _with_distractors(image[..., k], label[..., k], pixel,
+                                           np.random.default_rng([seed, 11, filled]))
+                lo, hi = slice_.min(), slice_.max()
+                images[filled, 0] = (slice_ - lo) / (hi - lo)
+                labels[filled] = label[..., k]
+                filled += 1
+        subject += 1
+    return images, labels

@@ -3,12 +3,16 @@ seeds, scored by mDice, mIoU, mNSD, mPrecision and mRecall on held-out frames.
 
 Profiles:
 
-* ``ci`` (CPU, in the book build): the Kvasir-like task only, 64-pixel frames with 48-pixel random crops,
-  a two-level U-Net of Chapter 2's design with two softmax outputs, five losses (CE, Dice, CE + Dice,
-  PM Dice, CE + PM Dice), one seed, 400 iterations; the γ sweeps of Figs. 3–4 on MSSEG-like slices. It answers "do the losses' precision/recall tendencies show up at all" on a phantom.
-* ``paper`` (GPU): all fourteen losses, three seeds, 320-pixel frames with 256-pixel crops, flips and
-  90° rotations, MONAI's ``FlexibleUNet`` with a ResNet-34 encoder as the paper's, 5·10⁻⁴ and polynomial
-  decay, weight decay 10⁻⁴. Results go to ``results/05_pm_dice/``.
+* ``ci`` (CPU, in the book build): the Kvasir-like task (64-pixel frames, 48-pixel random crops) and the
+  ACDC-like task (64-pixel short-axis slices, 4 classes), a two-level U-Net of Chapter 2's design with
+  softmax outputs, five losses (CE, Dice, CE + Dice, PM Dice, CE + PM Dice) and, on Kvasir-like, PM Dice
+  without its stop-gradient; one seed, 400 iterations; the γ sweeps of Figs. 3–4 on MSSEG-like slices. It
+  answers "do the losses' precision/recall tendencies show up at all" on a phantom.
+* ``paper`` (GPU): all fourteen losses and the ablation, three seeds, 320-pixel Kvasir-like frames with
+  256-pixel crops and 256-pixel ACDC-like slices, flips and 90° rotations, MONAI's ``FlexibleUNet`` with a
+  ResNet-34 encoder as the paper's, 5·10⁻⁴ and polynomial decay, weight decay 10⁻⁴; BasicUNet on the
+  MSSEG-like sweeps. Results go to ``results/05_pm_dice/``. It is not yet sized to the 25 GPU-minute
+  budget: no session has had a GPU to measure its throughput.
 
 Each (task, loss, seed) is a :class:`Task` for :func:`dicecore.experiments.runner.run_tasks`, so runs
 resume and can go to several processes.
@@ -16,6 +20,7 @@ resume and can go to several processes.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass
 
@@ -30,7 +35,9 @@ from dicecore.train import train_polynomial
 
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "Task", "tasks", "gamma_tasks", "run_task", "summarise",
-    "PAPER_TABLE1", "METRICS", "training_claims", "gamma_claims", "collapsed", "sweep_tables",
+    "PAPER_TABLE1", "PAPER_TABLE2", "METRICS", "training_claims", "gamma_claims", "collapsed", "sweep_tables",
+    "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
+    "ablation_claim", "FIG5_LOSSES",
 ]
 
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
@@ -38,18 +45,47 @@ METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
 PROFILES = {
     "ci": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "iterations": 400, "batch_size": 8, "lr": 2e-3,
            "losses": ("CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice"), "seeds": (0,), "model": "small-unet",
-           "tolerance": 2.0,
+           "tolerance": 2.0, "ablations": ("PM Dice, gradient through m",),
            "msseg": {"n_train": 64, "n_test": 32, "crop": None, "batch_size": 4, "model": "small-unet", "lr": 2e-3,
-                     "iterations": 400}},
+                     "iterations": 400},
+           "acdc": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "model": "small-unet", "lr": 2e-3,
+                    "iterations": 400}},
     "paper": {"frame": 320, "crop": 256, "n_train": 900, "n_test": 100, "iterations": 6000, "batch_size": 8,
               "lr": 5e-4, "losses": tuple(TABLE_LOSSES), "seeds": (0, 1, 2), "model": "resnet34-unet",
-              "tolerance": 2.0,
+              "tolerance": 2.0, "ablations": ("PM Dice, gradient through m",),
               "msseg": {"n_train": 600, "n_test": 200, "crop": None, "model": "plain-unet", "lr": 1e-4,
-                        "iterations": 4000}},
+                        "iterations": 4000},
+              "acdc": {"frame": 256, "crop": None, "n_train": 1400, "n_test": 400, "iterations": 6000}},
 }
+#: Trainings beyond the paper's rows: name → (table row, settings). The stop-gradient ablation of §5.5.
+ABLATIONS = {"PM Dice, gradient through m": ("PM Dice", {"detach_modulation": False})}
+#: Output classes per task (background included) and the ACDC-like organ names.
+CLASSES = {"kvasir_like": 2, "msseg_like": 2, "acdc_like": 4}
+ORGANS = {1: "RV", 2: "MYO", 3: "LV"}
+TASKS = tuple(CLASSES)
+#: The columns of the visual comparison (Fig. 5): losses trained in both profiles.
+FIG5_LOSSES = ("CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice", "PM Dice, gradient through m")
 #: Figs. 3–4: γ for both classes, then γ_BG with γ_FG = 2 (γ per class is (background, lesion)).
 GAMMA_SWEEP = (0.0, 0.5, 1.0, 2.0, 5.0)
 GAMMA_BG_SWEEP = (0.0, 0.5, 1.0, 2.0)
+
+#: Hosseini's Table 2 (ACDC) as printed, in percent: the five metrics and the Dice of each organ.
+PAPER_TABLE2 = pd.DataFrame([
+    ("CE", 91.60, 84.88, 87.05, 92.36, 91.19, 90.61, 88.90, 95.29),
+    ("Dice", 90.02, 82.73, 86.02, 88.72, 92.35, 86.06, 89.20, 94.80),
+    ("Logarithmic Dice [38]", 89.60, 82.12, 85.23, 88.21, 92.11, 85.28, 88.92, 94.61),
+    ("Focal Dice [40]", 88.72, 80.81, 83.38, 87.26, 91.47, 83.54, 88.28, 94.34),
+    ("Focal Dice [41]", 90.34, 83.21, 86.41, 88.83, 92.87, 86.32, 89.53, 95.16),
+    ("CE + Dice", 91.41, 84.63, 86.99, 91.62, 91.65, 90.10, 89.26, 94.87),
+    ("Focal CE + Dice", 91.61, 84.93, 87.05, 91.78, 91.85, 90.30, 89.22, 95.30),
+    ("TopK CE + Dice", 91.75, 85.12, 87.34, 92.16, 91.70, 90.54, 89.30, 95.40),
+    ("TopK Dice [42]", 90.34, 83.22, 86.38, 88.77, 92.98, 86.30, 89.69, 95.04),
+    ("CE + TopK Dice [42]", 91.75, 85.15, 87.38, 91.49, 92.42, 90.49, 89.40, 95.35),
+    ("TopK CE + TopK Dice [42]", 91.84, 85.26, 87.53, 91.78, 92.26, 90.69, 89.45, 95.37),
+    ("PM Dice", 91.88, 85.35, 87.92, 92.34, 91.82, 90.54, 89.43, 95.67),
+    ("CE + PM Dice", 91.68, 85.03, 87.61, 92.48, 91.31, 90.35, 89.11, 95.57),
+    ("Focal CE + PM Dice", 91.84, 85.28, 87.81, 92.48, 91.61, 90.58, 89.34, 95.60),
+], columns=["loss", "mDice", "mIoU", "mNSD", "mPrec.", "mRec.", "RV", "MYO", "LV"])
 
 #: Hosseini's Table 1 (Kvasir-SEG) as printed, in percent.
 PAPER_TABLE1 = pd.DataFrame([
@@ -79,11 +115,16 @@ class Task:
         return f"{self.task}__{slug}{g}__seed{self.seed}"
 
 
-def tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
+def tasks(profile: str = "ci", device: str = "cpu", task: str = "kvasir_like", ablations: bool = True) -> list[Task]:
+    """The trainings of one table: every loss of the profile × every seed, on ``task`` ("kvasir_like":
+    Table 1, "acdc_like": Table 2), plus the profile's ablations (:data:`ABLATIONS`) when ``ablations``."""
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
+    if task not in TASKS:
+        raise ValueError(f"task: unknown task {task!r}; choose one of {TASKS}.")
     cfg = PROFILES[profile]
-    return [Task("kvasir_like", loss, seed, profile, device) for loss in cfg["losses"] for seed in cfg["seeds"]]
+    losses = tuple(cfg["losses"]) + (tuple(cfg["ablations"]) if ablations else ())
+    return [Task(task, loss, seed, profile, device) for loss in losses for seed in cfg["seeds"]]
 
 
 def gamma_tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
@@ -96,34 +137,53 @@ def gamma_tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
             for seed in PROFILES[profile]["seeds"]]
 
 
-def _model(name: str, in_channels: int):
+def _model(name: str, in_channels: int, out_channels: int = 2):
     if name == "small-unet":  # Chapter 2's U-Net design (average pooling, linear up-sampling), two levels
         from dicecore.models import PaperUNet
 
         return PaperUNet(in_channels, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16),
-                         out_channels=2)
+                         out_channels=out_channels)
     if name == "plain-unet":  # the paper's MSSEG network: a plain U-Net with 4 max-poolings
         from monai.networks.nets import BasicUNet
 
-        return BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=2)
+        return BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels)
     from monai.networks.nets import FlexibleUNet
 
-    return FlexibleUNet(in_channels=in_channels, out_channels=2, backbone="resnet34", pretrained=False,
+    return FlexibleUNet(in_channels=in_channels, out_channels=out_channels, backbone="resnet34", pretrained=False,
                         spatial_dims=2)
+
+
+@functools.lru_cache(maxsize=2)
+def _frames(task: str, n: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
+    """The phantom frames of a task, generated once per process; every training shares them, so nothing may
+    write to them (``run_task`` only reads: crops and flips make copies)."""
+    if task == "kvasir_like":
+        images, masks = kvasir_like(n, size=frame, seed=1000)
+    elif task == "msseg_like":
+        from dicecore.data.anatomy import msseg_like_slices
+
+        images, masks = msseg_like_slices(n, seed=1000)
+    else:
+        from dicecore.data.anatomy import acdc_like_slices
+
+        images, masks = acdc_like_slices(n, size=frame, seed=1000)
+    return images, masks
 
 
 def _dataset(task: Task) -> tuple[dict, np.ndarray, np.ndarray]:
     cfg = PROFILES[task.profile]
-    if task.task == "kvasir_like":
-        images, masks = kvasir_like(cfg["n_train"] + cfg["n_test"], size=cfg["frame"], seed=1000)
-        return cfg, images, masks
-    if task.task == "msseg_like":
-        from dicecore.data.anatomy import msseg_like_slices
+    sub = {"kvasir_like": {}, "msseg_like": cfg["msseg"], "acdc_like": cfg.get("acdc", {})}.get(task.task)
+    if sub is None:
+        raise ValueError(f"task: unknown task {task.task!r}; choose one of {TASKS}.")
+    cfg = dict(cfg, **sub)
+    images, masks = _frames(task.task, cfg["n_train"] + cfg["n_test"], cfg["frame"])
+    return cfg, images, masks
 
-        sub = dict(cfg, **cfg["msseg"])
-        images, masks = msseg_like_slices(sub["n_train"] + sub["n_test"], seed=1000)
-        return sub, images, masks
-    raise ValueError(f"task: unknown task {task.task!r}; 'kvasir_like' or 'msseg_like'.")
+
+def test_frames(task: str, profile: str = "ci") -> tuple[np.ndarray, np.ndarray]:
+    """The held-out frames of ``task`` (images, labels), as :func:`run_task` scores them."""
+    cfg, images, masks = _dataset(Task(task, "CE", 0, profile))
+    return images[cfg["n_train"]:], masks[cfg["n_train"]:]
 
 
 def _sampler(images: torch.Tensor, masks: torch.Tensor, crop, batch_size: int):
@@ -154,15 +214,22 @@ def _sampler(images: torch.Tensor, masks: torch.Tensor, crop, batch_size: int):
     return sample
 
 
-def run_task(task: Task) -> pd.DataFrame:
-    """Train one (task, loss, seed) and score it on the held-out frames: one row per frame."""
+def run_task(task: Task, examples_dir=None, n_examples: int = 4) -> pd.DataFrame:
+    """Train one (task, loss, seed) and score it on the held-out frames: one row per frame and class.
+
+    With ``examples_dir``, the predicted label maps of the first ``n_examples`` held-out frames are written
+    there as ``<key>.npz`` (atomically), for the visual comparison of Fig. 5 (:func:`example_predictions`).
+    """
     t0 = time.perf_counter()
     cfg, images, masks = _dataset(task)
     x, y = torch.from_numpy(images), torch.from_numpy(masks.astype(np.int64))
     n = cfg["n_train"]
     torch.manual_seed(task.seed)
-    model = _model(cfg["model"], x.shape[1])
-    loss = loss_for_row(task.loss, gamma=task.gamma) if task.gamma else loss_for_row(task.loss)
+    model = _model(cfg["model"], x.shape[1], CLASSES[task.task])
+    row, settings = ABLATIONS.get(task.loss, (task.loss, {}))
+    if task.gamma:
+        settings = dict(settings, gamma=task.gamma)
+    loss = loss_for_row(row, **settings)
     history = train_polynomial(
         model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
         _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), cfg["iterations"], cfg["lr"],
@@ -171,7 +238,17 @@ def run_task(task: Task) -> pd.DataFrame:
     with torch.no_grad():
         pred = torch.cat([model(x[n + s:n + s + 8].to(task.device)).argmax(1).cpu()
                           for s in range(0, cfg["n_test"], 8)])
-    out = segmentation_metrics(pred.numpy(), y[n:].numpy(), num_classes=2, tolerance=cfg["tolerance"])
+    out = segmentation_metrics(pred.numpy(), y[n:].numpy(), num_classes=CLASSES[task.task],
+                               tolerance=cfg["tolerance"])
+    if examples_dir is not None:
+        import io
+        from pathlib import Path
+
+        from dicecore.results import atomic_write_bytes
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, pred=pred[:n_examples].numpy().astype(np.uint8))
+        atomic_write_bytes(Path(examples_dir) / f"{task.key}.npz", buf.getvalue())
     for k, v in asdict(task).items():
         if k not in ("device", "gamma"):
             out[k] = v
@@ -179,6 +256,32 @@ def run_task(task: Task) -> pd.DataFrame:
     out["final_train_loss"] = float(history["train_loss"].tail(20).mean())
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def example_predictions(trainings, examples_dir, label=None) -> dict[str, np.ndarray]:
+    """``{name: predicted label maps (k, H, W)}`` saved by :func:`run_task`, the first seed of each name.
+
+    ``label(task)`` names a training (default: its loss); a training it names ``None`` is left out.
+    """
+    from pathlib import Path
+
+    out = {}
+    for t in trainings:
+        name = t.loss if label is None else label(t)
+        path = Path(examples_dir) / f"{t.key}.npz"
+        if name is not None and name not in out and path.is_file():
+            with np.load(path) as data:
+                out[name] = data["pred"]
+    return out
+
+
+def organ_dice(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
+    """Dice of each ACDC-like organ (RV, MYO, LV), mean over frames then seeds, in percent (Table 2's
+    last columns)."""
+    by = list(by)
+    per_seed = per_image.groupby([*by, "seed", "class"], sort=False)["dice"].mean().mul(100).reset_index()
+    table = per_seed.groupby([*by, "class"], sort=False)["dice"].mean().unstack("class")
+    return table.rename(columns=ORGANS)[[ORGANS[c] for c in sorted(ORGANS) if c in table.columns]].reset_index()
 
 
 def summarise(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
@@ -214,9 +317,10 @@ def training_claims(summary: pd.DataFrame, data: str) -> list[tuple[str, str, st
     """The paper's training claims that the losses in ``summary`` can test, with verdicts.
 
     A difference counts only when it exceeds the seed noise: the larger spread (max − min over seeds) of the
-    two losses compared, and at least 1 point when there is a single seed.
+    two losses compared, and at least 1 point when there is a single seed. Ablation rows (:data:`ABLATIONS`)
+    are left out: they are checked by :func:`ablation_claim`.
     """
-    s = summary.set_index("loss")
+    s = summary.set_index("loss").drop(index=[a for a in ABLATIONS if a in set(summary["loss"])])
     claims = []
     if {"CE", "Dice"} <= set(s.index):
         rec = s.loc["Dice", "mRec."] - s.loc["CE", "mRec."]
@@ -249,6 +353,18 @@ def training_claims(summary: pd.DataFrame, data: str) -> list[tuple[str, str, st
                        f"precision PM Dice − Dice {gap:+.1f} points",
                        _verdict(gap > 0, gap, _noise(s, ("PM Dice", "Dice"), "mPrec.")), data))
     return claims
+
+
+def ablation_claim(summary: pd.DataFrame, data: str) -> tuple[str, str, str, str]:
+    """The paper's assertion that PM Dice needs its stop-gradient, from trainings with and without it."""
+    s = summary.set_index("loss")
+    ablated = "PM Dice, gradient through m"
+    claim = "without the stop-gradient on m the performance drops"
+    if not {"PM Dice", ablated} <= set(s.index):
+        return claim, "needs PM Dice trained with and without the stop-gradient", "not checked", data
+    parts = [f"{m}: with {s.loc['PM Dice', m]:.1f}, without {s.loc[ablated, m]:.1f}" for m in ("mDice", "mNSD")]
+    gap = s.loc["PM Dice", "mDice"] - s.loc[ablated, "mDice"]
+    return claim, "; ".join(parts), _verdict(gap > 0, gap, _noise(s, ("PM Dice", ablated), "mDice")), data
 
 
 def _with_values(table: pd.DataFrame, position: int) -> pd.DataFrame:

@@ -31,21 +31,37 @@ def _modulation(y, p, g):
 
 
 @triton.jit
-def _sums_kernel(p_ptr, t_ptr, gamma_ptr, out_ptr, S, C, n_blocks,
-                 LABELS: tl.constexpr, SQUARED: tl.constexpr, MODULATED: tl.constexpr, BLOCK: tl.constexpr):
-    blk = tl.program_id(0)
+def _block(t_ptr, S, LABELS: tl.constexpr, BLOCK: tl.constexpr):
+    """This program's image ``b``, its voxel offsets and mask, and (label maps) the block's labels, read once."""
     b = tl.program_id(1)
-    offs = blk * BLOCK + tl.arange(0, BLOCK)
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     mask = offs < S
     if LABELS:
         lab = tl.load(t_ptr + b.to(tl.int64) * S + offs, mask=mask, other=-1).to(tl.int32)
+    else:
+        lab = tl.zeros([BLOCK], dtype=tl.int32)
+    return b, offs, mask, lab
+
+
+@triton.jit
+def _reference(t_ptr, lab, c, base, offs, mask, LABELS: tl.constexpr):
+    """``y`` of class ``c`` on the block: 1 where the label is ``c``, or the float target's values."""
+    if LABELS:
+        y = tl.where(lab == c, 1.0, 0.0)
+    else:
+        y = tl.load(t_ptr + base + offs, mask=mask, other=0.0).to(tl.float32)
+    return y
+
+
+@triton.jit
+def _sums_kernel(p_ptr, t_ptr, gamma_ptr, out_ptr, S, C, n_blocks,
+                 LABELS: tl.constexpr, SQUARED: tl.constexpr, MODULATED: tl.constexpr, BLOCK: tl.constexpr):
+    blk = tl.program_id(0)
+    b, offs, mask, lab = _block(t_ptr, S, LABELS, BLOCK)
     for c in range(C):
         base = (b * C + c).to(tl.int64) * S
         p = tl.load(p_ptr + base + offs, mask=mask, other=0.0).to(tl.float32)
-        if LABELS:
-            y = tl.where(lab == c, 1.0, 0.0)
-        else:
-            y = tl.load(t_ptr + base + offs, mask=mask, other=0.0).to(tl.float32)
+        y = _reference(t_ptr, lab, c, base, offs, mask, LABELS)
         if SQUARED:
             pk = p * p
             yk = y * y
@@ -71,20 +87,12 @@ def _sums_kernel(p_ptr, t_ptr, gamma_ptr, out_ptr, S, C, n_blocks,
 def _grad_kernel(p_ptr, t_ptr, gamma_ptr, gi_ptr, gp_ptr, grad_ptr, S, C,
                  LABELS: tl.constexpr, SQUARED: tl.constexpr, MODULATED: tl.constexpr, NEED_P: tl.constexpr,
                  BLOCK: tl.constexpr):
-    blk = tl.program_id(0)
-    b = tl.program_id(1)
-    offs = blk * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < S
-    if LABELS:
-        lab = tl.load(t_ptr + b.to(tl.int64) * S + offs, mask=mask, other=-1).to(tl.int32)
+    b, offs, mask, lab = _block(t_ptr, S, LABELS, BLOCK)
     for c in range(C):
         base = (b * C + c).to(tl.int64) * S
         gi = tl.load(gi_ptr + b * C + c)
         gp = tl.load(gp_ptr + b * C + c)
-        if LABELS:
-            y = tl.where(lab == c, 1.0, 0.0)
-        else:
-            y = tl.load(t_ptr + base + offs, mask=mask, other=0.0).to(tl.float32)
+        y = _reference(t_ptr, lab, c, base, offs, mask, LABELS)
         if NEED_P:
             p = tl.load(p_ptr + base + offs, mask=mask, other=0.0).to(tl.float32)
         if SQUARED:

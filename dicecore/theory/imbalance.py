@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-__all__ = ["gradient_balance", "gradient_focus"]
+__all__ = ["gradient_balance", "gradient_focus", "stop_gradient_ablation"]
 
 
 def gradient_balance(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], fg_fraction: float,
@@ -41,6 +41,22 @@ def gradient_balance(loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tenso
             "fg_share": total_fg / (total_fg + total_bg) if total_fg + total_bg > 0 else float("nan")}
 
 
+def _logit_gradient(loss_fn: Callable, probability: np.ndarray, mask: np.ndarray) -> tuple[float, torch.Tensor]:
+    """The loss and its gradient on the two-channel softmax logits ``log p`` of a foreground probability map."""
+    p = torch.as_tensor(np.clip(probability, 1e-6, 1 - 1e-6), dtype=torch.float64)
+    logits = torch.stack([torch.log1p(-p), torch.log(p)])[None].clone().requires_grad_(True)
+    y = torch.as_tensor(np.asarray(mask), dtype=torch.float64)
+    loss = loss_fn(logits, torch.stack([1 - y, y])[None], activation="softmax")
+    loss.backward()
+    return float(loss.detach()), logits.grad
+
+
+def _share(grad: torch.Tensor, region) -> float:
+    magnitude = grad.abs().sum((0, 1)).numpy()
+    total = magnitude.sum()
+    return float(magnitude[np.asarray(region, bool)].sum() / total) if total > 0 else float("nan")
+
+
 def gradient_focus(loss_fn: Callable, probability: np.ndarray, mask: np.ndarray,
                    regions: "dict[str, np.ndarray]") -> dict:
     """Where a loss pushes: the loss value and the share of the gradient magnitude that falls in each region.
@@ -51,15 +67,27 @@ def gradient_focus(loss_fn: Callable, probability: np.ndarray, mask: np.ndarray,
     names to boolean (H, W) masks (they need not cover the image). ``loss_fn(logits, one_hot,
     activation="softmax")`` is any loss of :mod:`dicecore.losses` with that signature.
     """
-    p = torch.as_tensor(np.clip(probability, 1e-6, 1 - 1e-6), dtype=torch.float64)
-    logits = torch.stack([torch.log1p(-p), torch.log(p)])[None].clone().requires_grad_(True)
-    y = torch.as_tensor(np.asarray(mask), dtype=torch.float64)
-    onehot = torch.stack([1 - y, y])[None]
-    loss = loss_fn(logits, onehot, activation="softmax")
-    loss.backward()
-    magnitude = logits.grad.abs().sum((0, 1)).numpy()
-    total = magnitude.sum()
-    out = {"loss": float(loss.detach())}
-    for name, region in regions.items():
-        out[name] = float(magnitude[np.asarray(region, bool)].sum() / total) if total > 0 else float("nan")
-    return out
+    loss, grad = _logit_gradient(loss_fn, probability, mask)
+    return {"loss": loss, **{name: _share(grad, region) for name, region in regions.items()}}
+
+
+def stop_gradient_ablation(probability: np.ndarray, mask: np.ndarray, region: np.ndarray,
+                           gammas=(0.5, 1.0, 2.0, 5.0)) -> "pd.DataFrame":
+    """PM Dice with and without its stop-gradient on ``m`` (Hosseini Eq. 5), on one prediction: per γ, the
+    cosine between the two gradients on the logits and each one's share of the gradient in ``region``
+    (the same logits and shares as :func:`gradient_focus`)."""
+    import pandas as pd
+
+    from dicecore.losses import pm_dice_loss
+
+    rows = []
+    for g in gammas:
+        grads = {}
+        for detach in (True, False):
+            _, grads[detach] = _logit_gradient(
+                lambda x, t, g=g, d=detach, **kw: pm_dice_loss(x, t, gamma=g, detach_modulation=d, **kw),
+                probability, mask)
+        cosine = torch.nn.functional.cosine_similarity(grads[True].flatten(), grads[False].flatten(), dim=0)
+        rows.append({"γ": g, "cos(detached, through m)": float(cosine), "share in region, detached":
+                     _share(grads[True], region), "share in region, through m": _share(grads[False], region)})
+    return pd.DataFrame(rows)
