@@ -39,7 +39,7 @@ from dicecore.results import provenance, write_provenance, write_table
 __all__ = [
     "IMPLEMENTATIONS", "GPU_SHAPES", "CPU_SHAPES", "nnunet_style_soft_dice", "copy_bandwidth", "time_one",
     "run_benchmark", "time_losses", "fast_path_equality", "read_results", "performance_targets",
-    "results_provenance",
+    "results_provenance", "compact_table",
 ]
 
 EPS = 1e-5  # MONAI's default smoothing, so that every implementation computes the same number
@@ -298,7 +298,7 @@ def _summarise(runs: list[list[dict]], rounds: int) -> pd.DataFrame:
     df["time_vs_monai"] = [
         row.median_ms / monai.get((row.shape, row.family), float("nan")) for row in df.itertuples()
     ]
-    df = df.round({"median_ms": 3, "min_ms": 3, "roofline_ms": 4, "x_roofline": 2, "time_vs_monai": 3,
+    df = df.round({"median_ms": 3, "min_ms": 3, "roofline_ms": 6, "x_roofline": 2, "time_vs_monai": 3,
                    "extra_memory_MiB": 2, "input_MiB": 2, "copy_GBps": 1})
     first = ["shape", "implementation", "family", "median_ms", "x_roofline", "time_vs_monai", "extra_memory_MiB",
              "min_ms", "roofline_ms", "device"]
@@ -458,3 +458,21 @@ def results_provenance(folder: str = "benchmarks/results") -> str:
                      f"{str(r.get('created_utc', ''))[:16].replace('T', ' ')} UTC, {versions}; fast path backend "
                      f"`{r.get('fast_path_backend', 'n/a')}`")
     return "\n".join(lines) if lines else "No benchmark results committed."
+
+
+def compact_table(table: pd.DataFrame, value: str = "time") -> pd.DataFrame:
+    """One row per implementation, one column per shape, in a width a page can show: ``value="time"`` gives
+    ``median ms (× MONAI)``, ``"memory"`` the extra MiB of the call."""
+    if value not in ("time", "memory"):
+        raise ValueError(f"value: 'time' or 'memory', got {value!r}.")
+
+    def cell(row):
+        if value == "memory":
+            return f"{row.extra_memory_MiB:.3g}"
+        return f"{row.median_ms:.3g}" + ("" if pd.isna(row.time_vs_monai) else f" ({row.time_vs_monai:.2f}×)")
+
+    cells = table.assign(cell=table.apply(cell, axis=1))
+    out = cells.pivot(index="implementation", columns="shape", values="cell")
+    out = out.reindex(index=list(dict.fromkeys(table.implementation)), columns=list(dict.fromkeys(table["shape"])))
+    out.columns = [c.replace("x", "×") for c in out.columns]
+    return out.fillna("—").reset_index()

@@ -217,9 +217,13 @@ def plot_benchmark(table, path=None):
 
     shapes = list(dict.fromkeys(table["shape"]))
     order = list(dict.fromkeys(table["implementation"]))
-    fig, axes = plt.subplots(1, len(shapes), figsize=(2.9 * len(shapes) + 2.4, 0.32 * len(order) + 1.6),
+    ncols = min(len(shapes), 2)  # two panels a row: the book's column is narrow
+    nrows = -(-len(shapes) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols + 2.0, (0.3 * len(order) + 1.0) * nrows + 0.5),
                              squeeze=False, layout="constrained")
-    for k, (ax, shape) in enumerate(zip(axes[0], shapes)):
+    for extra in axes.ravel()[len(shapes):]:
+        extra.set_visible(False)
+    for k, (ax, shape) in enumerate(zip(axes.ravel(), shapes)):
         rows = table[table["shape"] == shape].set_index("implementation")
         y = np.arange(len(order))[::-1]
         ms = np.array([float(rows.loc[n, "median_ms"]) if n in rows.index else np.nan for n in order])
@@ -227,20 +231,20 @@ def plot_benchmark(table, path=None):
         roofline = float(rows["roofline_ms"].iloc[0])
         ax.axvline(roofline, color="k", ls="--", lw=1)
         ax.set_xscale("log")
-        ax.set_xlim(roofline * 0.6, np.nanmax(ms) * 4)
+        ax.set_xlim(min(v for v in (roofline, np.nanmin(ms)) if v > 0) * 0.6, np.nanmax(ms) * 4)
         ax.xaxis.set_major_locator(LogLocator(numticks=4))
         ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
         for yy, v in zip(y, ms):
             ax.text(v * 1.08, yy, "n/a" if np.isnan(v) else f"{v:.3g}", va="center", fontsize=7)
-        ax.set_yticks(y, order if k == 0 else [], fontsize=8)
+        ax.set_yticks(y, order if k % ncols == 0 else [], fontsize=8)
         ax.set_title(shape.replace("x", "×"), fontsize=9)
         ax.set_xlabel("ms (log scale)", fontsize=8)
         ax.tick_params(axis="x", labelsize=7)
         ax.grid(False)
     device = str(table["device"].iloc[0])
-    fig.suptitle(f"Dice-family losses, forward + backward on {device}: median time (lower is better); "
-                 "dashed: memory roofline", fontsize=10)
+    fig.suptitle(f"Dice-family losses, forward + backward on {device}: median time (lower is better);\n"
+                 "dashed: the memory roofline", fontsize=10)
     if path is not None:
         import io
 
@@ -284,23 +288,25 @@ def error_overlay(image: np.ndarray, reference: np.ndarray, prediction: np.ndarr
     return np.clip(out, 0, 1)
 
 
-def plot_visual_comparison(rows, losses, figsize_per_panel: float = 1.9):
-    """Fig. 5's grid: one row per (task name, image, reference, ``{loss: prediction}``), the frame with its
-    reference first, then :func:`error_overlay` of each loss in ``losses`` (missing ones left blank)."""
+def plot_visual_comparison(rows, losses, panel: float = 1.9):
+    """Fig. 5's grid: one column per task ``(name, image, reference, {loss: prediction})`` in ``rows``, its
+    frame with the reference on top, then one row per loss in ``losses`` (:func:`error_overlay`; a loss a
+    task has no prediction for is left blank). Tall rather than wide, to fit a page's column."""
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(len(rows), len(losses) + 1, squeeze=False, layout="constrained",
-                             figsize=(figsize_per_panel * (len(losses) + 1), figsize_per_panel * len(rows) + 0.3))
-    for r, (name, image, reference, predictions) in enumerate(rows):
-        axes[r, 0].imshow(error_overlay(image, reference, reference))
-        axes[r, 0].set_ylabel(name, fontsize=9)
+    fig, axes = plt.subplots(len(losses) + 1, len(rows), squeeze=False, layout="constrained",
+                             figsize=(panel * len(rows) + 1.2, panel * (len(losses) + 1)))
+    for col, (name, image, reference, predictions) in enumerate(rows):
+        axes[0, col].imshow(error_overlay(image, reference, reference))
+        axes[0, col].set_title(name, fontsize=9)
         for k, loss in enumerate(losses, start=1):
             if loss in predictions:
-                axes[r, k].imshow(error_overlay(image, reference, predictions[loss]))
+                axes[k, col].imshow(error_overlay(image, reference, predictions[loss]))
             else:
-                axes[r, k].set_visible(False)
-    for k, title in enumerate(["reference", *losses]):
-        axes[0, k].set_title(title, fontsize=9)
+                axes[k, col].set_facecolor("white")
+                axes[k, col].set_frame_on(False)
+    for k, label in enumerate(["reference", *losses]):
+        axes[k, 0].set_ylabel(label.replace(", ", ",\n"), fontsize=8)
     for ax in axes.ravel():
         ax.set_xticks([])
         ax.set_yticks([])

@@ -313,15 +313,14 @@ if params.is_paper:
     write_table(summary, results_dir / "summary.csv")
     write_provenance(results_dir / "provenance.json", provenance("paper", wall, params.device, seed=params.seed))
 print(f"{len(trainings)} trainings, {per_image['image'].nunique()} test frames each, {wall:.0f} s")
-table = summary.merge(study.PAPER_TABLE1, on="loss", how="left", suffixes=("", " paper"))
-columns = ["loss", "seeds"] + [c for m in study.METRICS for c in (m, f"{m} paper")]
-table[columns].style.hide(axis="index").format(precision=1, na_rep="—")
+study.beside_paper(summary, study.PAPER_TABLE1, study.METRICS).style.hide(axis="index").set_caption(
+    "ours / the paper's Table 1 (Kvasir-SEG), percent")
 
 # %% [markdown]
 # Our numbers come from phantom frames and a small network, so only their *pattern* can be compared with
-# the paper's; the paper's columns are Table 1 (Kvasir-SEG) as printed. A difference between two losses
-# counts only when it exceeds the seed noise: the spread over seeds where there are several, and at
-# least 1 point with a single seed, which cannot measure it (the paper's own losses differ by 0.1–2
+# the paper's; each cell is ours / the paper's Table 1 (Kvasir-SEG) as printed. A difference between two
+# losses counts only when it exceeds the seed noise: the spread over seeds where there are several, and
+# at least 1 point with a single seed, which cannot measure it (the paper's own losses differ by 0.1–2
 # points).
 
 # %%
@@ -352,13 +351,12 @@ if params.is_paper:
     write_table(acdc, results_dir / "acdc_summary.csv")
 print(f"{len(acdc_trainings)} trainings, {acdc_per_image['image'].nunique()} test slices each, "
       f"{time.perf_counter() - t_start:.0f} s")
-table2 = acdc.merge(study.PAPER_TABLE2, on="loss", how="left", suffixes=("", " paper"))
-columns = ["loss"] + [c for m in (*study.METRICS, "RV", "MYO", "LV") for c in (m, f"{m} paper")]
-table2[columns].style.hide(axis="index").format(precision=1, na_rep="—")
+study.beside_paper(acdc, study.PAPER_TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
+    axis="index").set_caption("ours / the paper's Table 2 (ACDC), percent; RV, MYO, LV: Dice per organ")
 
 # %% [markdown]
-# The paper's columns are its Table 2 (ACDC) as printed; ours come from a phantom and a small network, so
-# again only the pattern compares. The organ columns show where the losses differ: the thin myocardium
+# Each cell is ours / the paper's Table 2 (ACDC) as printed; ours come from a phantom and a small network,
+# so again only the pattern compares. The organ columns show where the losses differ: the thin myocardium
 # and the RV, which touches the distractors, are where a loss's balance between precision and recall
 # shows, while the large, bright LV cavity is found by every loss.
 

@@ -74,6 +74,7 @@ def test_visual_comparison_grid():
     rows = [("task A", np.zeros((3, 4, 4)), ref, {"CE": ref, "Dice": 1 - ref}), ("task B", np.zeros((1, 4, 4)), ref,
                                                                                  {"CE": ref})]
     fig = plot_visual_comparison(rows, ["CE", "Dice"])
-    axes = np.array(fig.axes).reshape(2, 3)
-    assert [a.get_title() for a in axes[0]] == ["reference", "CE", "Dice"]
-    assert not axes[1, 2].get_visible()  # task B has no Dice prediction
+    axes = np.array(fig.axes).reshape(3, 2)  # reference + one row per loss; one column per task
+    assert [a.get_title() for a in axes[0]] == ["task A", "task B"]
+    assert [a.get_ylabel() for a in axes[:, 0]] == ["reference", "CE", "Dice"]
+    assert len(axes[2, 0].images) == 1 and not axes[2, 1].images  # task B has no Dice prediction

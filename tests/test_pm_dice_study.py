@@ -124,3 +124,10 @@ def test_ablation_claim_and_its_exclusion_from_the_paper_claims():
     assert study.ablation_claim(_summary(rows[:3]), "x")[2] == "not checked"
     drop = _summary(rows[:3] + [("PM Dice, gradient through m", 70, 60, 50, 80, 70)])
     assert study.ablation_claim(drop, "x")[2] == "reproduced"
+
+
+def test_beside_paper_cells():
+    ours = _summary([("PM Dice", 76.24, 66, 58, 83, 79), ("PM Dice, gradient through m", 70, 60, 50, 80, 70)])
+    table = study.beside_paper(ours, study.PAPER_TABLE1, ("mDice", "mRec."))
+    assert list(table.columns) == ["loss", "mDice", "mRec."]
+    assert table.loc[0, "mDice"] == "76.2 / 90.6" and table.loc[1, "mDice"] == "70.0 / —"

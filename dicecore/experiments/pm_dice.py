@@ -37,7 +37,7 @@ __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "Task", "tasks", "gamma_tasks", "run_task", "summarise",
     "PAPER_TABLE1", "PAPER_TABLE2", "METRICS", "training_claims", "gamma_claims", "collapsed", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
-    "ablation_claim", "FIG5_LOSSES",
+    "ablation_claim", "FIG5_LOSSES", "beside_paper",
 ]
 
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
@@ -282,6 +282,20 @@ def organ_dice(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
     per_seed = per_image.groupby([*by, "seed", "class"], sort=False)["dice"].mean().mul(100).reset_index()
     table = per_seed.groupby([*by, "class"], sort=False)["dice"].mean().unstack("class")
     return table.rename(columns=ORGANS)[[ORGANS[c] for c in sorted(ORGANS) if c in table.columns]].reset_index()
+
+
+def beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, columns) -> pd.DataFrame:
+    """One cell per (loss, metric): ``"ours / paper"`` in percent (``—`` where a side has no value), so that a
+    table with the paper's numbers beside ours fits a page. Rows: ``ours``' losses, in its order."""
+    merged = ours.merge(paper, on="loss", how="left", suffixes=("", " paper"))
+
+    def fmt(v):
+        return "—" if pd.isna(v) else f"{v:.1f}"
+
+    out = pd.DataFrame({"loss": merged["loss"]})
+    for c in columns:
+        out[c] = [f"{fmt(a)} / {fmt(b)}" for a, b in zip(merged[c], merged[f"{c} paper"])]
+    return out
 
 
 def summarise(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
