@@ -10,7 +10,8 @@ __all__ = [
     "plot_modulating_maps",
     "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
-    "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS",
+    "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
+    "plot_held_out_dsc",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -311,4 +312,49 @@ def plot_visual_comparison(rows, losses, panel: float = 1.9):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
+    return fig
+
+
+def plot_grid_heatmaps(results, value: str = "dsc_median", losses=None):
+    """Sudre et al.'s Figs. 1–2 as small multiples: for each loss, ``value`` over effective patch size (rows)
+    × learning rate (columns), one cell per trained setting (the paper interpolates isolines; a grid of a
+    few cells is shown as it is). ``results``: :func:`dicecore.experiments.generalised_dice.run_task` rows."""
+    import matplotlib.pyplot as plt
+
+    losses = list(dict.fromkeys(results["loss"])) if losses is None else list(losses)
+    sizes = sorted(results["effective_patch"].unique())
+    lrs = sorted(results["lr"].unique())
+    fig, axes = plt.subplots(1, len(losses), figsize=(2.3 * len(losses) + 1.0, 0.55 * len(sizes) + 1.6),
+                             squeeze=False, layout="constrained")
+    image = None
+    for ax, loss in zip(axes[0], losses):
+        grid = (results[results["loss"] == loss].pivot_table(index="effective_patch", columns="lr", values=value)
+                .reindex(index=sizes, columns=lrs))
+        image = ax.imshow(grid.to_numpy(), cmap="viridis", vmin=0, vmax=1, origin="lower", aspect="auto")
+        for (i, j), v in np.ndenumerate(grid.to_numpy()):
+            ax.text(j, i, "—" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if not np.isnan(v) and v < 0.6 else "black")
+        ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], fontsize=8)
+        ax.set_yticks(range(len(sizes)), [str(s) for s in sizes], fontsize=8)
+        ax.set(title=loss, xlabel="learning rate")
+        ax.grid(False)
+    axes[0][0].set_ylabel("effective patch size")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=value.replace("_", " "))
+    return fig
+
+
+def plot_held_out_dsc(results, losses, patch_order=("S", "M", "L")):
+    """Sudre et al.'s Fig. 3 layout: held-out DSC of each loss across patch sizes (left) and learning rates
+    (right), averaged over the other factor. ``results``: the training grid's rows (``test_dsc``)."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True, layout="constrained")
+    for ax, by in zip(axes, ("patch", "lr")):
+        table = results.pivot_table(index=by, columns="loss", values="test_dsc")[list(losses)]
+        if by == "patch":
+            table = table.reindex([p for p in patch_order if p in table.index])
+        table.index = [f"{v:g}" if by == "lr" else v for v in table.index]
+        table.plot.bar(ax=ax, rot=0, legend=False)
+        ax.set(xlabel="patch" if by == "patch" else "learning rate", ylabel="held-out DSC", ylim=(0, 1))
+    axes[1].legend(fontsize=8, loc="lower right")
     return fig

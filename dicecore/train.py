@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -104,11 +104,15 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4, device: torc
 def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
                      sample_batch: Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]],
                      iterations: int, lr: float, weight_decay: float = 1e-4, power: float = 0.9, seed: int = 0,
-                     device: torch.device | str = "cpu", progress: bool = False) -> pd.DataFrame:
+                     device: torch.device | str = "cpu", progress: bool = False,
+                     record: Optional[Callable[[torch.Tensor, torch.Tensor], dict]] = None) -> pd.DataFrame:
     """Hosseini's schedule: Adam with weight decay, ``lr · (1 − iter/max_iter)^0.9``, a fixed number of
     iterations; ``sample_batch(generator)`` draws one (images, labels) batch (crops, augmentation).
+    ``power=0`` and ``weight_decay=0`` give plain Adam at a constant rate (Sudre et al.'s training).
 
-    Returns the per-iteration training loss. A non-finite loss stops training with a clear error.
+    Returns the per-iteration training loss, plus the columns ``record(logits, labels)`` returns at each
+    iteration (e.g. the batch's Dice; the logits are detached). A non-finite loss stops training with a
+    clear error (``FloatingPointError``).
     """
     if iterations < 1 or lr <= 0 or weight_decay < 0:
         raise ValueError(f"iterations, lr, weight_decay: need ≥ 1, > 0 and ≥ 0, got {iterations}, {lr}, {weight_decay}.")
@@ -118,16 +122,18 @@ def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Te
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: (1 - it / iterations) ** power)
-    losses = []
+    rows = []
     model.train()
     for it in tqdm(range(iterations), desc="iterations", disable=not progress, leave=False):
         x, y = sample_batch(gen)
-        loss = loss_fn(model(x.to(device)), y.to(device))
+        logits = model(x.to(device))
+        y = y.to(device)
+        loss = loss_fn(logits, y)
         if not torch.isfinite(loss):
             raise FloatingPointError(f"loss: became {loss.item()} at iteration {it}; lower the learning rate.")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-        losses.append(loss.item())
-    return pd.DataFrame({"iteration": np.arange(iterations), "train_loss": losses})
+        rows.append({"iteration": it, "train_loss": loss.item(), **(record(logits.detach(), y) if record else {})})
+    return pd.DataFrame(rows)
