@@ -227,6 +227,6 @@ def test_backend_choice_and_its_errors(monkeypatch):
 
 def test_a_target_that_requires_grad_is_refused_by_the_fused_sums():
     p = torch.rand(1, 2, 4)
-    with pytest.raises(ValueError, match="target: the closed-form path"):
+    with pytest.raises(ValueError, match="target: the fused sums differentiate only the prediction"):
         dice_sums(p, torch.rand(1, 2, 4, requires_grad=True))
 

@@ -328,9 +328,9 @@ def dice_loss(
         reduction: ``"mean"`` (Eq. 3), ``"sum"`` or ``"none"`` (one value per φ: I → (B, C), BI → (C,),
             CI → (B,), BCI → ()).
         validate: check for NaN/Inf, ranges and 0/0 (one min/max pass over input and target).
-        closed_form_backward: differentiate by the closed form of Eq. 4 (one elementwise pass, no
-            full-size tensors kept for backward; :mod:`dicecore.losses.sums`) instead of autograd through
-            the sums. Both give the same gradient (tested); ``False`` allows double backward. A target that
+        closed_form_backward: differentiate by the closed form of Eq. 4 (one elementwise pass; kept for
+            backward: nothing full-size beyond the inputs with Triton, the one-hot target with PyTorch;
+            :mod:`dicecore.losses.sums`) instead of autograd through the sums. Both give the same gradient (tested); ``False`` allows double backward. A target that
             requires grad always takes the autograd route. With the Triton backend an integer label map is
             never expanded to one-hot.
         backend: kernels for the closed form: ``"auto"`` (Triton on CUDA when it imports, else PyTorch;

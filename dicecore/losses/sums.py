@@ -201,8 +201,8 @@ def dice_sums(
             raise ValueError(f"gamma: expected 1 or {probs.shape[1]} focusing parameters (one per class), "
                              f"got {gamma.numel()}.")
     if target.requires_grad:
-        raise ValueError("target: the closed-form path differentiates only the prediction; detach the target "
-                         "or use closed_form_backward=False.")
+        raise ValueError("target: the fused sums differentiate only the prediction; detach the target (or, for "
+                         "dice_loss and generalized_dice_loss, pass closed_form_backward=False).")
     return DiceSums(*_DiceSumsFunction.apply(probs, target, gamma, bool(squared), backend))
 
 
