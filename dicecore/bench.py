@@ -39,7 +39,7 @@ from dicecore.results import provenance, write_provenance, write_table
 __all__ = [
     "IMPLEMENTATIONS", "GPU_SHAPES", "CPU_SHAPES", "nnunet_style_soft_dice", "copy_bandwidth", "time_one",
     "run_benchmark", "time_losses", "fast_path_equality", "read_results", "performance_targets",
-    "results_provenance", "compact_table",
+    "results_provenance", "compact_table", "short_shape",
 ]
 
 EPS = 1e-5  # MONAI's default smoothing, so that every implementation computes the same number
@@ -474,5 +474,13 @@ def compact_table(table: pd.DataFrame, value: str = "time") -> pd.DataFrame:
     cells = table.assign(cell=table.apply(cell, axis=1))
     out = cells.pivot(index="implementation", columns="shape", values="cell")
     out = out.reindex(index=list(dict.fromkeys(table.implementation)), columns=list(dict.fromkeys(table["shape"])))
-    out.columns = [c.replace("x", "×") for c in out.columns]
+    out.columns = [short_shape(c) for c in out.columns]
     return out.fillna("—").reset_index()
+
+
+def short_shape(shape: str) -> str:
+    """``"2x4x64x64x64"`` → ``"2×4×64³"``: equal spatial sizes as a power, so a table's header stays narrow."""
+    b, c, *spatial = shape.split("x")
+    if len(set(spatial)) == 1 and len(spatial) in (2, 3):
+        return f"{b}×{c}×{spatial[0]}{'²' if len(spatial) == 2 else '³'}"
+    return "×".join([b, c, *spatial])

@@ -95,3 +95,17 @@ def test_time_losses_interleaves_and_compares_to_the_first():
     table = time_losses({"Dice": eq4_dice_loss, "PM": pm_dice_loss}, x, t, repeats=3, activation="softmax")
     assert list(table["loss"]) == ["Dice", "PM"] and table["× first"].iloc[0] == 1.0
     assert (table["median ms"] > 0).all()
+
+
+def test_compact_tables_for_the_performance_page():
+    from dicecore.bench import compact_table, short_shape
+
+    assert [short_shape(s) for s in ("2x4x64x64x64", "16x4x128x128", "8x1x40x40x24")] == [
+        "2×4×64³", "16×4×128²", "8×1×40×40×24"]
+    table = pd.DataFrame({"shape": ["2x1x4x4"] * 2, "implementation": ["dicecore fast", "monai.DiceLoss"],
+                          "median_ms": [0.5, 1.0], "time_vs_monai": [0.5, 1.0], "extra_memory_MiB": [1.0, 2.0]})
+    assert compact_table(table).to_dict("list") == {"implementation": ["dicecore fast", "monai.DiceLoss"],
+                                                    "2×1×4²": ["0.5 (0.50×)", "1 (1.00×)"]}
+    assert compact_table(table, "memory")["2×1×4²"].tolist() == ["1", "2"]
+    with pytest.raises(ValueError, match="value: 'time' or 'memory'"):
+        compact_table(table, "speed")
