@@ -334,7 +334,7 @@ def fast_path_equality(device: str = "cuda", shapes: Sequence[Sequence[int]] = (
     it); on the CPU it runs the Triton kernels in the interpreter when ``TRITON_INTERPRET=1``.
     """
     from dicecore.losses import dice_loss, eq4_dice_loss, generalized_dice_loss, pm_dice_loss
-    from dicecore.losses.modulated import modulating_term, weighted_dice_scores
+    from dicecore.losses.modulated import _class_mean, _volume, modulating_term, weighted_dice_scores
 
     dev = torch.device(device)
     tolerance = {torch.float32: 1e-4, torch.bfloat16: 3e-2, torch.float16: 3e-3}
@@ -371,10 +371,7 @@ def fast_path_equality(device: str = "cuda", shapes: Sequence[Sequence[int]] = (
 
             def reference(x, gamma=gamma):  # Eq. 4/5 through autograd, m detached by modulating_term
                 m = None if gamma is None else modulating_term(x, onehot, gamma)
-                dsc = weighted_dice_scores(x, onehot, m, 1e-6)
-                present = onehot.sum(tuple(range(2, x.ndim))) > 0
-                present[:, 0] = True
-                return ((1 - dsc) * present).sum(1).div(present.sum(1)).mean()
+                return _class_mean(1 - weighted_dice_scores(x, onehot, m, 1e-6), _volume(onehot), "present")
 
             rows.append(_compare(name, shape, dtype, probs, target, fast, reference, tolerance))
     return pd.DataFrame(rows)

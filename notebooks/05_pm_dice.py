@@ -420,19 +420,13 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 # the paper's MSSEG setting (γ_BG = 1, γ_FG = 2).
 
 # %%
-def frame_with_foreground(task):
-    images, labels = study.test_frames(task, params.profile)
-    k = int(np.argmax((labels[:4] > 0).sum(axis=(1, 2))))  # of the saved frames, the one with most foreground
-    return images[k], labels[k], k
-
-
 msseg_names = {(0.0, 0.0): "Dice", (1.0, 2.0): "PM Dice"}  # γ = (γ_BG, γ_FG): Dice, the paper's MSSEG PM Dice
 fig5_rows = []
 for name, task, runs, folder, label in (
         ("Kvasir-like", "kvasir_like", trainings, kvasir_examples, None),
         ("ACDC-like", "acdc_like", acdc_trainings, acdc_examples, None),
         ("MSSEG-like (FLAIR)", "msseg_like", sweep_trainings, msseg_examples, lambda t: msseg_names.get(t.gamma))):
-    image, reference, k = frame_with_foreground(task)
+    image, reference, k = study.example_frame(task, params.profile)
     saved = study.example_predictions(runs, folder, label=label)
     fig5_rows.append((name, image, reference, {loss: pred[k] for loss, pred in saved.items()}))
 plot_visual_comparison(fig5_rows, study.FIG5_LOSSES)

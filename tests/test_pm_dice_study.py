@@ -1,5 +1,6 @@
 """Chapter 5's training study: tasks, one tiny training end to end, the summary and the verdict rules."""
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -111,6 +112,9 @@ def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):
     assert list(renamed) == ["D"]
     images, labels = study.test_frames("acdc_like", tiny)
     assert images.shape == (3, 1, 32, 32) and labels.shape == (3, 32, 32)
+    image, label, k = study.example_frame("acdc_like", tiny, n_examples=2)
+    assert k in (0, 1) and (label > 0).sum() == max((labels[j] > 0).sum() for j in (0, 1))
+    assert np.array_equal(image, images[k])
 
 
 def test_ablation_claim_and_its_exclusion_from_the_paper_claims():

@@ -37,7 +37,7 @@ __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "Task", "tasks", "gamma_tasks", "run_task", "summarise",
     "PAPER_TABLE1", "PAPER_TABLE2", "METRICS", "training_claims", "gamma_claims", "collapsed", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
-    "ablation_claim", "FIG5_LOSSES", "beside_paper",
+    "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame",
 ]
 
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
@@ -184,6 +184,14 @@ def test_frames(task: str, profile: str = "ci") -> tuple[np.ndarray, np.ndarray]
     """The held-out frames of ``task`` (images, labels), as :func:`run_task` scores them."""
     cfg, images, masks = _dataset(Task(task, "CE", 0, profile))
     return images[cfg["n_train"]:], masks[cfg["n_train"]:]
+
+
+def example_frame(task: str, profile: str = "ci", n_examples: int = 4) -> tuple[np.ndarray, np.ndarray, int]:
+    """Of the first ``n_examples`` held-out frames (those :func:`run_task` saves predictions for), the one with
+    the most foreground: (image, labels, its index) — Fig. 5's frame."""
+    images, labels = test_frames(task, profile)
+    k = int(np.argmax((labels[:n_examples] > 0).sum(axis=(1, 2))))
+    return images[k], labels[k], k
 
 
 def _sampler(images: torch.Tensor, masks: torch.Tensor, crop, batch_size: int):
