@@ -9,6 +9,22 @@
   average pool (kernel 2), which is what halves the resolution per level.
 * :func:`paper_convnet`: "the ConvNet: remove the final two levels", i.e. the same network with one
   pooling level, whose bottom block is the removed level's encoder [20, 40].
+
+Sudre et al.'s (2017) second 2-D network and its two 3-D networks (Chapter 3):
+
+* :class:`TwoPathCNN`: Havaei et al.'s two-pathway tumour network as Sudre et al. §2 describe it — a local
+  pathway (7² and 5² convolutions with maxout, max-pooling 4² and 2² at stride 1) beside a global pathway
+  (a 13² convolution with maxout, max-pooling 2²), concatenated and classified per pixel by a 1 × 1
+  convolution (the "final fully connected layer" applied fully convolutionally). Padded, so the output has
+  the input's size.
+* :class:`DeepMedicLike`: Kamnitsas et al.'s DeepMedic in its two-pathway form — eight valid 3³
+  convolutions (PReLU) on the full-resolution centre of the patch beside the same on the patch
+  average-pooled by 3, up-sampled back, concatenated, then two fully connected (1³) layers. An input patch
+  of P voxels gives an output of P − 48 (Sudre et al.'s Table 1: 51 → 3, 63 → 15, 87 → 39).
+* :func:`high_res_net`: MONAI's HighResNet (dilated residual blocks, resolution kept throughout).
+
+Widths are parameters: the defaults are the published ones; Chapter 3's profiles use narrower networks so
+that its grids train on a CPU (the profile says which).
 """
 
 from __future__ import annotations
@@ -19,7 +35,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["LogisticRegression", "PaperUNet", "paper_unet", "paper_convnet", "build_model", "MODELS"]
+__all__ = ["LogisticRegression", "PaperUNet", "paper_unet", "paper_convnet", "build_model", "MODELS", "TwoPathCNN",
+           "DeepMedicLike", "high_res_net"]
 
 
 def _conv(dims: int):
@@ -116,3 +133,111 @@ def build_model(name: str, in_channels: int, dims: int) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"name: unknown model {name!r}; choose one of {sorted(MODELS)}.")
     return MODELS[name](in_channels, dims)
+
+
+class _Maxout(nn.Module):
+    """A convolution with ``pieces`` × ``features`` outputs, then the maximum over each group of ``pieces``."""
+
+    def __init__(self, in_channels: int, features: int, kernel: int, pieces: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, features * pieces, kernel, padding=kernel // 2)
+        self.pieces = pieces
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return y.unflatten(1, (-1, self.pieces)).amax(2)
+
+
+def _same_max_pool(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Max-pooling of size ``k`` at stride 1 that keeps the spatial size (edges replicated)."""
+    lo = (k - 1) // 2
+    return F.max_pool2d(F.pad(x, (lo, k - 1 - lo, lo, k - 1 - lo), mode="replicate"), k, stride=1)
+
+
+class TwoPathCNN(nn.Module):
+    """Havaei et al.'s TwoPathCNN, fully convolutional (Sudre et al. 2017, §2 "2D networks").
+
+    Args:
+        in_channels: input modalities.
+        local: features of the local pathway's two maxout convolutions (7² then 5²); Havaei et al. use 64.
+        global_features: features of the global pathway's 13² maxout convolution; Havaei et al. use 160.
+        pieces: maxout pieces per feature (Havaei et al.: 2 to 4).
+        out_channels: logit maps out.
+    """
+
+    def __init__(self, in_channels: int, local: Sequence[int] = (64, 64), global_features: int = 160,
+                 pieces: int = 2, out_channels: int = 1) -> None:
+        super().__init__()
+        if len(local) != 2 or min(local) < 1 or global_features < 1 or pieces < 1:
+            raise ValueError(f"local, global_features, pieces: need two positive local widths and positive "
+                             f"others, got {local}, {global_features}, {pieces}.")
+        self.local1 = _Maxout(in_channels, local[0], 7, pieces)
+        self.local2 = _Maxout(local[0], local[1], 5, pieces)
+        self.global1 = _Maxout(in_channels, global_features, 13, pieces)
+        self.head = nn.Conv2d(local[1] + global_features, out_channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4:
+            raise ValueError(f"input: expected (B, C, H, W), got shape {tuple(x.shape)}.")
+        local = _same_max_pool(self.local2(_same_max_pool(self.local1(x), 4)), 2)
+        glob = _same_max_pool(self.global1(x), 2)
+        return self.head(torch.cat([local, glob], 1))
+
+
+def _valid_stack(in_channels: int, widths: Sequence[int]) -> nn.Sequential:
+    layers = []
+    for w in widths:
+        layers += [nn.Conv3d(in_channels, w, 3), nn.PReLU(w)]
+        in_channels = w
+    return nn.Sequential(*layers)
+
+
+class DeepMedicLike(nn.Module):
+    """DeepMedic's two pathways (Kamnitsas et al. 2017; Sudre et al. 2017, §2 "3D networks").
+
+    Both pathways are eight valid 3³ convolutions with PReLU; the normal one sees the central
+    ``P − 32`` voxels of a ``P``-voxel patch at full resolution, the low-resolution one the whole patch
+    average-pooled by 3 (``P`` divisible by 3), its output up-sampled ×3 (nearest). Concatenated, they pass
+    two fully connected (1³) layers and a 1³ classifier. Output size ``P − 48``.
+
+    Args:
+        in_channels: input modalities.
+        widths: features of the eight convolutions of each pathway (DeepMedic: 30, 30, 40, 40, 40, 40, 50, 50).
+        fully_connected: features of the two fully connected layers (DeepMedic: 150).
+        out_channels: logit maps out.
+    """
+
+    shrink = 48
+
+    def __init__(self, in_channels: int, widths: Sequence[int] = (30, 30, 40, 40, 40, 40, 50, 50),
+                 fully_connected: int = 150, out_channels: int = 1) -> None:
+        super().__init__()
+        if len(widths) != 8:
+            raise ValueError(f"widths: DeepMedic has eight convolutions per pathway, got {len(widths)}.")
+        self.normal = _valid_stack(in_channels, widths)
+        self.low = _valid_stack(in_channels, widths)
+        self.fc = nn.Sequential(nn.Conv3d(2 * widths[-1], fully_connected, 1), nn.PReLU(fully_connected),
+                                nn.Conv3d(fully_connected, fully_connected, 1), nn.PReLU(fully_connected),
+                                nn.Conv3d(fully_connected, out_channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        size = x.shape[2:]
+        if x.ndim != 5 or any(s % 3 or s < 51 for s in size):
+            raise ValueError(f"input: expected (B, C, P, P, P) with P ≥ 51 divisible by 3, got {tuple(x.shape)}.")
+        centre = x[(...,) + tuple(slice(16, s - 16) for s in size)]
+        low = F.interpolate(self.low(F.avg_pool3d(x, 3)), scale_factor=3, mode="nearest")
+        return self.fc(torch.cat([self.normal(centre), low], 1))
+
+
+def high_res_net(in_channels: int, widths: Sequence[int] = (16, 32, 64), out_channels: int = 1) -> nn.Module:
+    """MONAI's HighResNet (Li et al. 2017) with the residual groups' widths ``widths`` (dilations 1, 2, 4;
+    three blocks each); the defaults are MONAI's and the paper's. Resolution is kept throughout."""
+    from monai.networks.nets import HighResNet
+
+    if len(widths) != 3 or min(widths) < 1:
+        raise ValueError(f"widths: three positive widths (one per dilation), got {widths}.")
+    params = ({"name": "conv_0", "n_features": widths[0], "kernel_size": 3},
+              *({"name": f"res_{k + 1}", "n_features": w, "kernels": (3, 3), "repeat": 3} for k, w in enumerate(widths)),
+              {"name": "conv_1", "n_features": 80 * widths[2] // 64, "kernel_size": 1},
+              {"name": "conv_2", "kernel_size": 1})
+    return HighResNet(3, in_channels, out_channels, layer_params=params)

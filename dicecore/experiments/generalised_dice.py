@@ -1,23 +1,32 @@
-"""Chapter 3's training study (Sudre et al. 2017, Tables 1–2, Figs. 1 and 3): the four imbalance losses
+"""Chapter 3's training study (Sudre et al. 2017, Tables 1–3, Figs. 1–3): the four imbalance losses
 (WCE, DL₂, SS, GDL_v) trained across patch sizes and learning rates, scored by the training DSC over the
-last iterations (median and IQR, as the paper's Table 2) and by the DSC on held-out slices.
+last iterations (median and IQR, as the paper's Tables 2–3) and by the DSC on held-out data.
 
-The task is the paper's 2-D one: tumour (foreground) vs the rest on BraTS-like axial slices
-(:class:`dicecore.data.anatomy.BratsLike`: MNI152 anatomy, four MR contrasts, whole tumours), patches drawn
-so that each holds at least one tumour pixel, no augmentation, Adam at a constant learning rate. Patch
-sizes are the *effective* sizes of the paper's UNet (Table 1: S 16, M 24, L 48 pixels with batch sizes
-5, 3, 1); our U-Net pads its convolutions, so its initial and effective sizes are the same.
+Two tasks, as the paper's:
+
+* **2-D** — tumour (foreground) vs the rest on BraTS-like axial slices (:func:`tumour_slices`: MNI152
+  anatomy, four MR contrasts, whole tumours), networks ``unet`` (the small U-Net of Chapter 2's design) and
+  ``twopath`` (:class:`dicecore.models.TwoPathCNN`).
+* **3-D** — white-matter hyperintensities on WMH-like volumes (:func:`dicecore.data.anatomy.wmh_like_volumes`:
+  T1, T2 and FLAIR, z-scored on white matter as the paper's; a median of about 0.2 % lesion in a 39³
+  patch), networks ``deepmedic`` (:class:`dicecore.models.DeepMedicLike`, valid convolutions: its patch
+  of P voxels predicts the central P − 48) and ``highresnet`` (MONAI's, :func:`dicecore.models.high_res_net`).
+
+Patches are drawn so that the predicted (effective) patch holds at least one foreground voxel, no
+augmentation, Adam at a constant learning rate. Patch and batch sizes are the paper's Table 1 per network
+(:data:`PATCHES`); networks that pad their convolutions take the effective size as input. The networks are
+narrower than the published ones (:data:`NETWORKS` says how much) so that the grids train on a CPU.
 
 Profiles:
 
-* ``ci`` (CPU, in the book build): the small U-Net of Chapter 2's design, patches S and L, learning rates
-  10⁻³ and 10⁻⁴, the four losses, one seed, 300 iterations (statistics over the last 100).
-* ``paper`` (GPU): patches S, M and L, learning rates 10⁻³, 10⁻⁴ and 10⁻⁵, 1000 iterations (statistics
-  over the last 200, as the paper). The paper's second 2-D network (TwoPathCNN) and its 3-D study
-  (DeepMedic and HighResNet on white-matter lesions) are not implemented yet.
+* ``ci`` (CPU, in the book build): 2-D only, both networks, patches S and L, learning rates 10⁻³ and 10⁻⁴,
+  the four losses, one seed, 300 iterations (statistics over the last 100).
+* ``paper``: both tasks, every network, patches S, M and L, learning rates 10⁻³, 10⁻⁴ and 10⁻⁵, 1000
+  (2-D) or 3000 (3-D) iterations, statistics over the last 200 — the paper's grid.
 
 Each (network, patch, learning rate, loss, seed) is a :class:`Task` for
-:func:`dicecore.experiments.runner.run_tasks`, so runs resume and can go to several processes.
+:func:`dicecore.experiments.runner.run_tasks`, so runs resume and can go to several processes; a partly
+run grid is a valid result (:func:`summarise` marks the cells not yet run).
 """
 
 from __future__ import annotations
@@ -31,41 +40,99 @@ import pandas as pd
 import torch
 
 __all__ = [
-    "PROFILES", "PATCHES", "LOSSES", "PAPER_TABLE1_UNET", "PAPER_TABLE2_UNET", "Task", "tasks", "tumour_slices",
-    "patch_sampler", "loss_function", "run_task", "summarise", "imbalance_table", "claims",
+    "PROFILES", "NETWORKS", "PATCHES", "LOSSES", "PAPER_TABLE1", "PAPER_GRID", "Task", "tasks", "tumour_slices",
+    "lesion_volumes", "patch_sampler", "build_network", "loss_function", "run_task", "summarise",
+    "imbalance_table", "claims",
 ]
 
-#: Effective patch size (pixels) and batch size of the paper's UNet (Table 1).
-PATCHES = {"S": (16, 5), "M": (24, 3), "L": (48, 1)}
+#: network → (the paper's name, task dimension, our widths against the published ones).
+NETWORKS = {
+    "unet": ("UNet", 2, "levels 8-16 / 16-32, bottom 32 (the paper's UNet: 64 … 1024)"),
+    "twopath": ("TwoPathCNN", 2, "local 32, 32 and global 80 features, maxout of 2 (Havaei et al.: 64, 64, 160)"),
+    "deepmedic": ("DeepMedic", 3, "8, 8, 12, 12, 12, 12, 16, 16 per pathway, fully connected 32 "
+                                  "(Kamnitsas et al.: 30 … 50, 150)"),
+    "highresnet": ("HighResNet", 3, "residual groups of 4, 8, 16 features (Li et al. / MONAI: 16, 32, 64)"),
+}
+
+#: Sudre et al., Table 1: per network, patch → (initial patch size, effective patch size, batch size).
+#: Padded networks (ours: UNet, TwoPathCNN, HighResNet) take the effective size as their input.
+PATCHES = {
+    "unet": {"S": (56, 16, 5), "M": (64, 24, 3), "L": (88, 48, 1)},
+    "twopath": {"S": (51, 19, 5), "M": (63, 31, 3), "L": (85, 53, 1)},
+    "deepmedic": {"S": (51, 3, 5), "M": (63, 15, 3), "L": (87, 39, 1)},
+    "highresnet": {"S": (51, 15, 5), "M": (63, 27, 3), "L": (85, 49, 1)},
+}
 LOSSES = ("WCE", "DL2", "SS", "GDL_v")
 
 PROFILES = {
-    "ci": {"networks": ("unet",), "patches": ("S", "L"), "lrs": (1e-3, 1e-4), "iterations": 300, "last": 100,
-           "seeds": (0,), "n_train": 12, "n_test": 4},
-    "paper": {"networks": ("unet",), "patches": ("S", "M", "L"), "lrs": (1e-3, 1e-4, 1e-5), "iterations": 1000,
-              "last": 200, "seeds": (0,), "n_train": 150, "n_test": 30},
+    "ci": {"networks": ("unet", "twopath"), "patches": ("S", "L"), "lrs": (1e-3, 1e-4),
+           "iterations": {2: 300}, "last": 100, "seeds": (0,), "n_train": {2: 12}, "n_test": {2: 4}},
+    "paper": {"networks": ("unet", "twopath", "deepmedic", "highresnet"), "patches": ("S", "M", "L"),
+              "lrs": (1e-3, 1e-4, 1e-5), "iterations": {2: 1000, 3: 3000}, "last": 200, "seeds": (0,),
+              "n_train": {2: 150, 3: 36}, "n_test": {2: 30, 3: 4}},
 }
 
-#: Sudre et al., Table 1, UNet columns: effective patch size and the patches' imbalance ratio.
-PAPER_TABLE1_UNET = pd.DataFrame({"patch": ["S", "M", "L"], "batch size": [5, 3, 1],
-                                  "effective patch size": [16, 24, 48], "imbalance ratio": [0.52, 0.33, 0.15]})
+#: Sudre et al., Table 1: the median foreground fraction ("imbalance ratio") of each network's patches.
+PAPER_TABLE1 = pd.DataFrame([(net, patch, ratio) for net, ratios in (
+    ("unet", (0.52, 0.33, 0.15)), ("twopath", (0.29, 0.25, 0.16)), ("deepmedic", (0.20, 0.01, 0.002)),
+    ("highresnet", (0.02, 0.01, 0.003))) for patch, ratio in zip("SML", ratios)],
+    columns=["network", "patch", "imbalance ratio"])
 
-#: Sudre et al., Table 2, UNet columns: training DSC over the last 200 iterations, median (IQR).
-PAPER_TABLE2_UNET = pd.DataFrame([
-    (p, lr, loss, med, iqr)
-    for p, lr, values in (
-        ("S", 1e-5, ((0.71, 0.17), (0.73, 0.13), (0.37, 0.17), (0.75, 0.14))),
-        ("S", 1e-4, ((0.77, 0.18), (0.76, 0.13), (0.74, 0.16), (0.80, 0.12))),
-        ("S", 1e-3, ((0.70, 0.17), (0.72, 0.15), (0.39, 0.16), (0.72, 0.15))),
-        ("M", 1e-5, ((0.71, 0.23), (0.70, 0.22), (0.65, 0.25), (0.74, 0.19))),
-        ("M", 1e-4, ((0.73, 0.18), (0.70, 0.22), (0.61, 0.25), (0.72, 0.19))),
-        ("M", 1e-3, ((0.68, 0.23), (0.67, 0.21), (0.70, 0.26), (0.69, 0.22))),
-        ("L", 1e-5, ((0.63, 0.46), (0.62, 0.40), (0.49, 0.42), (0.56, 0.44))),
-        ("L", 1e-4, ((0.68, 0.34), (0.64, 0.44), (0.18, 0.24), (0.66, 0.39))),
-        ("L", 1e-3, ((0.59, 0.39), (0.57, 0.53), (0.16, 0.22), (0.59, 0.45))),
-    )
-    for loss, (med, iqr) in zip(LOSSES, values)
-], columns=["patch", "lr", "loss", "median", "IQR"])
+
+def _paper_cells(network: str, rows: str) -> list[tuple]:
+    """Rows of a printed table, ``patch lr WCE DL2 SS GDL_v`` as "median iqr" pairs."""
+    out = []
+    for line in rows.strip().splitlines():
+        patch, lr, *values = line.split()
+        for loss, k in zip(LOSSES, range(0, 8, 2)):
+            out.append((network, patch, 10.0 ** int(lr), loss, float(values[k]), float(values[k + 1])))
+    return out
+
+
+#: Sudre et al., Tables 2 (2-D: UNet, TwoPathCNN) and 3 (3-D: DeepMedic, HighResNet): training DSC over the
+#: last 200 iterations, median and IQR, as printed.
+PAPER_GRID = pd.DataFrame(
+    _paper_cells("unet", """
+        S -5 .71 .17 .73 .13 .37 .17 .75 .14
+        S -4 .77 .18 .76 .13 .74 .16 .80 .12
+        S -3 .70 .17 .72 .15 .39 .16 .72 .15
+        M -5 .71 .23 .70 .22 .65 .25 .74 .19
+        M -4 .73 .18 .70 .22 .61 .25 .72 .19
+        M -3 .68 .23 .67 .21 .70 .26 .69 .22
+        L -5 .63 .46 .62 .40 .49 .42 .56 .44
+        L -4 .68 .34 .64 .44 .18 .24 .66 .39
+        L -3 .59 .39 .57 .53 .16 .22 .59 .45""")
+    + _paper_cells("twopath", """
+        S -5 .56 .48 0 0 .53 .41 .49 .44
+        S -4 .80 .12 .79 .11 .81 .12 .80 .12
+        S -3 0 0 0 0 .77 .11 .72 .15
+        M -5 0 0 .73 .18 .69 .21 .73 .19
+        M -4 .77 .16 .76 .17 .71 .18 .76 .17
+        M -3 0 0 .71 .22 .67 .21 .72 .19
+        L -5 .62 .50 .50 .41 .50 .38 .56 .35
+        L -4 .64 .42 .59 .43 .52 .38 .64 .35
+        L -3 .77 .12 .77 .14 .79 .12 .79 .11""")
+    + _paper_cells("deepmedic", """
+        S -5 .49 .17 .44 .19 .42 .14 .46 .17
+        S -4 .58 .20 .60 .15 .61 .22 .61 .18
+        S -3 .61 .12 .59 .14 .63 .15 .60 .15
+        M -5 .05 .07 .05 .07 .05 .06 .04 .06
+        M -4 .09 .11 .07 .09 .08 .09 .08 .10
+        M -3 .45 .31 .42 .31 .17 .24 .48 .32
+        L -5 .01 .03 .01 .03 .01 .03 .01 .03
+        L -4 .01 .04 .02 .04 .02 .04 .01 .04
+        L -3 .21 .33 .18 .30 .05 .12 .20 .33""")
+    + _paper_cells("highresnet", """
+        S -5 0 0 0 0 .06 .15 .47 .32
+        S -4 0 0 .71 .18 .34 .20 .74 .15
+        S -3 0 0 0 0 0 0 0 0
+        M -5 0 0 .60 .27 .15 .13 .64 .19
+        M -4 0 0 .71 .20 .20 .20 .69 .20
+        M -3 0 0 0 0 0 0 .65 .23
+        L -5 0 0 .54 .27 .03 .06 .50 .32
+        L -4 0 0 .57 .32 .08 .19 .60 .30
+        L -3 0 0 .62 .18 .22 .15 .49 .34"""),
+    columns=["network", "patch", "lr", "loss", "median", "IQR"])
 
 
 @dataclass(frozen=True)
@@ -83,12 +150,16 @@ class Task:
         return f"{self.network}__{self.patch}__lr{self.lr:g}__{self.loss}__seed{self.seed}"
 
 
-def tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
-    """Every (network, patch, learning rate, loss, seed) of the profile's grid."""
+def tasks(profile: str = "ci", device: str = "cpu", networks=None) -> list[Task]:
+    """Every (network, patch, learning rate, loss, seed) of the profile's grid (``networks``: a subset)."""
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
     cfg = PROFILES[profile]
-    return [Task(n, p, lr, loss, s, profile, device) for n in cfg["networks"] for p in cfg["patches"]
+    nets = cfg["networks"] if networks is None else tuple(networks)
+    unknown = [n for n in nets if n not in cfg["networks"]]
+    if unknown:
+        raise ValueError(f"networks: {unknown} not in the {profile!r} profile; choose from {cfg['networks']}.")
+    return [Task(n, p, lr, loss, s, profile, device) for n in nets for p in cfg["patches"]
             for lr in cfg["lrs"] for loss in LOSSES for s in cfg["seeds"]]
 
 
@@ -112,26 +183,60 @@ def tumour_slices(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.nd
     return np.stack(images).astype(np.float32), np.stack(labels).astype(np.uint8)
 
 
-def patch_sampler(images: np.ndarray, labels: np.ndarray, size: int, batch_size: int):
-    """Random ``size`` × ``size`` patches, each holding at least one foreground pixel (the paper's rule):
-    its centre is drawn near a random tumour pixel. Returns ``sample(generator) → (x, y)`` with ``y`` float
-    ``(B, 1, size, size)``."""
+@functools.lru_cache(maxsize=2)
+def lesion_volumes(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """WMH-like subjects ``first … first + n_subjects − 1`` (:func:`dicecore.data.anatomy.wmh_like_volume`):
+    images ``(N, 3, 80, 96, 80)`` (T1, T2, FLAIR z-scored on white matter), labels ``(N, 80, 96, 80)``
+    uint8. Cached per process; do not write to the arrays."""
+    from dicecore.data.anatomy import wmh_like_volume
+
+    pairs = [wmh_like_volume(i, seed) for i in range(first, first + n_subjects)]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def patch_sampler(images: np.ndarray, labels: np.ndarray, size: int, batch_size: int, context: int = 0):
+    """Random patches whose predicted ``size``-voxel window holds at least one foreground voxel (the
+    paper's rule: the window is placed at random over a random lesion voxel), in 2-D or 3-D. ``context``
+    extra voxels each side go to the input only — DeepMedic's valid convolutions predict the centre of a
+    larger patch; beyond the image the input repeats its edge. Returns ``sample(generator) → (x, y)``:
+    ``x`` ``(B, C, size + 2·context, …)``, ``y`` float ``(B, 1, size, …)``."""
     fg = np.argwhere(labels > 0)
-    h, w = labels.shape[1:]
-    if size > min(h, w):
-        raise ValueError(f"size: a {size}-pixel patch does not fit the {h} × {w} slices.")
+    spatial = labels.shape[1:]
+    if size > min(spatial):
+        raise ValueError(f"size: a {size}-voxel patch does not fit the {' × '.join(map(str, spatial))} images.")
+    if context < 0:
+        raise ValueError(f"context: need ≥ 0 voxels, got {context}.")
 
     def sample(gen: torch.Generator):
         xs, ys = [], []
         for _ in range(batch_size):
-            n, r, c = fg[int(torch.randint(len(fg), (1,), generator=gen))]
-            top = int(np.clip(r - int(torch.randint(size, (1,), generator=gen)), 0, h - size))
-            left = int(np.clip(c - int(torch.randint(size, (1,), generator=gen)), 0, w - size))
-            xs.append(images[n, :, top:top + size, left:left + size])
-            ys.append(labels[n, top:top + size, left:left + size])
+            n, *point = fg[int(torch.randint(len(fg), (1,), generator=gen))]
+            start = [int(np.clip(p - int(torch.randint(size, (1,), generator=gen)), 0, d - size))
+                     for p, d in zip(point, spatial)]
+            ys.append(labels[(n, *(slice(a, a + size) for a in start))])
+            lo = [a - context for a in start]
+            hi = [a + size + context for a in start]
+            window = images[(n, slice(None), *(slice(max(0, l), min(d, h)) for l, h, d in zip(lo, hi, spatial)))]
+            pad = [(0, 0)] + [(max(0, -l), max(0, h - d)) for l, h, d in zip(lo, hi, spatial)]
+            xs.append(np.pad(window, pad, mode="edge") if context else window)
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)[:, None].astype(np.float32))
 
     return sample
+
+
+def build_network(name: str, in_channels: int) -> torch.nn.Module:
+    """The chapter's networks by name (:data:`NETWORKS`), at the widths documented there."""
+    from dicecore.models import DeepMedicLike, PaperUNet, TwoPathCNN, high_res_net
+
+    if name == "unet":
+        return PaperUNet(in_channels, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16))
+    if name == "twopath":
+        return TwoPathCNN(in_channels, local=(32, 32), global_features=80, pieces=2)
+    if name == "deepmedic":
+        return DeepMedicLike(in_channels, widths=(8, 8, 12, 12, 12, 12, 16, 16), fully_connected=32)
+    if name == "highresnet":
+        return high_res_net(in_channels, widths=(4, 8, 16))
+    raise ValueError(f"name: unknown network {name!r}; choose one of {tuple(NETWORKS)}.")
 
 
 def loss_function(name: str):
@@ -158,19 +263,45 @@ def _hard_dice(logits: torch.Tensor, reference: torch.Tensor) -> float:
     return 2 * int((pred & ref).sum()) / total if total else 1.0
 
 
+def _data(task: Task, held_out: bool = False):
+    cfg = PROFILES[task.profile]
+    dims = NETWORKS[task.network][1]
+    n_train, n = cfg["n_train"][dims], cfg["n_test" if held_out else "n_train"][dims]
+    first = n_train if held_out else 0
+    return tumour_slices(n, first=first) if dims == 2 else lesion_volumes(n, first=first)
+
+
+def _predict(model: torch.nn.Module, images: np.ndarray, context: int, device: str) -> torch.Tensor:
+    """Logits for whole slices or volumes, one at a time; a valid-convolution network gets its ``context``
+    (edge-padded, and up to a multiple of 3 for DeepMedic's low-resolution pathway) and is cropped back."""
+    out = []
+    with torch.no_grad():
+        for image in images:
+            x = torch.from_numpy(image)[None]
+            if context:
+                extra = [(-(s + 2 * context)) % 3 for s in x.shape[2:]]
+                pad = [v for e in reversed(extra) for v in (context, context + e)]
+                x = torch.nn.functional.pad(x, pad, mode="replicate")
+            logits = model(x.to(device)).cpu()
+            out.append(logits[(0, slice(None), *(slice(0, s) for s in image.shape[1:]))])
+    return torch.stack(out)
+
+
 def run_task(task: Task) -> pd.DataFrame:
     """Train one grid cell; one row: the training DSC over the last iterations (median, IQR), the held-out
-    DSC, the median foreground fraction of the training patches, and whether the loss diverged."""
-    from dicecore.models import PaperUNet
+    DSC (mean over held-out slices or volumes), the median foreground fraction of the training patches, and
+    whether the loss diverged."""
     from dicecore.train import train_polynomial
 
     t0 = time.perf_counter()
     cfg = PROFILES[task.profile]
-    images, labels = tumour_slices(cfg["n_train"])
-    size, batch = PATCHES[task.patch]
-    sampler = patch_sampler(images, labels, size, batch)
+    dims = NETWORKS[task.network][1]
+    images, labels = _data(task)
+    initial, size, batch = PATCHES[task.network][task.patch]
+    context = (initial - size) // 2 if task.network == "deepmedic" else 0
+    sampler = patch_sampler(images, labels, size, batch, context)
     torch.manual_seed(task.seed)
-    model = PaperUNet(4, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16))
+    model = build_network(task.network, images.shape[1])
     fractions = []
 
     def record(logits, y):
@@ -178,17 +309,15 @@ def run_task(task: Task) -> pd.DataFrame:
         return {"dsc": _hard_dice(logits, y)}
 
     try:
-        history = train_polynomial(model, loss_function(task.loss), sampler, cfg["iterations"], task.lr,
+        history = train_polynomial(model, loss_function(task.loss), sampler, cfg["iterations"][dims], task.lr,
                                    weight_decay=0.0, power=0.0, seed=task.seed, device=task.device, record=record)
         diverged = False
     except FloatingPointError:  # a loss that became NaN/inf: the paper's "0 (0)" cells
         history, diverged = pd.DataFrame({"dsc": [0.0]}), True
     last = history["dsc"].tail(cfg["last"])
-    test_x, test_y = tumour_slices(cfg["n_test"], first=cfg["n_train"])
+    test_x, test_y = _data(task, held_out=True)
     model.eval()
-    with torch.no_grad():
-        logits = torch.cat([model(torch.from_numpy(test_x[k:k + 16]).to(task.device)).cpu()
-                            for k in range(0, len(test_x), 16)])
+    logits = _predict(model, test_x, context, task.device)
     test = [_hard_dice(logits[k], torch.from_numpy(test_y[k][None].astype(np.float32))) for k in range(len(test_x))]
     row = {k: v for k, v in asdict(task).items() if k not in ("device", "profile")}
     row.update({"dsc_median": float(last.median()), "dsc_iqr": float(last.quantile(0.75) - last.quantile(0.25)),
