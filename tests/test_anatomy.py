@@ -115,3 +115,20 @@ def test_acdc_like_slices_show_every_structure_and_are_not_intensity_separable()
         acdc_like_slices(0)
     with pytest.raises(ValueError, match="size: need an integer of at least 16"):
         acdc_like_slices(2, size=8)
+
+
+def test_wmh_like_volumes_are_unbalanced_z_scored_and_deterministic():
+    from dicecore.data.anatomy import WMH_CONTRASTS, wmh_like_volume
+
+    image, label = wmh_like_volume(3, seed=1)
+    assert image.shape == (len(WMH_CONTRASTS), *BRATS_SHAPE) and label.shape == BRATS_SHAPE
+    assert 0.0005 < label.mean() < 0.01  # age-related WMH: a fraction of a per cent of the volume
+    wm = (mni_anatomy()["wm"] > 0.5) & (label == 0)
+    for k in range(3):  # z-scored on the white matter, as Sudre et al. normalise
+        assert abs(image[k][wm].mean()) < 1e-3 and abs(image[k][wm].std() - 1) < 1e-3
+    flair, t1 = image[2], image[0]
+    assert flair[label == 1].mean() > 3 and t1[label == 1].mean() < 0  # bright on FLAIR, dark on T1
+    np.testing.assert_array_equal(label, wmh_like_volume(3, seed=1)[1])
+    assert not np.array_equal(label, wmh_like_volume(4, seed=1)[1])
+    with pytest.raises(ValueError, match="i: subject index must be a non-negative integer"):
+        wmh_like_volume(-1)

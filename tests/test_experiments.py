@@ -27,6 +27,13 @@ def test_runner_is_deterministic_and_resumes(tmp_path):
     (tmp_path / "a" / f"{chosen[0].key}.csv").unlink()
     with pytest.raises(FileNotFoundError, match="no results table"):
         collect(chosen, tmp_path / "a")
+    partial = collect(chosen, tmp_path / "a", missing="skip")  # a partly run grid: the cells that ran
+    pd.testing.assert_frame_equal(partial, collect(chosen[1:], tmp_path / "a"))
+    assert 0 < len(partial) < len(first)
+    with pytest.raises(FileNotFoundError, match="out_dir: none of the 1 tasks has a result"):
+        collect(chosen[:1], tmp_path / "a", missing="skip")
+    with pytest.raises(ValueError, match="missing: 'error' or 'skip'"):
+        collect(chosen, tmp_path / "a", missing="ignore")
 
 
 def test_summary_marks_significant_bias():

@@ -13,21 +13,30 @@ from dicecore.experiments import generalised_dice as study
 
 @pytest.fixture
 def tiny(monkeypatch):
-    cfg = dict(study.PROFILES["ci"], iterations=4, last=2, n_train=1, n_test=1)
+    cfg = dict(study.PROFILES["ci"], iterations={2: 4}, last=2, n_train={2: 1}, n_test={2: 1})
     monkeypatch.setitem(study.PROFILES, "tiny", cfg)
     return "tiny"
 
 
 def test_grid_and_the_papers_tables():
     ci, paper = study.tasks("ci"), study.tasks("paper")
-    assert len(ci) == 2 * 2 * 4 and len(paper) == 3 * 3 * 4
+    assert len(ci) == 2 * 2 * 2 * 4 and len(paper) == 4 * 3 * 3 * 4
     assert len({t.key for t in paper}) == len(paper)
     assert {(t.patch, t.lr) for t in ci} == {("S", 1e-3), ("S", 1e-4), ("L", 1e-3), ("L", 1e-4)}
-    assert len(study.PAPER_TABLE2_UNET) == 36
-    cell = study.PAPER_TABLE2_UNET.set_index(["patch", "lr", "loss"]).loc[("L", 1e-4, "SS")]
-    assert (cell["median"], cell["IQR"]) == (0.18, 0.24)
+    assert {t.network for t in study.tasks("paper", networks=["deepmedic"])} == {"deepmedic"}
+    assert len(study.PAPER_GRID) == 4 * 36 and len(study.PAPER_TABLE1) == 12
+    cell = study.PAPER_GRID.set_index(["network", "patch", "lr", "loss"])
+    assert tuple(cell.loc[("unet", "L", 1e-4, "SS")]) == (0.18, 0.24)
+    assert tuple(cell.loc[("twopath", "S", 1e-3, "WCE")]) == (0.0, 0.0)
+    assert tuple(cell.loc[("highresnet", "M", 1e-3, "GDL_v")]) == (0.65, 0.23)
+    assert tuple(cell.loc[("deepmedic", "L", 1e-3, "SS")]) == (0.05, 0.12)
+    assert study.PATCHES["deepmedic"]["L"] == (87, 39, 1)
     with pytest.raises(ValueError, match="profile: unknown profile 'big'"):
         study.tasks("big")
+    with pytest.raises(ValueError, match="networks: \\['deepmedic'\\] not in the 'ci' profile"):
+        study.tasks("ci", networks=["deepmedic"])
+    with pytest.raises(ValueError, match="name: unknown network 'vnet'"):
+        study.build_network("vnet", 1)
 
 
 def test_tumour_slices_and_patches_that_hold_tumour():
@@ -42,7 +51,7 @@ def test_tumour_slices_and_patches_that_hold_tumour():
         x, y = sample(gen)
         assert x.shape == (5, 4, 16, 16) and y.shape == (5, 1, 16, 16)
         assert (y.sum((1, 2, 3)) >= 1).all()  # the paper's rule: at least one foreground pixel per patch
-    with pytest.raises(ValueError, match="size: a 96-pixel patch does not fit"):
+    with pytest.raises(ValueError, match="size: a 96-voxel patch does not fit the 80 × 96 images"):
         study.patch_sampler(images, labels, 96, 1)
 
 
@@ -58,6 +67,41 @@ def test_each_loss_trains_on_one_foreground_map(name):
 def test_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="name: unknown loss 'Dice'"):
         study.loss_function("Dice")
+
+
+def test_patches_with_context_for_valid_convolutions():
+    """DeepMedic's patch: the label window in the middle of a larger input window, edges repeated."""
+    rng = np.random.default_rng(0)
+    images = rng.standard_normal((2, 2, 12, 10, 11)).astype(np.float32)
+    labels = np.zeros((2, 12, 10, 11), np.uint8)
+    labels[1, 0, 0, 0] = 1  # the only lesion, in a corner: the input must reach outside the image
+    sample = study.patch_sampler(images, labels, 3, 2, context=4)
+    x, y = sample(torch.Generator().manual_seed(1))
+    assert x.shape == (2, 2, 11, 11, 11) and y.shape == (2, 1, 3, 3, 3)
+    assert (y[:, 0, 0, 0, 0] == 1).all()  # the window starts at the corner (clipped)
+    np.testing.assert_array_equal(x[0, :, 4:7, 4:7, 4:7].numpy(), images[1, :, :3, :3, :3])
+    np.testing.assert_array_equal(x[0, :, 0, 4, 4].numpy(), images[1, :, 0, 0, 0])  # edge repeated
+    with pytest.raises(ValueError, match="context: need ≥ 0 voxels"):
+        study.patch_sampler(images, labels, 3, 1, context=-1)
+
+
+@pytest.mark.parametrize("network", ["twopath", "deepmedic", "highresnet"])
+def test_every_network_trains_one_cell(network, monkeypatch, tmp_path):
+    cfg = dict(study.PROFILES["paper"], iterations={2: 3, 3: 2}, last=2, n_train={2: 1, 3: 1}, n_test={2: 1, 3: 1})
+    monkeypatch.setitem(study.PROFILES, "tiny3", cfg)
+    task = study.Task(network, "S", 1e-3, "GDL_v", 0, "tiny3")
+    row = study.run_task(task, examples_dir=tmp_path).iloc[0]
+    assert row["effective_patch"] == study.PATCHES[network]["S"][1] and row["batch_size"] == 5
+    assert 0 <= row["test_dsc"] <= 1 and 0 < row["fg_fraction"] <= 1 and not row["diverged"]
+    saved = study.example_predictions([task], tmp_path)
+    if network == "twopath":  # Fig. 4 is the 3-D study's
+        assert saved == {}
+    else:
+        image, reference, z = study.example_slice("tiny3")
+        volume = study.lesion_volumes(1, first=1)[1][0]  # the held-out volume of "tiny3"
+        assert image.shape == (1, 80, 96) and reference.sum() == volume.sum((0, 1)).max() > 0
+        prediction = saved[(network, "S", 1e-3)]["GDL_v"]
+        assert prediction.shape == reference.shape and set(np.unique(prediction)) <= {0, 1}
 
 
 def test_one_training_end_to_end_is_deterministic(tiny):
@@ -80,28 +124,36 @@ def test_train_polynomial_records_per_iteration_columns():
     assert list(history.columns) == ["iteration", "train_loss", "n"] and (history["n"] == 4).all()
 
 
-def _results(values):
+def _results(values, network="unet"):
     """Synthetic grid rows: values[(patch, lr, loss)] = median DSC."""
     rows = []
     for (patch, lr, loss), v in values.items():
-        rows.append({"network": "unet", "patch": patch, "lr": lr, "loss": loss, "seed": 0, "dsc_median": v,
+        rows.append({"network": network, "patch": patch, "lr": lr, "loss": loss, "seed": 0, "dsc_median": v,
                      "dsc_iqr": 0.1, "test_dsc": v, "diverged": False, "fg_fraction": 0.5 if patch == "S" else 0.2,
-                     "effective_patch": study.PATCHES[patch][0], "batch_size": study.PATCHES[patch][1]})
+                     "effective_patch": study.PATCHES[network][patch][1],
+                     "batch_size": study.PATCHES[network][patch][2]})
     return pd.DataFrame(rows)
 
 
-def _grid(fn, patches=("S", "L"), lrs=(1e-3, 1e-4)):
-    return _results({(p, lr, loss): fn(p, lr, loss) for p, lr, loss in itertools.product(patches, lrs, study.LOSSES)})
+def _grid(fn, patches=("S", "L"), lrs=(1e-3, 1e-4), network="unet"):
+    return _results({(p, lr, loss): fn(p, lr, loss) for p, lr, loss in itertools.product(patches, lrs, study.LOSSES)},
+                    network)
 
 
 def test_tables_have_the_papers_layout():
     results = _grid(lambda p, lr, loss: 0.8)
-    table = study.summarise(results)
-    assert list(table.columns) == ["patch", "lr", *study.LOSSES]
-    assert list(zip(table["patch"], table["lr"])) == [("S", "0.0001"), ("S", "0.001"), ("L", "0.0001"), ("L", "0.001")]
+    partial = _grid(lambda p, lr, loss: 0.3, network="deepmedic")
+    partial = partial[~((partial["patch"] == "L") & (partial["lr"] == 1e-3) & (partial["loss"] == "WCE"))]
+    table = study.summarise(pd.concat([partial, results]))
+    assert list(table.columns) == ["network", "patch", "lr", *study.LOSSES]
+    assert list(zip(table["network"], table["patch"], table["lr"]))[:4] == [
+        ("UNet", "S", "0.0001"), ("UNet", "S", "0.001"), ("UNet", "L", "0.0001"), ("UNet", "L", "0.001")]
     assert table.loc[2, "SS"] == "0.80 (0.10) / 0.18 (0.24)"
-    imbalance = study.imbalance_table(results)
-    assert list(imbalance["patch"]) == ["S", "L"] and list(imbalance["paper's ratio"]) == [0.52, 0.15]
+    assert table.loc[7, "network"] == "DeepMedic" and table.loc[7, "WCE"] == "not run / 0.21 (0.33)"
+    imbalance = study.imbalance_table(pd.concat([partial, results]))
+    assert list(imbalance["network"]) == ["UNet", "UNet", "DeepMedic", "DeepMedic"]
+    assert list(imbalance["paper's ratio"]) == [0.52, 0.15, 0.20, 0.002]
+    assert list(imbalance["initial patch size"]) == [16, 48, 51, 87]
 
 
 def test_verdicts():
@@ -121,12 +173,38 @@ def test_verdicts():
     assert worse["an intermediate learning rate (10⁻⁴) trains best"].startswith("inconclusive")
 
 
+def test_network_claims():
+    def verdicts(results):
+        return {c[0]: c[2] for c in study.network_claims(results, "x")}
+
+    none = verdicts(_grid(lambda p, lr, loss: 0.8))
+    assert none["3-D (HighResNet): WCE was unable to train"] == "not run yet"
+    assert none["3-D: DeepMedic is agnostic to the choice of loss"] == "not run yet"
+    paperlike = pd.concat([
+        _grid(lambda p, lr, loss: 0.0 if loss in ("WCE", "DL2") and lr == 1e-3 else 0.75, network="twopath"),
+        _grid(lambda p, lr, loss: 0.4 if loss == "SS" else 0.75),
+        _grid(lambda p, lr, loss: {"WCE": 0.0, "SS": 0.2}.get(loss, 0.0 if loss == "DL2" and lr == 1e-3 else 0.7),
+              network="highresnet", lrs=(1e-3, 1e-4, 1e-5)),
+        _grid(lambda p, lr, loss: 0.5 + 0.01 * study.LOSSES.index(loss), network="deepmedic"),
+    ])
+    v = verdicts(paperlike)
+    assert v["TwoPathCNN: WCE and DL₂ cope worse with a fast learning rate (10⁻³) than SS and GDL_v"] == "reproduced"
+    assert v["2-D: the efficiency of SS is network dependent"] == "reproduced"
+    assert v["3-D (HighResNet): WCE was unable to train"] == "reproduced"
+    assert v["3-D (HighResNet): SS drops well below GDL_v"] == "reproduced"
+    assert v["3-D (HighResNet): DL₂ matches GDL_v at low learning rates but fails at 10⁻³"] == "reproduced"
+    assert v["3-D: DeepMedic is agnostic to the choice of loss"] == "reproduced"
+    flat = verdicts(_grid(lambda p, lr, loss: 0.7, network="highresnet"))
+    assert flat["3-D (HighResNet): WCE was unable to train"] == "not reproduced"
+    assert flat["3-D (HighResNet): SS drops well below GDL_v"].startswith("inconclusive")
+
+
 def test_grid_figures():
     from dicecore.plotting import plot_grid_heatmaps, plot_held_out_dsc
 
     results = _grid(lambda p, lr, loss: 0.5)
     fig = plot_grid_heatmaps(results, losses=study.LOSSES)
     assert [ax.get_title() for ax in fig.axes[:4]] == list(study.LOSSES)
-    fig = plot_held_out_dsc(results, study.LOSSES, patch_order=study.PATCHES)
+    fig = plot_held_out_dsc(results, study.LOSSES)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["S", "L"]
     assert np.isclose(fig.axes[0].patches[0].get_height(), 0.5)

@@ -74,3 +74,38 @@ def test_train_errors():
         TrainConfig(lr=0)
     with pytest.raises(ValueError, match="plateau_factor"):
         TrainConfig(plateau_factor=1.0)
+
+
+def test_two_path_cnn_keeps_the_size_and_uses_maxout():
+    from dicecore.models import TwoPathCNN
+
+    net = TwoPathCNN(4, local=(6, 5), global_features=7, pieces=3)
+    assert net(torch.randn(2, 4, 19, 23)).shape == (2, 1, 19, 23)
+    assert net.local1.conv.out_channels == 18 and net.global1.conv.kernel_size == (13, 13)
+    assert net.head.in_channels == 5 + 7
+    with pytest.raises(ValueError, match="input: expected \\(B, C, H, W\\)"):
+        net(torch.randn(1, 4, 8, 8, 8))
+    with pytest.raises(ValueError, match="local, global_features, pieces"):
+        TwoPathCNN(4, local=(6,))
+
+
+@pytest.mark.parametrize("size, out", [(51, 3), (63, 15), (87, 39)])
+def test_deep_medic_predicts_the_centre_of_its_patch(size, out):
+    """Sudre et al.'s Table 1: initial 51, 63, 87 → effective 3, 15, 39."""
+    from dicecore.models import DeepMedicLike
+
+    net = DeepMedicLike(2, widths=(2,) * 8, fully_connected=3)
+    assert net(torch.randn(1, 2, size, size, size)).shape == (1, 1, out, out, out)
+
+
+def test_deep_medic_and_high_res_net_errors():
+    from dicecore.models import DeepMedicLike, high_res_net
+
+    net = DeepMedicLike(1, widths=(2,) * 8, fully_connected=3)
+    with pytest.raises(ValueError, match="input: expected \\(B, C, P, P, P\\) with P ≥ 51 divisible by 3"):
+        net(torch.randn(1, 1, 52, 51, 51))
+    with pytest.raises(ValueError, match="widths: DeepMedic has eight convolutions"):
+        DeepMedicLike(1, widths=(2, 2))
+    with pytest.raises(ValueError, match="widths: three positive widths"):
+        high_res_net(1, widths=(4, 8))
+    assert high_res_net(3, widths=(2, 2, 4))(torch.randn(1, 3, 9, 9, 9)).shape == (1, 1, 9, 9, 9)

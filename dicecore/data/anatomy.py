@@ -261,7 +261,7 @@ def wmh_like_volume(i: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     hyperintensities): MNI152 anatomy at 2 mm (80 × 96 × 80), T1-, T2- and FLAIR-like contrasts with noise
     and a bias field, each z-scored over the white matter as the paper normalises; lesions are a
     periventricular band of subject-specific extent plus 2–15 punctate deep-white-matter foci — bright on
-    FLAIR and T2, dark on T1. Lesion load from about 0.05 % to 1 % of the volume (median ~0.2 %).
+    FLAIR and T2, dark on T1. Lesion load about 0.1–0.6 % of the volume (700–3,800 voxels, 5–30 ml).
 
     Returns image (3, 80, 96, 80) float32 and label (80, 96, 80) uint8. Deterministic in (i, seed).
     """
@@ -272,7 +272,7 @@ def wmh_like_volume(i: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     distance, deep_wm = _periventricular_distance()
     wm_mask = a["wm"] > 0.5
     shape = BRATS_SHAPE
-    band = rng.uniform(1.0, 3.5)  # Fazekas-like grade: how far the periventricular band reaches
+    band = rng.uniform(0.5, 2.5)  # Fazekas-like grade: how far the periventricular band reaches
     texture = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 2.0)
     texture /= texture.std() + 1e-12
     lesion = wm_mask & (distance + 2.0 * texture < band)

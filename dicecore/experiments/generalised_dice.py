@@ -8,8 +8,7 @@ Two tasks, as the paper's:
   anatomy, four MR contrasts, whole tumours), networks ``unet`` (the small U-Net of Chapter 2's design) and
   ``twopath`` (:class:`dicecore.models.TwoPathCNN`).
 * **3-D** — white-matter hyperintensities on WMH-like volumes (:func:`dicecore.data.anatomy.wmh_like_volumes`:
-  T1, T2 and FLAIR, z-scored on white matter as the paper's; a median of about 0.2 % lesion in a 39³
-  patch), networks ``deepmedic`` (:class:`dicecore.models.DeepMedicLike`, valid convolutions: its patch
+  T1, T2 and FLAIR, z-scored on white matter as the paper's; lesions fill 0.1–0.6 % of a volume), networks ``deepmedic`` (:class:`dicecore.models.DeepMedicLike`, valid convolutions: its patch
   of P voxels predicts the central P − 48) and ``highresnet`` (MONAI's, :func:`dicecore.models.high_res_net`).
 
 Patches are drawn so that the predicted (effective) patch holds at least one foreground voxel, no
@@ -41,8 +40,8 @@ import torch
 
 __all__ = [
     "PROFILES", "NETWORKS", "PATCHES", "LOSSES", "PAPER_TABLE1", "PAPER_GRID", "Task", "tasks", "tumour_slices",
-    "lesion_volumes", "patch_sampler", "build_network", "loss_function", "run_task", "summarise",
-    "imbalance_table", "claims",
+    "lesion_volumes", "example_slice", "example_predictions", "patch_sampler", "build_network", "loss_function", "run_task", "summarise",
+    "imbalance_table", "claims", "network_claims", "network_order",
 ]
 
 #: network → (the paper's name, task dimension, our widths against the published ones).
@@ -287,10 +286,32 @@ def _predict(model: torch.nn.Module, images: np.ndarray, context: int, device: s
     return torch.stack(out)
 
 
-def run_task(task: Task) -> pd.DataFrame:
+def example_slice(profile: str = "paper") -> tuple[np.ndarray, np.ndarray, int]:
+    """Fig. 4's view: the axial slice of the first held-out WMH-like volume with the most lesion —
+    (FLAIR ``(1, H, W)``, reference ``(H, W)``, slice index)."""
+    images, labels = lesion_volumes(PROFILES[profile]["n_test"][3], first=PROFILES[profile]["n_train"][3])
+    z = int(labels[0].sum((0, 1)).argmax())
+    return images[0, 2:3, :, :, z], labels[0, :, :, z], z
+
+
+def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float], dict[str, np.ndarray]]:
+    """``{(network, patch, lr): {loss: predicted mask (H, W)}}`` saved by :func:`run_task` for Fig. 4."""
+    from pathlib import Path
+
+    out: dict = {}
+    for t in trainings:
+        path = Path(examples_dir) / f"{t.key}.npz"
+        if path.is_file():
+            with np.load(path) as data:
+                out.setdefault((t.network, t.patch, t.lr), {})[t.loss] = data["pred"]
+    return out
+
+
+def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
     """Train one grid cell; one row: the training DSC over the last iterations (median, IQR), the held-out
     DSC (mean over held-out slices or volumes), the median foreground fraction of the training patches, and
-    whether the loss diverged."""
+    whether the loss diverged. With ``examples_dir``, a 3-D cell writes its prediction on
+    :func:`example_slice` there as ``<key>.npz`` (atomically), for Fig. 4."""
     from dicecore.train import train_polynomial
 
     t0 = time.perf_counter()
@@ -319,6 +340,16 @@ def run_task(task: Task) -> pd.DataFrame:
     model.eval()
     logits = _predict(model, test_x, context, task.device)
     test = [_hard_dice(logits[k], torch.from_numpy(test_y[k][None].astype(np.float32))) for k in range(len(test_x))]
+    if examples_dir is not None and dims == 3:
+        import io
+        from pathlib import Path
+
+        from dicecore.results import atomic_write_bytes
+
+        z = example_slice(task.profile)[2]
+        buf = io.BytesIO()
+        np.savez_compressed(buf, pred=(logits[0, 0, :, :, z] > 0).numpy().astype(np.uint8), z=z)
+        atomic_write_bytes(Path(examples_dir) / f"{task.key}.npz", buf.getvalue())
     row = {k: v for k, v in asdict(task).items() if k not in ("device", "profile")}
     row.update({"dsc_median": float(last.median()), "dsc_iqr": float(last.quantile(0.75) - last.quantile(0.25)),
                 "test_dsc": float(np.mean(test)) if not diverged else 0.0, "diverged": diverged,
@@ -327,32 +358,47 @@ def run_task(task: Task) -> pd.DataFrame:
     return pd.DataFrame([row])
 
 
+def network_order(networks) -> list[str]:
+    """The networks present in ``networks``, in the paper's order (Table 1)."""
+    return [n for n in NETWORKS if n in set(networks)]
+
+
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Table 2's layout: one row per (patch, lr), one column per loss, cells ``ours / paper`` with each side
-    ``median (IQR)`` of the training DSC; ``—`` where the paper has no such cell."""
+    """Tables 2–3's layout: one row per (network, patch, lr), one column per loss, cells ``ours / paper``
+    with each side ``median (IQR)`` of the training DSC; ``not run`` for a cell of ours not yet trained,
+    ``—`` where the paper has no such cell."""
     def cells(table, median, iqr):
         return table.assign(cell=[f"{m:.2f} ({q:.2f})" for m, q in zip(table[median], table[iqr])]).pivot_table(
-            index=["patch", "lr"], columns="loss", values="cell", aggfunc="first")
+            index=["network", "patch", "lr"], columns="loss", values="cell", aggfunc="first").reindex(
+            columns=list(LOSSES))
 
     ours = cells(results, "dsc_median", "dsc_iqr")
-    paper = cells(PAPER_TABLE2_UNET, "median", "IQR").reindex(ours.index)
-    out = pd.DataFrame({loss: [f"{a} / {'—' if pd.isna(b) else b}" for a, b in zip(ours[loss], paper[loss])]
-                        for loss in LOSSES}, index=ours.index).reset_index()
-    out["order"] = [list(PATCHES).index(p) for p in out["patch"]]
+    paper = cells(PAPER_GRID, "median", "IQR").reindex(ours.index)
+    out = pd.DataFrame({loss: [f"{'not run' if pd.isna(a) else a} / {'—' if pd.isna(b) else b}"
+                               for a, b in zip(ours[loss], paper[loss])] for loss in LOSSES},
+                       index=ours.index).reset_index()
+    out["order"] = [(list(NETWORKS).index(n), list("SML").index(p)) for n, p in zip(out["network"], out["patch"])]
     out = out.sort_values(["order", "lr"]).drop(columns="order")
+    out["network"] = [NETWORKS[n][0] for n in out["network"]]
     out["lr"] = [f"{v:g}" for v in out["lr"]]
     return out.reset_index(drop=True)
 
 
 def imbalance_table(results: pd.DataFrame) -> pd.DataFrame:
-    """Table 1's UNet columns: batch size, effective patch size and the median foreground fraction of the
-    training patches, beside the paper's."""
-    ours = results.groupby("patch").agg(**{"batch size": ("batch_size", "first"),
-                                           "effective patch size": ("effective_patch", "first"),
-                                           "imbalance ratio": ("fg_fraction", "median")})
-    ours = ours.reindex([p for p in PATCHES if p in ours.index]).reset_index()
-    paper = PAPER_TABLE1_UNET[["patch", "imbalance ratio"]].rename(columns={"imbalance ratio": "paper's ratio"})
-    return ours.merge(paper, on="patch", how="left")
+    """Table 1: per network and patch, batch size, initial and effective patch size and the median
+    foreground fraction of the training patches, beside the paper's."""
+    ours = results.groupby(["network", "patch"]).agg(
+        **{"batch size": ("batch_size", "first"), "effective patch size": ("effective_patch", "first"),
+           "imbalance ratio": ("fg_fraction", "median")}).reset_index()
+    ours["initial patch size"] = [PATCHES[n][p][0] if n == "deepmedic" else PATCHES[n][p][1]
+                                  for n, p in zip(ours["network"], ours["patch"])]
+    paper = PAPER_TABLE1.rename(columns={"imbalance ratio": "paper's ratio"})
+    out = ours.merge(paper, on=["network", "patch"], how="left")
+    out["order"] = [(list(NETWORKS).index(n), list("SML").index(p)) for n, p in zip(out["network"], out["patch"])]
+    out = out.sort_values("order").drop(columns="order")
+    out["network"] = [NETWORKS[n][0] for n in out["network"]]
+    return out[["network", "patch", "batch size", "initial patch size", "effective patch size", "imbalance ratio",
+                "paper's ratio"]].reset_index(drop=True)
 
 
 def claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> list[tuple[str, str, str, str]]:
@@ -396,4 +442,60 @@ def claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> list[tuple[
     if len(failed):
         out.append(("(ours) trainings that never segmented the tumour (median DSC < 0.05)",
                     ", ".join(f"{r.loss} {r.patch} {r.lr:g}" for r in failed.itertuples()), "observed", data))
+    return out
+
+
+def _mean(results: pd.DataFrame, network: str, losses, lrs=None) -> float:
+    rows = results[(results["network"] == network) & results["loss"].isin(list(losses))]
+    if lrs is not None:
+        rows = rows[rows["lr"].isin(list(lrs))]
+    return float(rows["dsc_median"].mean()) if len(rows) else float("nan")
+
+
+def _gap_verdict(gap: float, noise: float) -> str:
+    if gap != gap:
+        return "not run yet"
+    if abs(gap) <= noise:
+        return f"inconclusive (gap {gap:+.2f} within {noise})"
+    return "reproduced" if gap > 0 else "not reproduced"
+
+
+def network_claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> list[tuple[str, str, str, str]]:
+    """Sudre et al.'s network-specific claims (§3.2–3.3), each checked where its cells have been trained
+    ("not run yet" otherwise). One seed: differences under ``noise`` are not told apart."""
+    out = []
+    fast, slow = _mean(results, "twopath", ("WCE", "DL2"), [1e-3]), _mean(results, "twopath", ("SS", "GDL_v"), [1e-3])
+    out.append(("TwoPathCNN: WCE and DL₂ cope worse with a fast learning rate (10⁻³) than SS and GDL_v",
+                f"mean median DSC at 10⁻³: WCE, DL₂ {fast:.2f}; SS, GDL_v {slow:.2f}", _gap_verdict(slow - fast, noise),
+                data))
+    gaps = {n: _mean(results, n, ["GDL_v"]) - _mean(results, n, ["SS"]) for n in ("unet", "twopath")}
+    spread = abs(gaps["unet"] - gaps["twopath"])
+    out.append(("2-D: the efficiency of SS is network dependent",
+                "GDL_v − SS, mean median DSC: " + ", ".join(f"{NETWORKS[n][0]} {g:+.2f}" for n, g in gaps.items()),
+                "not run yet" if spread != spread else
+                ("reproduced" if spread > noise else f"inconclusive (difference {spread:.2f} within {noise})"), data))
+    hrn = results[results["network"] == "highresnet"]
+    wce = hrn[hrn["loss"] == "WCE"]["dsc_median"]
+    out.append(("3-D (HighResNet): WCE was unable to train",
+                f"WCE median DSC over {len(wce)} cells: max {wce.max():.2f}" if len(wce) else "no cell run",
+                ("reproduced" if wce.max() < 0.05 else "not reproduced") if len(wce) else "not run yet", data))
+    ss, gdl = _mean(results, "highresnet", ["SS"]), _mean(results, "highresnet", ["GDL_v"])
+    out.append(("3-D (HighResNet): SS drops well below GDL_v", f"mean median DSC SS {ss:.2f}, GDL_v {gdl:.2f}",
+                _gap_verdict(gdl - ss, noise), data))
+    hi = _mean(results, "highresnet", ["GDL_v"], [1e-3]) - _mean(results, "highresnet", ["DL2"], [1e-3])
+    lo = abs(_mean(results, "highresnet", ["GDL_v"], [1e-4, 1e-5]) - _mean(results, "highresnet", ["DL2"], [1e-4, 1e-5]))
+    if hi != hi or lo != lo:
+        verdict = "not run yet"
+    else:
+        verdict = "reproduced" if hi > noise and lo <= noise else "not reproduced"
+    out.append(("3-D (HighResNet): DL₂ matches GDL_v at low learning rates but fails at 10⁻³",
+                f"GDL_v − DL₂ at 10⁻³ {hi:+.2f}; |GDL_v − DL₂| at 10⁻⁴, 10⁻⁵ {lo:.2f}", verdict, data))
+    dm = results[results["network"] == "deepmedic"]
+    if len(dm):
+        ranges = dm.groupby(["patch", "lr"])["dsc_median"].agg(lambda v: v.max() - v.min())
+        out.append(("3-D: DeepMedic is agnostic to the choice of loss",
+                    f"largest spread across losses within a cell: {ranges.max():.2f} ({len(ranges)} cells)",
+                    "reproduced" if ranges.max() <= 2 * noise else "not reproduced", data))
+    else:
+        out.append(("3-D: DeepMedic is agnostic to the choice of loss", "no cell run", "not run yet", data))
     return out

@@ -60,6 +60,15 @@ def run_tasks(tasks: Sequence, fn: Callable, out_dir: os.PathLike, workers: int 
     return collect(tasks, out)
 
 
-def collect(tasks: Sequence, out_dir: os.PathLike) -> pd.DataFrame:
-    """Concatenate the results of ``tasks`` from ``out_dir`` (errors name any missing or corrupt file)."""
-    return pd.concat([read_table(Path(out_dir) / f"{t.key}.csv") for t in tasks], ignore_index=True)
+def collect(tasks: Sequence, out_dir: os.PathLike, missing: str = "error") -> pd.DataFrame:
+    """Concatenate the results of ``tasks`` from ``out_dir`` (errors name any corrupt file). A missing
+    result is an error (``missing="error"``) or left out (``missing="skip"``: a partly run grid, e.g.
+    the cells a CPU could run of a grid sized for a GPU; a later run resumes the rest)."""
+    if missing not in ("error", "skip"):
+        raise ValueError(f"missing: 'error' or 'skip', got {missing!r}.")
+    paths = [Path(out_dir) / f"{t.key}.csv" for t in tasks]
+    if missing == "skip":
+        paths = [p for p in paths if p.is_file()]
+        if not paths:
+            raise FileNotFoundError(f"out_dir: none of the {len(tasks)} tasks has a result in {str(out_dir)!r}.")
+    return pd.concat([read_table(p) for p in paths], ignore_index=True)
