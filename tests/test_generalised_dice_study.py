@@ -99,7 +99,9 @@ def test_every_network_trains_one_cell(network, monkeypatch, tmp_path):
     else:
         image, reference, z = study.example_slice("tiny3")
         volume = study.lesion_volumes(1, first=1)[1][0]  # the held-out volume of "tiny3"
-        assert image.shape == (1, 80, 96) and reference.sum() == volume.sum((0, 1)).max() > 0
+        assert image.shape == (1, 96, 80) and reference.sum() == volume.sum((0, 1)).max() > 0
+        assert image.min() == 0 and image.max() == 1
+        np.testing.assert_array_equal(reference[::-1].T, volume[:, :, z])  # upright: a transpose and a flip
         prediction = saved[(network, "S", 1e-3)]["GDL_v"]
         assert prediction.shape == reference.shape and set(np.unique(prediction)) <= {0, 1}
 

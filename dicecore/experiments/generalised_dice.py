@@ -286,16 +286,24 @@ def _predict(model: torch.nn.Module, images: np.ndarray, context: int, device: s
     return torch.stack(out)
 
 
+def _upright(plane: np.ndarray) -> np.ndarray:
+    """An axial plane ``(…, x, y)`` as a picture: anterior up, left–right across."""
+    return np.ascontiguousarray(np.swapaxes(plane, -1, -2)[..., ::-1, :])
+
+
 def example_slice(profile: str = "paper") -> tuple[np.ndarray, np.ndarray, int]:
-    """Fig. 4's view: the axial slice of the first held-out WMH-like volume with the most lesion —
-    (FLAIR ``(1, H, W)``, reference ``(H, W)``, slice index)."""
+    """Fig. 4's view: the axial slice of the first held-out WMH-like volume with the most lesion, upright —
+    (FLAIR scaled to [0, 1] ``(1, 96, 80)``, reference ``(96, 80)``, slice index)."""
     images, labels = lesion_volumes(PROFILES[profile]["n_test"][3], first=PROFILES[profile]["n_train"][3])
     z = int(labels[0].sum((0, 1)).argmax())
-    return images[0, 2:3, :, :, z], labels[0, :, :, z], z
+    flair = images[0, 2:3, :, :, z]
+    flair = (flair - flair.min()) / (flair.max() - flair.min())
+    return _upright(flair), _upright(labels[0, :, :, z]), z
 
 
 def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float], dict[str, np.ndarray]]:
-    """``{(network, patch, lr): {loss: predicted mask (H, W)}}`` saved by :func:`run_task` for Fig. 4."""
+    """``{(network, patch, lr): {loss: predicted mask}}`` saved by :func:`run_task` for Fig. 4, upright as
+    :func:`example_slice`."""
     from pathlib import Path
 
     out: dict = {}
@@ -303,7 +311,7 @@ def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float],
         path = Path(examples_dir) / f"{t.key}.npz"
         if path.is_file():
             with np.load(path) as data:
-                out.setdefault((t.network, t.patch, t.lr), {})[t.loss] = data["pred"]
+                out.setdefault((t.network, t.patch, t.lr), {})[t.loss] = _upright(data["pred"])
     return out
 
 
