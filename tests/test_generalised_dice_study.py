@@ -20,7 +20,8 @@ def tiny(monkeypatch):
 
 def test_grid_and_the_papers_tables():
     ci, paper = study.tasks("ci"), study.tasks("paper")
-    assert len(ci) == 2 * 2 * 2 * 4 and len(paper) == 4 * 3 * 3 * 4
+    assert len(ci) == (2 + 1) * 2 * 4 and len(paper) == 4 * 3 * 3 * 4
+    assert {t.patch for t in ci if t.network == "twopath"} == {"S"}
     assert len({t.key for t in paper}) == len(paper)
     assert {(t.patch, t.lr) for t in ci} == {("S", 1e-3), ("S", 1e-4), ("L", 1e-3), ("L", 1e-4)}
     assert {t.network for t in study.tasks("paper", networks=["deepmedic"])} == {"deepmedic"}
@@ -173,6 +174,15 @@ def test_verdicts():
     worse = verdicts(_grid(lambda p, lr, loss: 0.2 if loss == "GDL_v" else 0.8, lrs=(1e-3, 1e-4, 1e-5)))
     assert worse["GDL_v is the most robust to learning rate and patch size"] == "not reproduced"
     assert worse["an intermediate learning rate (10⁻⁴) trains best"].startswith("inconclusive")
+
+
+def test_failed_cells_beside_the_papers():
+    results = pd.concat([_grid(lambda p, lr, loss: 0.0 if loss == "SS" else 0.8),
+                         _grid(lambda p, lr, loss: 0.0 if (loss, lr) == ("WCE", 1e-3) else 0.8, network="twopath")])
+    table = study.failed_cells(results).set_index("network")
+    # UNet at S, L × 10⁻³, 10⁻⁴: the paper has no SS cell under 0.05; TwoPathCNN's WCE failed at S, 10⁻³
+    assert table.loc["UNet", "SS"] == "4 / 0 of 4" and table.loc["UNet", "WCE"] == "0 / 0 of 4"
+    assert table.loc["TwoPathCNN", "WCE"] == "2 / 1 of 4" and table.loc["TwoPathCNN", "DL2"] == "0 / 1 of 4"
 
 
 def test_network_claims():

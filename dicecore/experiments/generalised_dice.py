@@ -18,8 +18,9 @@ narrower than the published ones (:data:`NETWORKS` says how much) so that the gr
 
 Profiles:
 
-* ``ci`` (CPU, in the book build): 2-D only, both networks, patches S and L, learning rates 10⁻³ and 10⁻⁴,
-  the four losses, one seed, 300 iterations (statistics over the last 100).
+* ``ci`` (CPU, in the book build): 2-D only — the U-Net at patches S and L, the TwoPathCNN at S (the
+  costlier network; its L cells are in ``paper``) — learning rates 10⁻³ and 10⁻⁴, the four losses, one
+  seed, 300 iterations (statistics over the last 100).
 * ``paper``: both tasks, every network, patches S, M and L, learning rates 10⁻³, 10⁻⁴ and 10⁻⁵, 1000
   (2-D) or 3000 (3-D) iterations, statistics over the last 200 — the paper's grid.
 
@@ -40,8 +41,8 @@ import torch
 
 __all__ = [
     "PROFILES", "NETWORKS", "PATCHES", "LOSSES", "PAPER_TABLE1", "PAPER_GRID", "Task", "tasks", "tumour_slices",
-    "lesion_volumes", "example_slice", "example_predictions", "patch_sampler", "build_network", "loss_function", "run_task", "summarise",
-    "imbalance_table", "claims", "network_claims", "network_order",
+    "lesion_volumes", "example_slice", "example_predictions", "patch_sampler", "build_network", "loss_function",
+    "run_task", "summarise", "failed_cells", "imbalance_table", "claims", "network_claims", "network_order",
 ]
 
 #: network → (the paper's name, task dimension, our widths against the published ones).
@@ -64,7 +65,7 @@ PATCHES = {
 LOSSES = ("WCE", "DL2", "SS", "GDL_v")
 
 PROFILES = {
-    "ci": {"networks": ("unet", "twopath"), "patches": ("S", "L"), "lrs": (1e-3, 1e-4),
+    "ci": {"networks": ("unet", "twopath"), "patches": {"unet": ("S", "L"), "twopath": ("S",)}, "lrs": (1e-3, 1e-4),
            "iterations": {2: 300}, "last": 100, "seeds": (0,), "n_train": {2: 12}, "n_test": {2: 4}},
     "paper": {"networks": ("unet", "twopath", "deepmedic", "highresnet"), "patches": ("S", "M", "L"),
               "lrs": (1e-3, 1e-4, 1e-5), "iterations": {2: 1000, 3: 3000}, "last": 200, "seeds": (0,),
@@ -158,7 +159,9 @@ def tasks(profile: str = "ci", device: str = "cpu", networks=None) -> list[Task]
     unknown = [n for n in nets if n not in cfg["networks"]]
     if unknown:
         raise ValueError(f"networks: {unknown} not in the {profile!r} profile; choose from {cfg['networks']}.")
-    return [Task(n, p, lr, loss, s, profile, device) for n in nets for p in cfg["patches"]
+    patches = cfg["patches"]
+    return [Task(n, p, lr, loss, s, profile, device) for n in nets
+            for p in (patches[n] if isinstance(patches, dict) else patches)
             for lr in cfg["lrs"] for loss in LOSSES for s in cfg["seeds"]]
 
 
@@ -390,6 +393,23 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     out["network"] = [NETWORKS[n][0] for n in out["network"]]
     out["lr"] = [f"{v:g}" for v in out["lr"]]
     return out.reset_index(drop=True)
+
+
+def failed_cells(results: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame:
+    """Per network and loss, the grid cells whose median training DSC stayed under ``threshold`` (the
+    paper's "0 (0)" cells: a loss that never segmented the foreground), ours beside the paper's over the
+    same cells: ``"ours / paper of n"``."""
+    paper = PAPER_GRID.set_index(["network", "patch", "lr", "loss"])["median"]
+    rows = []
+    for network in network_order(results["network"]):
+        row = {"network": NETWORKS[network][0]}
+        for loss in LOSSES:
+            mine = results[(results["network"] == network) & (results["loss"] == loss)]
+            theirs = [paper.get((network, p, lr, loss), np.nan) for p, lr in zip(mine["patch"], mine["lr"])]
+            row[loss] = (f"{int((mine['dsc_median'] < threshold).sum())} / "
+                         f"{int((np.array(theirs) < threshold).sum())} of {len(mine)}")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def imbalance_table(results: pd.DataFrame) -> pd.DataFrame:
