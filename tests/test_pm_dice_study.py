@@ -23,8 +23,15 @@ def test_tasks_and_paper_table():
     assert len(paper) == 15 * 3 and len({t.key for t in paper}) == 45
     assert [t.loss for t in study.tasks("ci", task="acdc_like", ablations=False)] == [t.loss for t in ci[:5]]
     assert all(t.task == "acdc_like" for t in study.tasks("paper", task="acdc_like"))
-    for table in (study.PAPER_TABLE1, study.PAPER_TABLE2):
+    for table in (study.PAPER_TABLE1, study.PAPER_TABLE2, study.PAPER_TABLE3):
         assert list(table["loss"]) == list(TABLE_LOSSES)
+    assert study.PAPER_TABLE3.set_index("loss").loc["CE + PM Dice", ["mDice", "mPrec."]].tolist() == [68.71, 76.46]
+    msseg = {t.loss: t.gamma for t in study.tasks("paper", task="msseg_like")}
+    assert msseg["PM Dice"] == msseg["Focal CE + PM Dice"] == study.MSSEG_GAMMA == (1.0, 2.0)
+    assert msseg["Dice"] == msseg["TopK CE + Dice"] == ()  # γ only where a PM Dice term is
+    # the Table 3 PM Dice training is the γ sweep's (γ_BG, γ_FG) = (1, 2) training: one run serves both
+    assert next(t for t in study.tasks("ci", task="msseg_like") if t.loss == "PM Dice").key in {
+        t.key for t in study.gamma_tasks("ci")}
     assert study.PAPER_TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
     assert study.PAPER_TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [
         91.88, 90.54, 89.43, 95.67]
@@ -64,6 +71,13 @@ def test_verdicts_respect_the_seed_noise():
     assert all(v.startswith("inconclusive") for v in [c[2] for c in study.training_claims(close, "x")][1:])
     against = _summary([("CE", 70, 60, 50, 78, 80), ("Dice", 75, 65, 55, 84, 72)], spread=0.5, seeds=3)
     assert study.training_claims(against, "x")[0][2] == "not reproduced"
+    # a loss that collapsed to all-background (recall < 1 %, precision undefined) cannot be compared
+    dead = _summary([("CE", 7, 4, 16, 100, 4), ("Dice", 0, 0, 0, float("nan"), 0), ("PM Dice", 91, 84, 98, 90, 93)])
+    verdicts = {c[0]: c[2] for c in study.training_claims(dead, "x")}
+    gone = "not testable: Dice collapsed to all-background (recall < 1 %)"
+    assert verdicts["Dice loss gives higher recall, CE higher precision"] == gone
+    assert verdicts["PM Dice gives higher precision than Dice"] == gone
+    assert verdicts["PM Dice gives the best mDice and mNSD (of the 3 losses trained)"] == "reproduced"
 
 
 def test_train_polynomial_decays_the_rate_and_rejects_bad_settings():
