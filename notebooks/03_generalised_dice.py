@@ -364,6 +364,14 @@ if paper_results is not None:
     display(study.failed_cells(paper_results).style.hide(axis="index"))
 
 # %% [markdown]
+# Read these against one limitation of our data. In both phantoms the foreground is brighter on FLAIR
+# than anything else in the brain, so a network can find it from intensity alone; real tumours and
+# white-matter hyperintensities overlap grey matter and each other in intensity and have uncertain
+# borders. Where a loss's cells here sit near a DSC of 1 and the paper's do not, the difference says that
+# the phantom is easy, not that the loss is better. The failures that do appear here (the table above
+# counts them) are the ones to compare with the paper's.
+
+# %% [markdown]
 # **Fig. 3 (analogue).** The paper's held-out test: HighResNet's DSC on held-out volumes across patch sizes
 # and learning rates (each bar averages over the other factor), where HighResNet cells are committed.
 
