@@ -30,7 +30,7 @@
 # HighResNet-style networks, rendered here from the committed results.
 
 # %% tags=["parameters"]
-profile = "ci"  # "ci" (CPU: 2-D, 2 patch sizes × 2 learning rates) or "paper" (GPU: 2-D and 3-D, 3 × 3)
+profile = "ci"  # "ci" (CPU: 2-D U-Net, 2 patch sizes × 2 LRs) or "paper" (GPU: 4 networks, 2-D and 3-D, 3 × 3)
 device = "auto"  # where the 2-D training grid runs
 seed = 0
 data_root = None  # unused: no data needed
@@ -243,9 +243,9 @@ claims.append((
 # ({py:class}`~dicecore.models.TwoPathCNN`: a local 7² → 5² maxout pathway beside a global 13² one), each
 # at the effective patch sizes of the paper's Table 1 and narrower than published so that it trains on a
 # CPU ({py:data}`~dicecore.experiments.generalised_dice.NETWORKS` lists the widths). The `ci` profile runs
-# the U-Net at patches S and L and the TwoPathCNN at S, at learning rates 10⁻³ and 10⁻⁴, for 300
-# iterations (statistics over the last 100), one seed; `paper` the full grid for 1000 iterations, and the
-# 3-D study below.
+# the U-Net at patches S and L and learning rates 10⁻³ and 10⁻⁴ for 300 iterations (statistics over the
+# last 100), one seed; `paper` both networks over the full grid for 1000 iterations, and the 3-D study —
+# §3.5 shows its committed cells.
 
 # %%
 import tempfile
@@ -281,7 +281,7 @@ study.imbalance_table(results_2d).style.hide(axis="index").format(precision=2)
 
 # %% [markdown]
 # **Table 2 (analogue).** Training DSC over the last iterations, median (IQR): ours / the paper's cell.
-# Then Fig. 1's view of our numbers, one panel per loss, one row of panels per network.
+# Then Fig. 1's view of our numbers, one panel per loss (one row of panels per network run).
 
 # %%
 study.summarise(results_2d).style.hide(axis="index")
@@ -294,7 +294,7 @@ for network in study.network_order(results_2d["network"]):
 
 # %% [markdown]
 # **Held-out DSC.** The DSC of each trained network on held-out slices of other subjects, across patch
-# sizes and learning rates (each bar averages over the other factor and both networks; the paper shows
+# sizes and learning rates (each bar averages over the other factor and the networks run; the paper shows
 # this view, its Fig. 3, for its 3-D test set). A whole slice holds far more background than a training
 # patch that was drawn to contain tumour, so a network trained on small patches may over-segment it:
 # held-out and training DSC need not agree.
@@ -314,7 +314,7 @@ plt.show()
 # %%
 data_2d = f"BraTS-like slices, {params.profile} profile ({len(results_2d)} trainings, 1 seed)"
 claims += study.claims(results_2d, data_2d)
-claims += [c for c in study.network_claims(results_2d, data_2d) if not c[0].startswith("3-D")]
+claims += [c for c in study.network_claims(results_2d, data_2d) if not c[0].startswith("3-D") and c[2] != "not run yet"]
 
 # %% [markdown]
 # ## 3.5 The paper profile: the full 2-D grid and the 3-D study
@@ -326,7 +326,8 @@ claims += [c for c in study.network_claims(results_2d, data_2d) if not c[0].star
 # convolutions ({py:class}`~dicecore.models.DeepMedicLike`: a patch of 51, 63 or 87 voxels predicts its
 # central 3, 15 or 39, the paper's Table 1) and MONAI's HighResNet
 # ({py:func}`~dicecore.models.high_res_net`), 3000 iterations per cell. That grid needs a GPU (about
-# 40 single-core CPU-hours by our per-iteration timings, HighResNet's L patches alone 27), so the book build does not train it; `dicecore run 03 -p profile=paper` does, and
+# 40 single-core CPU-hours by our per-iteration timings, HighResNet's L patches alone 27), so the book
+# build does not train it; `dicecore run 03 -p profile=paper` does, and
 # commits `results/03_generalised_dice/`. What is committed is shown below, cell by cell — a grid that was
 # only partly run says which cells are missing ("not run"), and its provenance says where it ran.
 

@@ -20,8 +20,8 @@ def tiny(monkeypatch):
 
 def test_grid_and_the_papers_tables():
     ci, paper = study.tasks("ci"), study.tasks("paper")
-    assert len(ci) == (2 + 1) * 2 * 4 and len(paper) == 4 * 3 * 3 * 4
-    assert {t.patch for t in ci if t.network == "twopath"} == {"S"}
+    assert len(ci) == 2 * 2 * 4 and len(paper) == 4 * 3 * 3 * 4
+    assert {t.network for t in ci} == {"unet"}
     assert len({t.key for t in paper}) == len(paper)
     assert {(t.patch, t.lr) for t in ci} == {("S", 1e-3), ("S", 1e-4), ("L", 1e-3), ("L", 1e-4)}
     assert {t.network for t in study.tasks("paper", networks=["deepmedic"])} == {"deepmedic"}
@@ -36,6 +36,12 @@ def test_grid_and_the_papers_tables():
         study.tasks("big")
     with pytest.raises(ValueError, match="networks: \\['deepmedic'\\] not in the 'ci' profile"):
         study.tasks("ci", networks=["deepmedic"])
+    per_network = dict(study.PROFILES["ci"], networks=("unet", "twopath"), patches={"unet": ("S",), "twopath": ("L",)})
+    study.PROFILES["per_network"] = per_network
+    try:
+        assert {(t.network, t.patch) for t in study.tasks("per_network")} == {("unet", "S"), ("twopath", "L")}
+    finally:
+        del study.PROFILES["per_network"]
     with pytest.raises(ValueError, match="name: unknown network 'vnet'"):
         study.build_network("vnet", 1)
 
