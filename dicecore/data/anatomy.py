@@ -277,12 +277,11 @@ def wmh_like_volume(i: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     texture /= texture.std() + 1e-12
     lesion = wm_mask & (distance + 2.0 * texture < band)
     sites = np.argwhere(deep_wm & (distance > 8))
-    g = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape], indexing="ij"))
     for _ in range(int(rng.integers(2, 16))):
         c = sites[rng.integers(len(sites))]
         r = rng.uniform(0.8, 2.2)
         box = tuple(slice(max(0, int(ci - 3)), int(ci + 4)) for ci in c)
-        d2 = sum((g[k][box] - c[k]) ** 2 for k in range(3))
+        d2 = sum((axis - ci) ** 2 for axis, ci in zip(np.ogrid[box], c))
         lesion[box] |= d2 <= r * r
     soft = ndimage.gaussian_filter(lesion.astype(np.float32), 0.6)
     base = {"t1": (0.2, 0.6, 0.85, 0.55), "t2": (1.0, 0.7, 0.5, 0.9), "flair": (0.15, 0.65, 0.55, 1.1)}

@@ -260,11 +260,11 @@ def loss_function(name: str):
     return lambda logits, r: fns[name](logits, r, activation="sigmoid", validate=False)
 
 
-def _hard_dice(logits: torch.Tensor, reference: torch.Tensor) -> float:
-    pred = logits.detach() > 0
-    ref = reference > 0.5
-    total = int(pred.sum() + ref.sum())
-    return 2 * int((pred & ref).sum()) / total if total else 1.0
+def _batch_dice(logits: torch.Tensor, reference: torch.Tensor) -> float:
+    """Hard DSC of a whole training batch, pooled as one map (the paper's per-iteration DSC)."""
+    from dicecore.metrics import dice_score
+
+    return float(dice_score((logits > 0).reshape(1, -1), (reference > 0.5).reshape(1, -1)))
 
 
 def _data(task: Task, held_out: bool = False):
@@ -325,6 +325,7 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
     DSC (mean over held-out slices or volumes), the median foreground fraction of the training patches, and
     whether the loss diverged. With ``examples_dir``, a 3-D cell writes its prediction on
     :func:`example_slice` there as ``<key>.npz`` (atomically), for Fig. 4."""
+    from dicecore.metrics import dice_score
     from dicecore.train import train_polynomial
 
     t0 = time.perf_counter()
@@ -340,7 +341,7 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
 
     def record(logits, y):
         fractions.append(float(y.mean()))
-        return {"dsc": _hard_dice(logits, y)}
+        return {"dsc": _batch_dice(logits, y)}
 
     try:
         history = train_polynomial(model, loss_function(task.loss), sampler, cfg["iterations"][dims], task.lr,
@@ -352,7 +353,7 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
     test_x, test_y = _data(task, held_out=True)
     model.eval()
     logits = _predict(model, test_x, context, task.device)
-    test = [_hard_dice(logits[k], torch.from_numpy(test_y[k][None].astype(np.float32))) for k in range(len(test_x))]
+    test = dice_score(logits > 0, torch.from_numpy(test_y[:, None]) > 0).tolist()  # per held-out slice/volume
     if examples_dir is not None and dims == 3:
         import io
         from pathlib import Path
@@ -376,6 +377,12 @@ def network_order(networks) -> list[str]:
     return [n for n in NETWORKS if n in set(networks)]
 
 
+def _in_paper_order(table: pd.DataFrame, *then: str) -> pd.DataFrame:
+    """Rows sorted by network (Table 1's order), patch (S, M, L), then the columns ``then``."""
+    keys = [(list(NETWORKS).index(n), "SML".index(p)) for n, p in zip(table["network"], table["patch"])]
+    return table.assign(order=keys).sort_values(["order", *then]).drop(columns="order").reset_index(drop=True)
+
+
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
     """Tables 2–3's layout: one row per (network, patch, lr), one column per loss, cells ``ours / paper``
     with each side ``median (IQR)`` of the training DSC; ``not run`` for a cell of ours not yet trained,
@@ -390,11 +397,10 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({loss: [f"{'not run' if pd.isna(a) else a} / {'—' if pd.isna(b) else b}"
                                for a, b in zip(ours[loss], paper[loss])] for loss in LOSSES},
                        index=ours.index).reset_index()
-    out["order"] = [(list(NETWORKS).index(n), list("SML").index(p)) for n, p in zip(out["network"], out["patch"])]
-    out = out.sort_values(["order", "lr"]).drop(columns="order")
+    out = _in_paper_order(out, "lr")
     out["network"] = [NETWORKS[n][0] for n in out["network"]]
     out["lr"] = [f"{v:g}" for v in out["lr"]]
-    return out.reset_index(drop=True)
+    return out
 
 
 def failed_cells(results: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame:
@@ -424,11 +430,10 @@ def imbalance_table(results: pd.DataFrame) -> pd.DataFrame:
                                   for n, p in zip(ours["network"], ours["patch"])]
     paper = PAPER_TABLE1.rename(columns={"imbalance ratio": "paper's ratio"})
     out = ours.merge(paper, on=["network", "patch"], how="left")
-    out["order"] = [(list(NETWORKS).index(n), list("SML").index(p)) for n, p in zip(out["network"], out["patch"])]
-    out = out.sort_values("order").drop(columns="order")
+    out = _in_paper_order(out)
     out["network"] = [NETWORKS[n][0] for n in out["network"]]
     return out[["network", "patch", "batch size", "initial patch size", "effective patch size", "imbalance ratio",
-                "paper's ratio"]].reset_index(drop=True)
+                "paper's ratio"]]
 
 
 def claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> list[tuple[str, str, str, str]]:
