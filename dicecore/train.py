@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import copy
+import io
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
@@ -105,7 +108,9 @@ def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Te
                      sample_batch: Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]],
                      iterations: int, lr: float, weight_decay: float = 1e-4, power: float = 0.9, seed: int = 0,
                      device: torch.device | str = "cpu", progress: bool = False,
-                     record: Optional[Callable[[torch.Tensor, torch.Tensor], dict]] = None) -> pd.DataFrame:
+                     record: Optional[Callable[[torch.Tensor, torch.Tensor], dict]] = None,
+                     checkpoint: Optional[os.PathLike] = None, checkpoint_every: int = 100,
+                     amp: bool = False) -> pd.DataFrame:
     """Hosseini's schedule: Adam with weight decay, ``lr · (1 − iter/max_iter)^0.9``, a fixed number of
     iterations; ``sample_batch(generator)`` draws one (images, labels) batch (crops, augmentation).
     ``power=0`` and ``weight_decay=0`` give plain Adam at a constant rate (Sudre et al.'s training).
@@ -113,20 +118,35 @@ def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Te
     Returns the per-iteration training loss, plus the columns ``record(logits, labels)`` returns at each
     iteration (e.g. the batch's Dice; the logits are detached). A non-finite loss stops training with a
     clear error (``FloatingPointError``).
+
+    ``checkpoint``: a file to which the whole training state (weights, optimiser, schedule, the sampling
+    generator and torch's RNG, the history so far) is written atomically every ``checkpoint_every``
+    iterations; if it exists when the call starts, training resumes from it, so a cut run loses at most
+    ``checkpoint_every`` iterations and ends with the same weights as an uncut one (tested). The caller
+    deletes it once the result is safe. ``amp``: mixed precision on CUDA (bfloat16 autocast for the network;
+    the loss is computed in float32); ignored on the CPU.
     """
     if iterations < 1 or lr <= 0 or weight_decay < 0:
         raise ValueError(f"iterations, lr, weight_decay: need ≥ 1, > 0 and ≥ 0, got {iterations}, {lr}, {weight_decay}.")
+    if checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every: need ≥ 1 iteration, got {checkpoint_every}.")
     device = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: (1 - it / iterations) ** power)
-    rows = []
+    rows, start = [], 0
+    if checkpoint is not None and Path(checkpoint).is_file():
+        rows, start = _load_checkpoint(Path(checkpoint), model, opt, sched, gen, device, iterations)
+    use_amp = amp and device.type == "cuda"
     model.train()
-    for it in tqdm(range(iterations), desc="iterations", disable=not progress, leave=False):
+    for it in tqdm(range(start, iterations), desc="iterations", disable=not progress, leave=False,
+                   initial=start, total=iterations):
         x, y = sample_batch(gen)
-        logits = model(x.to(device))
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
+            logits = model(x.to(device))
+        logits = logits.float()
         y = y.to(device)
         loss = loss_fn(logits, y)
         if not torch.isfinite(loss):
@@ -136,4 +156,32 @@ def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Te
         opt.step()
         sched.step()
         rows.append({"iteration": it, "train_loss": loss.item(), **(record(logits.detach(), y) if record else {})})
+        if checkpoint is not None and (it + 1) % checkpoint_every == 0 and it + 1 < iterations:
+            _save_checkpoint(Path(checkpoint), model, opt, sched, gen, rows, it + 1, iterations)
     return pd.DataFrame(rows)
+
+
+def _save_checkpoint(path: Path, model, opt, sched, gen, rows, done: int, iterations: int) -> None:
+    from dicecore.results import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "rows": rows, "done": done,
+                "iterations": iterations}, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_checkpoint(path: Path, model, opt, sched, gen, device, iterations: int) -> tuple[list, int]:
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        if state["iterations"] != iterations:
+            raise ValueError(f"it was written for {state['iterations']} iterations, this run has {iterations}")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+    except Exception as err:  # a truncated or foreign file: say which, and how to go on
+        raise ValueError(f"checkpoint: cannot resume from {str(path)!r} ({err}); delete the file to start "
+                         "this training again.") from err
+    gen.set_state(state["gen"])
+    torch.set_rng_state(state["torch_rng"])
+    return list(state["rows"]), int(state["done"])

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from dicecore.experiments import volume_bias as study
-from dicecore.experiments.runner import collect, run_tasks
+from dicecore.experiments.runner import collect, run_tasks, throughput
 
 
 def test_task_lists():
@@ -66,3 +66,12 @@ def test_empirical_claims_verdicts():
     rows[2]["CE"] = 0.5
     verdicts = [c[2] for c in study.empirical_claims(pd.DataFrame(rows), "x")]
     assert verdicts[0] == "not reproduced" and verdicts[3] == "partly"
+
+
+def test_throughput_times_a_task_list(tmp_path):
+    chosen = [t for t in study.tasks("ci") if t.task == "isles17_like"][:2]
+    one = throughput(chosen, study.run_task, workers=0)
+    assert one["trainings"] == 2 and one["seconds"] > 0
+    assert one["trainings_per_hour"] == pytest.approx(3600 * 2 / one["seconds"])
+    with pytest.raises(ValueError, match="tasks: need at least one task"):
+        throughput([], study.run_task, workers=0)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import tempfile
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Sequence
@@ -21,7 +23,7 @@ from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, an
 
 from dicecore.results import read_table, write_table
 
-__all__ = ["run_tasks", "collect"]
+__all__ = ["run_tasks", "collect", "throughput"]
 
 
 def _init_worker(threads: int) -> None:
@@ -72,3 +74,17 @@ def collect(tasks: Sequence, out_dir: os.PathLike, missing: str = "error") -> pd
         if not paths:
             raise FileNotFoundError(f"out_dir: none of the {len(tasks)} tasks has a result in {str(out_dir)!r}.")
     return pd.concat([read_table(p) for p in paths], ignore_index=True)
+
+
+def throughput(tasks: Sequence, fn: Callable, workers: int, progress: bool = False) -> dict:
+    """Run every task with ``workers`` trainings at once (0 = in this process) into a scratch folder and
+    return the wall time and trainings per hour — the runner benchmark of Chapter 4 (on a GPU, several
+    trainings share the device; on the CPU, the cores)."""
+    if not tasks:
+        raise ValueError("tasks: need at least one task to time.")
+    with tempfile.TemporaryDirectory() as scratch:
+        t0 = time.perf_counter()
+        run_tasks(tasks, fn, scratch, workers=workers, progress=progress, desc=f"{workers} at once")
+        seconds = time.perf_counter() - t0
+    return {"workers": workers, "trainings": len(tasks), "seconds": seconds,
+            "trainings_per_hour": 3600 * len(tasks) / seconds}

@@ -1,0 +1,733 @@
+"""Chapter 4's 3-D experiments (Tilborghs, Bertels et al. 2022, §3–4, Table 1, Figs. 2–3): DL_I, DL_BI and
+DL_Iε trained on fully and partially labelled BraTS-like and ACDC-like volumes.
+
+* **BraTS-like** (binary, sigmoid): whole tumour on :class:`dicecore.data.anatomy.BratsLike`; partial
+  labelling empties every LGG map (:func:`dicecore.data.labels.partial_brats_label`). Patches of the paper's
+  80 × 80 × 48 voxels at 2 mm, B ∈ {1, 2, 4, 8}; a No New-Net-style 3-D U-Net (instance norm, leaky ReLU).
+* **ACDC-like** (4 maps, softmax, background ignored in the loss): :class:`dicecore.data.anatomy.AcdcLike`;
+  partial labelling removes the ES myocardium (:func:`dicecore.data.labels.partial_acdc_label`). Whole
+  stacks, B = 2; the U-Net with batch norm, PReLU, 3 × 3 × 1 kernels at full resolution and no pooling
+  along z at the first step, as the paper. Frames are drawn ED : ES = 3 : 1 — the paper states this ratio
+  for the ε of Iε; we train with the same ratio so that ε is the expectation over what the network sees.
+  Under partial labels the marginal and leaf Dice losses are trained too (:mod:`dicecore.losses.partial`).
+
+Configurations (§3): ``I`` — DL_I with ε = 10⁻⁷; ``BI`` — DL_BI with ε = 10⁻⁷; ``Iε`` — DL_I with ε =
+E Σ_φ y over the training fold's labels (:func:`dicecore.theory.epsilon.heuristic_epsilon`; per class for
+ACDC). DL_BI with B = 1 *is* DL_I (a tested identity), so that cell is not trained again: :func:`summarise`
+fills it from I's trainings and says so.
+
+Every training is a :class:`Task` (dataset, labelling, configuration, B, fold) evaluated on its fold's
+held-out subjects with their *full* labels (five-fold cross-validation split by subject), so that a network
+that learnt to output empty LGG / ES-myocardium maps scores a low DSC there by design. Training is Adam with
+a polynomial decay (:func:`dicecore.train.train_polynomial`), checkpointed so that a cut run resumes, in mixed
+precision on a GPU; :func:`dicecore.experiments.runner.run_tasks` runs several trainings at once.
+
+Profiles:
+
+* ``ci``: tiny (a few subjects at 4 mm, a few iterations) — for the tests; it checks the machinery, not the
+  science.
+* ``cpu``: the paper's field of view at lower resolution (BraTS-like at 4 mm: 40 × 40 × 24 patches of 40 × 48
+  × 40 volumes, 57 subjects; ACDC-like 64 × 64 × 16 at 4.68 × 4.68 × 7.5 mm, 40 subjects), narrower networks
+  and 400 iterations — what a CPU can afford, cell by cell (a partly run grid is a valid result).
+* ``paper``: 2 mm, 80 × 80 × 48 patches, all 285 BraTS-like and 100 ACDC-like subjects, five folds — for a
+  GPU (mixed precision, several trainings per GPU).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dicecore.data.anatomy import AcdcLike, BratsLike
+from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
+from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
+from dicecore.metrics import bootstrap_mean_test, dice_score, roc_auc
+from dicecore.theory.epsilon import heuristic_epsilon
+
+__all__ = [
+    "PROFILES", "CONFIGS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
+    "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_auc", "partial_losses_table",
+    "claims", "STRUCTURES", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
+]
+
+#: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
+CONFIGS = ("I", "BI", "Iε", "marginal", "leaf")
+
+#: Per dataset: the always-labelled and the sometimes-emptied group, and the structure scored.
+STRUCTURES = {"brats": ("HGG", "LGG", "WT"), "acdc": ("ED", "ES", "MYO")}
+
+PROFILES = {
+    "ci": dict(
+        brats=dict(n_hgg=6, n_lgg=4, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2),
+                   filters=(4, 8, 16, 32)),
+        acdc=dict(n_subjects=8, shape=(96, 96, 24), spacing=(3.12, 3.12, 5.0), batch_sizes=(2,),
+                  filters=(4, 8, 16, 32)),
+        folds=2, iterations=4, lr=1e-3, checkpoint_every=2),
+    "cpu": dict(
+        brats=dict(n_hgg=42, n_lgg=15, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2, 4, 8),
+                   filters=(8, 16, 32, 64)),
+        acdc=dict(n_subjects=40, shape=(64, 64, 16), spacing=(4.68, 4.68, 7.5), batch_sizes=(2,),
+                  filters=(8, 16, 32, 64)),
+        folds=5, iterations=400, lr=1e-3, checkpoint_every=50),
+    "paper": dict(
+        brats=dict(n_hgg=210, n_lgg=75, downsample=1, patch=(80, 80, 48), batch_sizes=(1, 2, 4, 8),
+                   filters=(16, 32, 64, 128, 256)),
+        acdc=dict(n_subjects=100, shape=(192, 192, 48), spacing=(1.56, 1.56, 2.5), batch_sizes=(2,),
+                  filters=(16, 32, 64, 128, 256)),
+        folds=5, iterations=1500, lr=1e-3, checkpoint_every=100),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """One training: ``dataset`` "brats" or "acdc", ``labelling`` "full" or "partial", ``config`` one of
+    :data:`CONFIGS`, batch size B, cross-validation ``fold``."""
+
+    dataset: str
+    labelling: str
+    config: str
+    batch_size: int
+    fold: int
+    profile: str = "ci"
+    seed: int = 0
+    device: str = "cpu"  # where it trains; not part of the key
+    amp: bool = False  # mixed precision (CUDA only); not part of the key
+
+    def __post_init__(self):
+        if self.dataset not in STRUCTURES:
+            raise ValueError(f"dataset: 'brats' or 'acdc', got {self.dataset!r}.")
+        if self.labelling not in ("full", "partial"):
+            raise ValueError(f"labelling: 'full' or 'partial', got {self.labelling!r}.")
+        if self.config not in CONFIGS:
+            raise ValueError(f"config: one of {CONFIGS}, got {self.config!r}.")
+        if self.config in ("marginal", "leaf") and (self.dataset, self.labelling) != ("acdc", "partial"):
+            raise ValueError(f"config: {self.config!r} is trained on partially labelled ACDC only, as the paper.")
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile: one of {tuple(PROFILES)}, got {self.profile!r}.")
+
+    @property
+    def key(self) -> str:
+        config = {"Iε": "Ieps"}.get(self.config, self.config)
+        return (f"{self.dataset}__{self.labelling}__{config}__B{self.batch_size}__fold{self.fold}"
+                f"__{self.profile}__seed{self.seed}")
+
+
+def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", datasets=("brats", "acdc"),
+          folds=None, amp: bool = False) -> list[Task]:
+    """The grid of a profile: BraTS-like {full, partial} × {I, BI, Iε} × B (BI at B = 1 left out: it is I);
+    ACDC-like {full, partial} × {I, BI, Iε} at B = 2, plus marginal and leaf under partial labels."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile: one of {tuple(PROFILES)}, got {profile!r}.")
+    cfg = PROFILES[profile]
+    folds = range(cfg["folds"]) if folds is None else folds
+    out = []
+    for dataset in datasets:
+        if dataset not in STRUCTURES:
+            raise ValueError(f"datasets: 'brats' and/or 'acdc', got {dataset!r}.")
+        for fold in folds:
+            for labelling in ("full", "partial"):
+                configs = ("I", "BI", "Iε") + (("marginal", "leaf") if (dataset, labelling) == ("acdc", "partial")
+                                               else ())
+                for b in cfg[dataset]["batch_sizes"]:
+                    out += [Task(dataset, labelling, c, b, fold, profile, seed, device, amp) for c in configs
+                            if not (c == "BI" and b == 1)]
+    return out
+
+
+# --- data ---------------------------------------------------------------------------------------------
+
+def _pool(volume: np.ndarray, f: int) -> np.ndarray:
+    """Mean over f × f × f blocks of the last three axes."""
+    if f == 1:
+        return volume
+    *lead, x, y, z = volume.shape
+    return volume.reshape(*lead, x // f, f, y // f, f, z // f, f).mean(axis=(-5, -3, -1))
+
+
+def _zscore(image: np.ndarray) -> np.ndarray:
+    axes = tuple(range(1, image.ndim))
+    return ((image - image.mean(axes, keepdims=True)) / (image.std(axes, keepdims=True) + 1e-6)).astype(np.float32)
+
+
+def cache_dir() -> Path:
+    """Where generated cohorts are kept between runs: ``$DICECORE_CACHE``, else ``~/.cache/dicecore``."""
+    return Path(os.environ.get("DICECORE_CACHE") or Path.home() / ".cache" / "dicecore")
+
+
+@functools.lru_cache(maxsize=2)
+def cohort(dataset: str, profile: str, seed: int = 0) -> dict:
+    """Every subject of a profile's cohort: ``images`` (N, C, X, Y, Z) z-scored per subject, ``labels``
+    (N, X, Y, Z) uint8 (full), ``group`` (N,) "HGG"/"LGG" (BraTS) or "ED"/"ES" (ACDC, whose N entries are
+    frames, ``subject`` saying whose) and ``voxel_ml``.
+
+    Generating the paper's 285 BraTS-like subjects takes minutes, so the arrays are saved once under
+    :func:`cache_dir` (a folder named by the cohort's settings and a hash of the phantom code, written
+    atomically) and memory-mapped from there: concurrent trainings share one copy in the page cache."""
+    if dataset not in STRUCTURES:
+        raise ValueError(f"dataset: 'brats' or 'acdc', got {dataset!r}.")
+    cfg = PROFILES[profile][dataset]
+    from dicecore.data import anatomy
+
+    tag = hashlib.sha256((inspect.getsource(anatomy) + inspect.getsource(_build_cohort) + json.dumps(cfg, sort_keys=True)
+                          + f"{dataset}{seed}").encode()).hexdigest()[:12]
+    folder = cache_dir() / "missing_empty_3d" / f"{dataset}-{profile}-seed{seed}-{tag}"
+    names = ("images", "labels", "group", "subject")
+    if not (folder / "voxel_ml.json").is_file():
+        data = _build_cohort(dataset, cfg, seed)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
+        for name in names:
+            np.save(tmp / f"{name}.npy", data[name])
+        (tmp / "voxel_ml.json").write_text(json.dumps(data["voxel_ml"]))
+        try:
+            os.replace(tmp, folder)
+        except OSError:  # another process got there first: keep its copy
+            shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        out = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name == "images" else None)
+               for name in names}
+        out["voxel_ml"] = float(json.loads((folder / "voxel_ml.json").read_text()))
+    except (OSError, ValueError) as err:
+        raise ValueError(f"cohort: the cached cohort in {str(folder)!r} cannot be read ({err}); delete that "
+                         "folder and it is generated again.") from err
+    return out
+
+
+def _build_cohort(dataset: str, cfg: dict, seed: int) -> dict:
+    if dataset == "brats":
+        c = BratsLike(cfg["n_hgg"], cfg["n_lgg"], seed)
+        images, labels, groups = [], [], []
+        for i in range(len(c)):
+            img, lab, grade = c.subject(i)
+            images.append(_zscore(_pool(img, cfg["downsample"])))
+            labels.append((_pool(lab.astype(np.float32), cfg["downsample"]) >= 0.5).astype(np.uint8))
+            groups.append(grade)
+        return {"images": np.stack(images), "labels": np.stack(labels), "group": np.array(groups),
+                "subject": np.arange(len(c)), "voxel_ml": (2.0 * cfg["downsample"]) ** 3 / 1000}
+    c = AcdcLike(cfg["n_subjects"], tuple(cfg["shape"]), tuple(cfg["spacing"]), seed)
+    images, labels, groups, subjects = [], [], [], []
+    for i in range(len(c)):
+        s = c.subject(i)
+        for phase in ("ED", "ES"):
+            images.append(_zscore(s[phase][0][None]))
+            labels.append(s[phase][1])
+            groups.append(phase)
+            subjects.append(i)
+    return {"images": np.stack(images), "labels": np.stack(labels), "group": np.array(groups),
+            "subject": np.array(subjects), "voxel_ml": float(np.prod(cfg["spacing"])) / 1000}
+
+
+def split(data: dict, folds: int, fold: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) entry indices of ``fold``: subjects split into ``folds`` parts (stratified by
+    BraTS grade), every frame of a subject on the same side."""
+    if not 0 <= fold < folds:
+        raise ValueError(f"fold: need 0 ≤ fold < {folds}, got {fold}.")
+    rng = np.random.default_rng([seed, 11])
+    subjects = np.unique(data["subject"])
+    first_group = {s: data["group"][data["subject"] == s][0] for s in subjects}
+    held = []
+    for g in sorted(set(first_group.values())):
+        members = rng.permutation([s for s in subjects if first_group[s] == g])
+        held += list(np.array_split(members, folds)[fold])
+    test = np.isin(data["subject"], held)
+    return np.nonzero(~test)[0], np.nonzero(test)[0]
+
+
+def training_labels(data: dict, idx: np.ndarray, dataset: str, labelling: str) -> np.ndarray:
+    """The labels the network is trained on: full, or with LGG maps emptied / the ES myocardium removed."""
+    labs = data["labels"][idx]
+    if labelling == "full":
+        return labs
+    part = partial_brats_label if dataset == "brats" else partial_acdc_label
+    return np.stack([part(lab, g) for lab, g in zip(labs, data["group"][idx])])
+
+
+def _onehot_fg(labels: np.ndarray, dataset: str) -> np.ndarray:
+    """Foreground maps (N, C', ...): the tumour (BraTS) or RV, MYO, LV (ACDC; background left out)."""
+    if dataset == "brats":
+        return labels[:, None].astype(np.float32)
+    return np.stack([labels == c for c in (1, 2, 3)], axis=1).astype(np.float32)
+
+
+def training_epsilon(labels: np.ndarray, dataset: str, groups: np.ndarray) -> np.ndarray:
+    """Iε's ε = E Σ_φ y (Φ = I) over the training labels, per foreground class; ACDC frames weighted
+    ED : ES = 3 : 1 as the paper."""
+    weights = None if dataset == "brats" else [3.0 if g == "ED" else 1.0 for g in groups]
+    return np.asarray(heuristic_epsilon(_onehot_fg(labels, dataset), "I", weights=weights), dtype=np.float64)
+
+
+# --- network and losses ---------------------------------------------------------------------------------
+
+def build_network(dataset: str, in_channels: int, filters) -> torch.nn.Module:
+    """A 3-D U-Net of the No New-Net family (MONAI's DynUNet). BraTS: 3³ kernels, instance norm, leaky ReLU,
+    one sigmoid map. ACDC: batch norm, PReLU, 3 × 3 × 1 kernels at full resolution and no pooling along z at
+    the first step, four softmax maps (the paper's anisotropic variant)."""
+    from monai.networks.nets import DynUNet
+
+    levels = len(filters)
+    if dataset == "brats":
+        kernels, strides = [3] * levels, [1] + [2] * (levels - 1)
+        return DynUNet(3, in_channels, 1, kernels, strides, strides[1:], filters=list(filters))
+    kernels = [[3, 3, 1]] + [3] * (levels - 1)
+    strides = [1, [2, 2, 1]] + [2] * (levels - 2)
+    return DynUNet(3, in_channels, 4, kernels, strides, strides[1:], filters=list(filters), norm_name="batch",
+                   act_name="prelu")
+
+
+def _per_class_eps_dice(logits: torch.Tensor, onehot: torch.Tensor, eps) -> torch.Tensor:
+    """DL_I over the foreground classes with a per-class ε (softmax over all four maps first)."""
+    probs = torch.softmax(logits, dim=1)
+    return torch.stack([dice_loss(probs[:, c:c + 1], onehot[:, c:c + 1], "I", float(e), validate=False)
+                        for c, e in zip(range(1, probs.shape[1]), eps)]).mean()
+
+
+def loss_function(task: Task, epsilon=None):
+    """``loss(logits, target)`` of a task; ``target`` is (B, 1, …) — the tumour mask (BraTS) or the label map
+    (ACDC, plus the ES flag that marks the unannotated myocardium for the marginal loss, see
+    :func:`_sampler`). ``epsilon``: the training fold's ε per class, for ``Iε``."""
+    if task.dataset == "brats":
+        if task.config == "Iε":
+            return lambda z, y: dice_loss(z, y, "I", float(epsilon[0]), activation="sigmoid", validate=False)
+        return lambda z, y: dice_loss(z, y, task.config, 1e-7, activation="sigmoid", validate=False)
+    common = dict(activation="softmax", to_onehot_y=True, include_background=False, validate=False)
+
+    def labels(y):  # the ACDC target carries the label map in channel 0 and the ES flag in channel 1
+        return y[:, :1].long()
+
+    if task.config in ("I", "BI"):
+        return lambda z, y: dice_loss(z, labels(y), task.config, 1e-7, **common)
+    if task.config == "Iε":
+        def iε(z, y):
+            onehot = torch.nn.functional.one_hot(labels(y)[:, 0], 4).movedim(-1, 1).to(z.dtype)
+            return _per_class_eps_dice(z, onehot, epsilon)
+        return iε
+    if task.config == "leaf":
+        return lambda z, y: leaf_dice_loss(z, labels(y), 1e-7, **common)
+
+    def marginal(z, y):
+        annotated = torch.ones(len(y), 4, dtype=torch.bool, device=z.device)
+        if task.labelling == "partial":
+            annotated[:, ACDC_CLASSES["MYO"]] = y[:, 1].flatten(1)[:, 0] < 0.5  # ES frames: myocardium unannotated
+        return marginal_dice_loss(z, labels(y), annotated, 1e-7, **common)
+    return marginal
+
+
+def _sampler(images: np.ndarray, entries: np.ndarray, labels: np.ndarray, groups: np.ndarray, dataset: str,
+             patch, batch: int):
+    """``sample(generator)`` → (images, target) of B random patches (BraTS) or whole frames drawn ED : ES =
+    3 : 1 (ACDC; channel 1 of the target flags ES frames). ``images`` is the whole (memory-mapped) cohort,
+    ``entries`` the training entries in it and ``labels``/``groups`` theirs (the training labels)."""
+    y_all = torch.from_numpy(np.ascontiguousarray(labels))
+
+    def image(k, sl=()):
+        return torch.from_numpy(np.ascontiguousarray(images[entries[k]][(slice(None), *sl)]))
+
+    if dataset == "acdc":
+        w = torch.tensor([3.0 if g == "ED" else 1.0 for g in groups], dtype=torch.float64)
+        es = torch.tensor([g == "ES" for g in groups], dtype=torch.float32)
+
+        def sample_acdc(gen):
+            idx = torch.multinomial(w, batch, replacement=True, generator=gen)
+            flag = es[idx].reshape(-1, 1, 1, 1, 1).expand(-1, 1, *y_all.shape[1:])
+            return torch.stack([image(k) for k in idx.tolist()]), torch.cat([y_all[idx, None].float(), flag], dim=1)
+        return sample_acdc
+    spatial = images.shape[2:]
+    if any(p > s for p, s in zip(patch, spatial)):
+        raise ValueError(f"patch: {tuple(patch)} does not fit the volumes {tuple(spatial)}.")
+
+    def sample_brats(gen):
+        idx = torch.randint(len(entries), (batch,), generator=gen)
+        xs, ys = [], []
+        for k in idx.tolist():
+            o = [int(torch.randint(s - p + 1, (1,), generator=gen)) for s, p in zip(spatial, patch)]
+            sl = tuple(slice(a, a + p) for a, p in zip(o, patch))
+            xs.append(image(k, sl))
+            ys.append(y_all[k][sl][None].float())
+        return torch.stack(xs), torch.stack(ys)
+    return sample_brats
+
+
+@torch.no_grad()
+def _predict(model, images: np.ndarray, dataset: str, device) -> np.ndarray:
+    """Hard predictions on whole volumes: the tumour mask (BraTS) or the label map (ACDC)."""
+    model.eval()
+    out = []
+    for i in range(len(images)):
+        z = model(torch.from_numpy(np.ascontiguousarray(images[i:i + 1])).to(device)).float().cpu()
+        out.append((z[0, 0] > 0).numpy().astype(np.uint8) if dataset == "brats"
+                   else z[0].argmax(0).numpy().astype(np.uint8))
+    return np.stack(out)
+
+
+def example_entries(data: dict, test_idx: np.ndarray) -> dict[str, int]:
+    """Fig. 3's examples among the held-out entries: the first of each group (HGG and LGG, or ED and ES of
+    the first held-out subject)."""
+    return {g: int(test_idx[data["group"][test_idx] == g][0]) for g in STRUCTURES[_dataset_of(data)][:2]
+            if (data["group"][test_idx] == g).any()}
+
+
+def _dataset_of(data: dict) -> str:
+    return "brats" if data["images"].shape[1] == 4 else "acdc"
+
+
+def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame:
+    """Train one task and score it on the fold's held-out subjects (full labels): one row per held-out
+    entry and structure with DSC, predicted and true volume (ml) and ΔV. ``checkpoint_dir``: where the
+    training's checkpoint lives while it runs (resumed if present; deleted at the end). ``examples_dir``:
+    Fig. 3's example slices are written there as ``<key>.npz``."""
+    from dicecore.results import atomic_write_bytes
+    from dicecore.train import train_polynomial
+
+    t0 = time.perf_counter()
+    cfg = PROFILES[task.profile]
+    dcfg = cfg[task.dataset]
+    data = cohort(task.dataset, task.profile, task.seed)
+    tr, te = split(data, cfg["folds"], task.fold, task.seed)
+    train_labels = training_labels(data, tr, task.dataset, task.labelling)
+    eps = training_epsilon(train_labels, task.dataset, data["group"][tr]) if task.config == "Iε" else None
+    sampler = _sampler(data["images"], tr, train_labels, data["group"][tr], task.dataset, dcfg.get("patch"),
+                       task.batch_size)
+    seed = task.seed * 1000 + task.fold
+    torch.manual_seed(seed)
+    model = build_network(task.dataset, data["images"].shape[1], dcfg["filters"])
+    ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{task.key}.pt"
+    history = train_polynomial(model, loss_function(task, eps), sampler, cfg["iterations"], cfg["lr"],
+                               weight_decay=0.0, seed=seed, device=task.device, checkpoint=ckpt,
+                               checkpoint_every=cfg["checkpoint_every"], amp=task.amp)
+    pred = _predict(model, data["images"][te], task.dataset, task.device)  # te: a few held-out entries
+    truth = data["labels"][te]
+    rows = []
+    classes = {"WT": 1} if task.dataset == "brats" else {"RV": 1, "MYO": 2, "LV": 3}
+    for structure, value in classes.items():
+        p = torch.from_numpy(pred == value)
+        t = torch.from_numpy(truth == value)
+        dsc = dice_score(p, t, empty_value=1.0).numpy()
+        vp = p.flatten(1).sum(1).numpy() * data["voxel_ml"]
+        vt = t.flatten(1).sum(1).numpy() * data["voxel_ml"]
+        rows.append(pd.DataFrame({"entry": te, "subject": data["subject"][te], "group": data["group"][te],
+                                  "structure": structure, "dice": dsc, "pred_ml": vp, "true_ml": vt,
+                                  "dV_ml": vp - vt}))
+    out = pd.concat(rows, ignore_index=True)
+    for k, v in asdict(task).items():
+        if k not in ("device", "amp"):
+            out[k] = v
+    out["epsilon"] = "" if eps is None else "/".join(f"{e:.1f}" for e in eps)
+    out["final_loss"] = float(history["train_loss"].tail(max(1, len(history) // 10)).mean())
+    out["seconds"] = time.perf_counter() - t0
+    if examples_dir is not None:
+        buf = io.BytesIO()
+        ex = example_entries(data, te)
+        arrays = {}
+        for g, i in ex.items():
+            z = int(np.argmax((data["labels"][i] > 0).sum(axis=(0, 1))))
+            k = int(np.nonzero(te == i)[0][0])
+            arrays[f"{g}_pred"], arrays[f"{g}_entry"], arrays[f"{g}_z"] = pred[k][..., z], i, z
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(Path(examples_dir) / f"{task.key}.npz", buf.getvalue())
+    return out
+
+
+def remove_finished_checkpoints(task_list, out_dir, checkpoint_dir) -> int:
+    """Delete the checkpoints of trainings whose result file exists (run after
+    :func:`dicecore.experiments.runner.run_tasks`, so a checkpoint goes only once its result is safe)."""
+    n = 0
+    for t in task_list:
+        ckpt = Path(checkpoint_dir) / f"{t.key}.pt"
+        if ckpt.is_file() and (Path(out_dir) / f"{t.key}.csv").is_file():
+            ckpt.unlink()
+            n += 1
+    return n
+
+
+# --- the paper's numbers --------------------------------------------------------------------------------
+
+def _paper_table1() -> pd.DataFrame:
+    # Tilborghs, Bertels et al. 2022, Table 1 as printed: per row (dataset, labelling, B) the DSC of the
+    # always-labelled group for I, BI, Iε, then the sometimes-empty group, then ΔV [ml] in the same order.
+    printed = {
+        ("brats", "full", 1): (.89, .89, .89, .89, .89, .89, -4, -4, -7, -8, -7, -9),
+        ("brats", "full", 2): (.89, .89, .89, .89, .88, .88, -5, -5, -7, -9, -10, -12),
+        ("brats", "full", 4): (.89, .89, .89, .88, .90, .89, -6, -5, -7, -11, -7, -11),
+        ("brats", "full", 8): (.89, .89, .89, .89, .88, .89, -6, -4, -6, -12, -10, -9),
+        ("brats", "partial", 1): (.89, .89, .83, .88, .88, .23, -5, -5, -12, -11, -12, -88),
+        ("brats", "partial", 2): (.89, .83, .82, .88, .24, .16, -6, -12, -13, -12, -89, -96),
+        ("brats", "partial", 4): (.89, .82, .83, .88, .20, .20, -6, -12, -12, -15, -93, -94),
+        ("brats", "partial", 8): (.89, .82, .83, .88, .20, .23, -6, -12, -12, -14, -94, -90),
+        ("acdc", "full", 2): (.88, .88, .87, .89, .89, .89, -1, 0, -2, -3, 0, -3),
+        ("acdc", "partial", 2): (.88, .80, .80, .88, .08, .06, 0, -11, -14, -5, -129, -131),
+    }
+    rows = []
+    for (dataset, labelling, b), v in printed.items():
+        always, sometimes, _ = STRUCTURES[dataset]
+        for k, config in enumerate(("I", "BI", "Iε")):
+            for j, group in enumerate((always, sometimes)):
+                rows.append({"dataset": dataset, "labelling": labelling, "B": b, "config": config, "group": group,
+                             "dice": v[3 * j + k], "dV_ml": v[6 + 3 * j + k]})
+    return pd.DataFrame(rows)
+
+
+#: The paper's Table 1 (BraTS: HGG / LGG whole tumour; ACDC: myocardium at ED / ES), long form.
+PAPER_TABLE1 = _paper_table1()
+#: §4: mean DSC of I, marginal and leaf Dice on ACDC (no significant difference between them), per
+#: structure and phase; RV at ES is printed as a range 0.86–0.87.
+PAPER_PARTIAL_LOSSES = {("MYO", "ED"): 0.88, ("MYO", "ES"): 0.88, ("LV", "ED"): 0.96, ("LV", "ES"): 0.92,
+                        ("RV", "ED"): 0.93, ("RV", "ES"): 0.865}
+#: §4, Fig. 2: the AUC of detecting HGG / MYO_ED from the predicted volume under partial labels.
+PAPER_AUC = 0.9
+
+
+# --- tables ----------------------------------------------------------------------------------------------
+
+def _scored(per_entry: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the structure Table 1 scores: the whole tumour (BraTS) and the myocardium (ACDC)."""
+    keep = [STRUCTURES[d][2] == s for d, s in zip(per_entry["dataset"], per_entry["structure"])]
+    return per_entry[keep]
+
+
+def with_bi_at_b1(per_entry: pd.DataFrame) -> pd.DataFrame:
+    """Add DL_BI's B = 1 rows as copies of DL_I's: with one image per batch the two losses are the same
+    function (tests/test_dice.py), so the same training."""
+    i1 = per_entry[(per_entry["config"] == "I") & (per_entry["batch_size"] == 1)]
+    return pd.concat([per_entry, i1.assign(config="BI")], ignore_index=True)
+
+
+def summarise(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Table 1 in long form: mean DSC and ΔV (ml) of the scored structure per dataset, labelling, B,
+    configuration and group, with the number of held-out entries; for partial labelling, ``dice_worse`` /
+    ``dV_worse`` say whether the result is inferior to full labelling (paired bootstrap over the same
+    held-out entries, p < ``alpha``: lower DSC, larger |ΔV|) — the paper's italics."""
+    d = _scored(with_bi_at_b1(per_entry))
+    keys = ["dataset", "labelling", "batch_size", "config", "group"]
+    out = (d.groupby(keys, sort=False).agg(dice=("dice", "mean"), dV_ml=("dV_ml", "mean"), n=("dice", "size"))
+           .reset_index().rename(columns={"batch_size": "B"}))
+    worse_dice, worse_dv = [], []
+    for row in out.itertuples():
+        if row.labelling != "partial":
+            worse_dice.append(False)
+            worse_dv.append(False)
+            continue
+        sel = lambda lab: d[(d.dataset == row.dataset) & (d.labelling == lab) & (d.batch_size == row.B)  # noqa: E731
+                            & (d.config == row.config) & (d.group == row.group)].set_index(["entry", "fold"])
+        part, full = sel("partial"), sel("full")
+        common = part.index.intersection(full.index)
+        if len(common) < 2:
+            worse_dice.append(False)
+            worse_dv.append(False)
+            continue
+        diff = part.loc[common, "dice"].to_numpy() - full.loc[common, "dice"].to_numpy()
+        t = bootstrap_mean_test(diff, seed=0)
+        worse_dice.append(bool(t["p_value"] < alpha and t["mean"] < 0))
+        diff_v = np.abs(part.loc[common, "dV_ml"].to_numpy()) - np.abs(full.loc[common, "dV_ml"].to_numpy())
+        t = bootstrap_mean_test(diff_v, seed=0)
+        worse_dv.append(bool(t["p_value"] < alpha and t["mean"] > 0))
+    out["dice_worse"], out["dV_worse"] = worse_dice, worse_dv
+    return out
+
+
+def table1(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Table 1's layout for one dataset: rows (labelling, B), columns (metric, group, configuration), each
+    cell "ours / paper", ours in *…* where inferior to full labelling (p < 0.05), "not run" where missing."""
+    always, sometimes, _ = STRUCTURES[dataset]
+    paper = PAPER_TABLE1[PAPER_TABLE1.dataset == dataset].set_index(["labelling", "B", "config", "group"])
+    ours = summary[summary.dataset == dataset].set_index(["labelling", "B", "config", "group"])
+    rows = {}
+    for labelling, b in paper.index.droplevel([2, 3]).unique():
+        cells = {}
+        for metric, fmt in (("dice", "{:.2f}"), ("dV_ml", "{:.0f}")):
+            for group in (always, sometimes):
+                for config in ("I", "BI", "Iε"):
+                    ref = paper.loc[(labelling, b, config, group), metric]
+                    key = (labelling, b, config, group)
+                    if key in ours.index:
+                        v = fmt.format(ours.loc[key, metric])
+                        if ours.loc[key, "dice_worse" if metric == "dice" else "dV_worse"]:
+                            v = f"*{v}*"
+                        cells[("DSC" if metric == "dice" else "ΔV [ml]", group, config)] = f"{v} / {fmt.format(ref)}"
+                    else:
+                        cells[("DSC" if metric == "dice" else "ΔV [ml]", group, config)] = f"not run / {fmt.format(ref)}"
+        rows[(labelling, b)] = cells
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.columns = pd.MultiIndex.from_tuples(table.columns)
+    table.index = pd.MultiIndex.from_tuples(table.index, names=["labelling", "B"])
+    return table
+
+
+def detection_auc(per_entry: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 2: under partial labels, the AUC of detecting the always-labelled group (HGG, or ED for the
+    myocardium) from the predicted volume of the scored structure, per dataset, configuration and B."""
+    d = _scored(with_bi_at_b1(per_entry))
+    d = d[d.labelling == "partial"]
+    rows = []
+    for (dataset, config, b), g in d.groupby(["dataset", "config", "batch_size"], sort=False):
+        always = STRUCTURES[dataset][0]
+        positive = (g["group"] == always).to_numpy()
+        if positive.all() or not positive.any():
+            continue
+        rows.append({"dataset": dataset, "config": config, "B": b, "AUC": roc_auc(g["pred_ml"].to_numpy(), positive),
+                     "n": len(g)})
+    return pd.DataFrame(rows)
+
+
+def partial_losses_table(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """§4's comparison on partially labelled ACDC: mean DSC of I, marginal and leaf Dice per structure and
+    phase, the paper's value, and whether marginal or leaf differs from I (paired bootstrap, p < ``alpha``)."""
+    d = per_entry[(per_entry.dataset == "acdc") & (per_entry.labelling == "partial")
+                  & per_entry.config.isin(["I", "marginal", "leaf"])]
+    rows = []
+    for (structure, phase), g in d.groupby(["structure", "group"], sort=False):
+        row = {"structure": structure, "phase": phase}
+        base = g[g.config == "I"].set_index(["entry", "fold"])["dice"]
+        differs = []
+        for config in ("I", "marginal", "leaf"):
+            gc = g[g.config == config].set_index(["entry", "fold"])["dice"]
+            row[config] = gc.mean() if len(gc) else float("nan")
+            common = gc.index.intersection(base.index)
+            if config != "I" and len(common) >= 2:
+                t = bootstrap_mean_test((gc.loc[common] - base.loc[common]).to_numpy(), seed=0)
+                if t["p_value"] < alpha:
+                    differs.append(config)
+        row["paper (all three)"] = PAPER_PARTIAL_LOSSES.get((structure, phase), float("nan"))
+        row["differs from I (p < 0.05)"] = ", ".join(differs) or "none"
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=["structure", "phase", "I", "marginal", "leaf", "paper (all three)",
+                                     "differs from I (p < 0.05)"])
+    out = pd.DataFrame(rows)
+    rank = {(st, ph): k for k, (st, ph) in enumerate(PAPER_PARTIAL_LOSSES)}
+    return out.iloc[np.argsort([rank.get(k, 99) for k in zip(out.structure, out.phase)], kind="stable")] \
+        .reset_index(drop=True)
+
+
+def claims(summary: pd.DataFrame, aucs: pd.DataFrame, partial: pd.DataFrame,
+           data_label: str) -> list[tuple[str, str, str, str]]:
+    """The paper's §4–5 claims on the 3-D results: (claim, our check, verdict, data); "not run yet" where the
+    cells a claim needs are missing."""
+    s = summary.set_index(["dataset", "labelling", "B", "config", "group"])
+    out = []
+
+    def dice(dataset, labelling, b, config, group):
+        key = (dataset, labelling, b, config, group)
+        return s.loc[key, "dice"] if key in s.index else None
+
+    for dataset in ("brats", "acdc"):
+        always, sometimes, structure = STRUCTURES[dataset]
+        bs = sorted({b for (d, lab, b, c, g) in s.index if d == dataset and lab == "partial"})
+        label = f"{data_label}: {'BraTS-like' if dataset == 'brats' else 'ACDC-like'}"
+        if not bs:
+            out.append((f"{dataset}: the claims below", "no cells run yet", "not run yet", label))
+            continue
+        # C1: I (any B) and BI (B = 1) ignore missing labels: the sometimes-empty group is still segmented
+        ignore = {(c, b): dice(dataset, "partial", b, c, sometimes) for b in bs for c in ("I", "BI")
+                  if (c == "I" or b == 1) and dice(dataset, "partial", b, c, sometimes) is not None}
+        full_ref = [dice(dataset, "full", b, "I", sometimes) for b in bs]
+        full_ref = np.nanmean([v for v in full_ref if v is not None]) if any(v is not None for v in full_ref) \
+            else float("nan")
+        ok = [v >= 0.8 * full_ref for v in ignore.values()] if full_ref == full_ref else []
+        out.append((f"I (any B) and BI (B = 1) ignore missing labels: {sometimes} {structure} still segmented",
+                    "; ".join(f"{c} B={b}: {v:.2f}" for (c, b), v in ignore.items()) + f" (full labels: {full_ref:.2f})",
+                    "reproduced" if ok and all(ok) else "partly" if any(ok) else "not reproduced", label))
+        # C2: BI (B > 1) and Iε learn empty maps: the sometimes-empty group's DSC drops, the always one's stays
+        learn = {}
+        for b in bs:
+            for c in ("BI", "Iε"):
+                if c == "BI" and b == 1:
+                    continue
+                v_s, v_a = dice(dataset, "partial", b, c, sometimes), dice(dataset, "partial", b, c, always)
+                if v_s is not None and v_a is not None:
+                    learn[(c, b)] = (v_a, v_s)
+        ok = [v_s < 0.5 * full_ref and v_a > 0.7 for v_a, v_s in learn.values()] if full_ref == full_ref else []
+        out.append((f"BI (B > 1) and Iε learn to output empty maps for {sometimes}, still segmenting {always}",
+                    "; ".join(f"{c} B={b}: {always} {a:.2f}, {sometimes} {v:.2f}" for (c, b), (a, v) in learn.items())
+                    or "no cells", "reproduced" if ok and all(ok) else "partly" if any(ok) else "not reproduced"
+                    if learn else "not run yet", label))
+        a = aucs[(aucs.dataset == dataset) & (((aucs.config == "BI") & (aucs.B > 1)) | (aucs.config == "Iε"))]
+        out.append((f"the predicted volume detects {always} with AUC ≈ {PAPER_AUC} (Fig. 2) for BI (B > 1) and Iε",
+                    "; ".join(f"{r.config} B={r.B}: {r.AUC:.2f}" for r in a.itertuples()) or "no cells",
+                    ("reproduced" if a["AUC"].min() >= 0.85 else "partly" if a["AUC"].max() >= 0.85
+                     else "not reproduced") if len(a) else "not run yet", label))
+    if len(partial) and partial[["I", "marginal", "leaf"]].notna().all().all():
+        differs = partial[partial["differs from I (p < 0.05)"] != "none"]
+        out.append(("ACDC: I ≈ marginal ≈ leaf Dice (no significant difference)",
+                    "significant differences: " + ("; ".join(f"{r['structure']} {r['phase']}: {r['differs from I (p < 0.05)']}"
+                                                             for _, r in differs.iterrows()) or "none"),
+                    "reproduced" if differs.empty else "partly" if len(differs) < len(partial) else "not reproduced",
+                    f"{data_label}: ACDC-like"))
+    else:
+        out.append(("ACDC: I ≈ marginal ≈ leaf Dice (no significant difference)", "needs the ACDC partial cells",
+                    "not run yet", f"{data_label}: ACDC-like"))
+    return out
+
+
+def run_grid(profile: str, out_dir, datasets=("brats", "acdc"), folds=None, workers: int = 2, device: str = "cpu",
+             amp: bool = False, seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Run (or resume) a profile's grid into ``out_dir``: ``per_training/<key>.csv`` per training,
+    ``examples/<key>.npz`` for Fig. 3, ``checkpoints/`` while trainings run. Returns what is there."""
+    from dicecore.experiments.runner import collect, run_tasks
+
+    out = Path(out_dir)
+    todo = tasks(profile, seed, device, datasets, folds, amp)
+    fn = functools.partial(run_task, checkpoint_dir=out / "checkpoints", examples_dir=out / "examples")
+    try:
+        run_tasks(todo, fn, out / "per_training", workers=workers, progress=progress, desc=f"{profile} trainings")
+    finally:
+        remove_finished_checkpoints(todo, out / "per_training", out / "checkpoints")
+    return collect(todo, out / "per_training")
+
+
+def main(argv=None) -> int:
+    """``python -m dicecore.experiments.missing_empty_3d --profile cpu --datasets brats --folds 0,1``"""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Run or resume Chapter 4's 3-D grid (a partly run grid is kept).")
+    ap.add_argument("--profile", default="cpu", choices=tuple(PROFILES))
+    ap.add_argument("--datasets", default="brats,acdc")
+    ap.add_argument("--folds", help="comma-separated folds (default: all of the profile's)")
+    ap.add_argument("--workers", type=int, default=2, help="trainings at once (default 2)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    ap.add_argument("--out", default="results/04_missing_vs_empty")
+    args = ap.parse_args(argv)
+    folds = None if args.folds is None else [int(f) for f in args.folds.split(",")]
+    t0 = time.perf_counter()
+    datasets = tuple(args.datasets.split(","))
+    run_grid(args.profile, args.out, datasets, folds, args.workers, args.device, args.amp)
+    record_run(args.out, args.profile, time.perf_counter() - t0, args.device, args.workers,
+               f"{', '.join(datasets)}; folds {args.folds or 'all'}")
+    return 0
+
+
+def record_run(out_dir, profile: str, wall_s: float, device: str, workers: int, cells: str) -> dict:
+    """Add this run to ``out_dir/provenance.json`` (atomically): the commit, device and wall time of every
+    run that wrote cells, and how many of the profile's cells are now there."""
+    from dicecore.results import provenance, write_provenance
+
+    path = Path(out_dir) / "provenance.json"
+    runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
+    record = provenance(profile, wall_s, torch.device(device))
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_tasks
+    runs.append({"git_commit": record["git_commit"], "device": f"{device} ({max(workers, 1)} trainings at once, "
+                 f"{threads} CPU threads each)", "cells": cells, "wall_time_s": round(wall_s, 1),
+                 "finished_utc": record["created_utc"]})
+    done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
+    grid = tasks(profile)
+    record.update(runs=runs, cells=sum(t.key in done for t in grid), cells_in_grid=len(grid),
+                  wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1))
+    write_provenance(path, record)
+    return record
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,277 @@
+"""Chapter 4's 3-D study (dicecore.experiments.missing_empty_3d) and the resumable training loop it uses."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from dicecore.experiments import missing_empty_3d as study
+from dicecore.losses import dice_loss, marginal_dice_loss
+from dicecore.train import train_polynomial
+
+
+# --- the training loop: checkpoint and resume -------------------------------------------------------------
+
+def _toy():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 1, 1))
+    x = torch.randn(8, 1, 6, 6)
+    y = (x > 0.3).float()
+
+    def sample(gen):
+        idx = torch.randint(8, (2,), generator=gen)
+        return x[idx], y[idx]
+    return model, sample
+
+
+def _loss(z, y):
+    return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
+
+
+def test_a_cut_training_resumes_to_the_same_weights(tmp_path):
+    model, sample = _toy()
+    uncut = train_polynomial(model, _loss, sample, iterations=7, lr=1e-2, seed=3)
+    reference = [p.detach().clone() for p in model.parameters()]
+
+    model, sample = _toy()
+    ckpt = tmp_path / "run.pt"
+
+    def cut(logits, y, calls=[0]):  # noqa: B006 — counts the iterations of this run only
+        calls[0] += 1
+        if calls[0] == 6:
+            raise KeyboardInterrupt  # the command was cut during iteration 6
+        return {}
+    with pytest.raises(KeyboardInterrupt):
+        train_polynomial(model, _loss, sample, iterations=7, lr=1e-2, seed=3, record=cut, checkpoint=ckpt,
+                         checkpoint_every=2)
+    assert ckpt.is_file()  # written after iterations 2 and 4
+    model, sample = _toy()  # a fresh process: new weights, resumed from the file
+    resumed = train_polynomial(model, _loss, sample, iterations=7, lr=1e-2, seed=3, checkpoint=ckpt,
+                               checkpoint_every=2)
+    for a, b in zip(reference, model.parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    pd.testing.assert_frame_equal(uncut, resumed)
+
+
+def test_a_corrupt_or_foreign_checkpoint_names_the_file_and_the_fix(tmp_path):
+    model, sample = _toy()
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="checkpoint: cannot resume from .*bad.pt.*delete the file"):
+        train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, checkpoint=bad)
+    ckpt = tmp_path / "other.pt"
+    train_polynomial(model, _loss, sample, iterations=5, lr=1e-2, checkpoint=ckpt, checkpoint_every=2)
+    with pytest.raises(ValueError, match="written for 5 iterations, this run has 9"):
+        train_polynomial(model, _loss, sample, iterations=9, lr=1e-2, checkpoint=ckpt)
+    with pytest.raises(ValueError, match="checkpoint_every: need ≥ 1"):
+        train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, checkpoint_every=0)
+
+
+def test_amp_is_ignored_on_the_cpu():
+    model, sample = _toy()
+    a = train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, seed=1, amp=True)
+    model, sample = _toy()
+    b = train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+
+
+# --- the grid ---------------------------------------------------------------------------------------------
+
+def test_the_grid_is_the_papers():
+    grid = study.tasks("paper")
+    brats = [t for t in grid if t.dataset == "brats"]
+    acdc = [t for t in grid if t.dataset == "acdc"]
+    assert len(brats) == 5 * 2 * (3 * 4 - 1)  # BI at B = 1 is I
+    assert not [t for t in brats if t.config == "BI" and t.batch_size == 1]
+    assert len(acdc) == 5 * (3 + 5) and {t.batch_size for t in acdc} == {2}
+    assert {t.config for t in acdc if t.labelling == "full"} == {"I", "BI", "Iε"}
+    assert len({t.key for t in grid}) == len(grid)
+    assert "Ieps" in study.Task("brats", "full", "Iε", 2, 0).key
+    with pytest.raises(ValueError, match="config: 'marginal' is trained on partially labelled ACDC only"):
+        study.Task("brats", "partial", "marginal", 2, 0)
+    with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc'"):
+        study.Task("isles", "full", "I", 2, 0)
+    with pytest.raises(ValueError, match="labelling: 'full' or 'partial'"):
+        study.Task("brats", "some", "I", 2, 0)
+    with pytest.raises(ValueError, match="profile: one of"):
+        study.tasks("huge")
+    with pytest.raises(ValueError, match="datasets: 'brats' and/or 'acdc'"):
+        study.tasks("ci", datasets=("kvasir",))
+
+
+def test_the_papers_table1_as_printed():
+    t = study.PAPER_TABLE1.set_index(["dataset", "labelling", "B", "config", "group"])
+    assert len(t) == 10 * 3 * 2
+    assert tuple(t.loc[("brats", "partial", 2, "Iε", "LGG")]) == (0.16, -96)
+    assert tuple(t.loc[("brats", "full", 4, "BI", "LGG")]) == (0.90, -7)
+    assert tuple(t.loc[("acdc", "partial", 2, "BI", "ES")]) == (0.08, -129)
+    assert tuple(t.loc[("acdc", "partial", 2, "I", "ED")]) == (0.88, 0)
+
+
+# --- data -------------------------------------------------------------------------------------------------
+
+def test_cohorts_folds_and_partial_labels():
+    brats = study.cohort("brats", "ci")
+    assert brats["images"].shape == (10, 4, 40, 48, 40) and brats["voxel_ml"] == pytest.approx(0.064)
+    np.testing.assert_allclose(brats["images"].mean(axis=(2, 3, 4)), 0, atol=1e-4)
+    acdc = study.cohort("acdc", "ci")
+    assert acdc["images"].shape == (16, 1, 96, 96, 24) and list(acdc["group"][:2]) == ["ED", "ES"]
+    for data, folds in ((brats, 2), (acdc, 2)):
+        held = [set(data["subject"][study.split(data, folds, f)[1]]) for f in range(folds)]
+        assert set.union(*held) == set(data["subject"]) and not set.intersection(*held)
+        tr, te = study.split(data, folds, 0)
+        assert not set(data["subject"][tr]) & set(data["subject"][te])  # both frames of a subject together
+    tr, te = study.split(brats, 2, 0)
+    assert {"HGG", "LGG"} <= set(brats["group"][te])  # stratified by grade
+    with pytest.raises(ValueError, match="fold: need 0 ≤ fold < 2"):
+        study.split(brats, 2, 2)
+    labels = study.training_labels(brats, tr, "brats", "partial")
+    lgg = brats["group"][tr] == "LGG"
+    assert labels[lgg].sum() == 0 and (labels[~lgg] == brats["labels"][tr][~lgg]).all()
+    labels = study.training_labels(acdc, tr, "acdc", "partial")
+    es = acdc["group"][tr] == "ES"
+    assert not (labels[es] == 2).any() and (labels[~es] == 2).any()
+
+
+def test_the_cohort_cache_is_reused_and_a_corrupt_one_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("DICECORE_CACHE", str(tmp_path))
+    study.cohort.cache_clear()
+    first = study.cohort("acdc", "ci")
+    (folder,) = (tmp_path / "missing_empty_3d").iterdir()
+    study.cohort.cache_clear()
+    again = study.cohort("acdc", "ci")  # read back from the folder
+    np.testing.assert_array_equal(first["images"], again["images"])
+    assert isinstance(again["images"], np.memmap)
+    (folder / "labels.npy").write_bytes(b"garbage")
+    study.cohort.cache_clear()
+    with pytest.raises(ValueError, match="cohort: the cached cohort in .* cannot be read .*delete that folder"):
+        study.cohort("acdc", "ci")
+    with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc'"):
+        study.cohort("isles", "ci")
+    study.cohort.cache_clear()
+
+
+def test_training_epsilon_is_the_mean_foreground_volume():
+    labels = np.zeros((4, 3, 3, 2), np.uint8)
+    labels[0, 0, 0, 0] = 1
+    labels[1, :2, :, 0] = 1  # 6 voxels
+    np.testing.assert_allclose(study.training_epsilon(labels, "brats", np.array(["HGG"] * 4)), [7 / 4])
+    acdc = np.zeros((2, 2, 2, 1), np.uint8)
+    acdc[0] = 2  # ED: 4 myocardium voxels
+    acdc[1, 0] = 3  # ES: 2 LV voxels
+    eps = study.training_epsilon(acdc, "acdc", np.array(["ED", "ES"]))
+    np.testing.assert_allclose(eps, [0, 3 * 4 / 4, 1 * 2 / 4])  # RV, MYO, LV, weighted ED : ES = 3 : 1
+
+
+# --- losses and networks ----------------------------------------------------------------------------------
+
+def test_per_class_epsilon_dice_is_dl_i_when_the_epsilons_agree():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 4, 6, 6, 3)
+    labels = torch.randint(0, 4, (2, 1, 6, 6, 3))
+    onehot = torch.nn.functional.one_hot(labels[:, 0], 4).movedim(-1, 1).float()
+    ours = study._per_class_eps_dice(logits, onehot, [5.0, 5.0, 5.0])
+    ref = dice_loss(logits, labels, "I", 5.0, activation="softmax", to_onehot_y=True, include_background=False)
+    torch.testing.assert_close(ours, ref)
+    mixed = study._per_class_eps_dice(logits, onehot, [1e-7, 5.0, 50.0])
+    by_hand = torch.stack([dice_loss(torch.softmax(logits, 1)[:, c:c + 1], onehot[:, c:c + 1], "I", e)
+                           for c, e in ((1, 1e-7), (2, 5.0), (3, 50.0))]).mean()
+    torch.testing.assert_close(mixed, by_hand)
+
+
+def test_the_marginal_loss_leaves_the_es_myocardium_unannotated():
+    labels = torch.zeros(2, 1, 4, 4, 2)
+    labels[:, 0, :2] = 3  # LV
+    labels[:, 0, 2, :2] = 2  # myocardium (in the ED frame; relabelled background in ES below)
+    labels[1, 0][labels[1, 0] == 2] = 0
+    flag = torch.tensor([0.0, 1.0]).reshape(2, 1, 1, 1, 1).expand(2, 1, 4, 4, 2)
+    target = torch.cat([labels, flag], 1)
+    torch.manual_seed(1)
+    logits = torch.randn(2, 4, 4, 4, 2)
+    loss = study.loss_function(study.Task("acdc", "partial", "marginal", 2, 0))(logits, target)
+    annotated = torch.tensor([[True, True, True, True], [True, True, False, True]])
+    ref = marginal_dice_loss(logits, labels.long(), annotated, 1e-7, activation="softmax", to_onehot_y=True,
+                             include_background=False)
+    torch.testing.assert_close(loss, ref)
+    for config in ("I", "BI", "leaf"):  # the other losses read the label map and ignore the flag
+        value = study.loss_function(study.Task("acdc", "partial", config, 2, 0))(logits, target)
+        assert torch.isfinite(value)
+
+
+def test_networks_keep_the_spatial_shape():
+    net = study.build_network("brats", 4, (4, 8, 16, 32))
+    assert net(torch.zeros(1, 4, 40, 40, 24)).shape == (1, 1, 40, 40, 24)
+    net = study.build_network("acdc", 1, (4, 8, 16, 32))
+    assert net(torch.zeros(2, 1, 96, 96, 24)).shape == (2, 4, 96, 96, 24)
+    assert isinstance(net.input_block.norm1, torch.nn.BatchNorm3d)  # the ACDC variant: batch norm
+    assert tuple(net.input_block.conv1.conv.kernel_size) == (3, 3, 1)  # 3 × 3 × 1 at full resolution
+
+
+# --- one training, and the tables ---------------------------------------------------------------------------
+
+def test_one_training_end_to_end_is_reproducible(tmp_path):
+    task = study.Task("brats", "partial", "Iε", 2, 0, "ci")
+    a = study.run_task(task, checkpoint_dir=tmp_path / "ckpt", examples_dir=tmp_path / "ex")
+    b = study.run_task(task)
+    cols = ["entry", "group", "dice", "pred_ml", "dV_ml"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert set(a["structure"]) == {"WT"} and set(a["group"]) == {"HGG", "LGG"}
+    assert float(a["epsilon"].iloc[0]) > 0
+    ex = np.load(tmp_path / "ex" / f"{task.key}.npz")
+    assert ex["HGG_pred"].shape == (40, 48) and "LGG_z" in ex
+    assert study.remove_finished_checkpoints([task], tmp_path, tmp_path / "ckpt") == 0  # no result file there
+
+
+def _fake(rows):
+    return pd.DataFrame(rows, columns=["dataset", "labelling", "config", "batch_size", "fold", "entry", "group",
+                                       "structure", "dice", "pred_ml", "dV_ml"])
+
+
+def test_summary_table_auc_and_claims_on_a_hand_made_grid():
+    rng = np.random.default_rng(0)
+    rows = []
+    for labelling in ("full", "partial"):
+        for config, b in (("I", 1), ("I", 2), ("BI", 2), ("Iε", 2)):
+            learns_empty = labelling == "partial" and config != "I"
+            for e in range(12):
+                group = "HGG" if e < 8 else "LGG"
+                lgg_gone = learns_empty and group == "LGG"
+                dice = (0.05 if lgg_gone else 0.9) + 0.01 * rng.standard_normal()
+                pred = (5 if lgg_gone else 100) + rng.standard_normal()
+                rows.append(("brats", labelling, config, b, 0, e, group, "WT", dice, pred, pred - 100))
+    per = _fake(rows)
+    summary = study.summarise(per)
+    s = summary.set_index(["dataset", "labelling", "B", "config", "group"])
+    assert s.loc[("brats", "partial", 1, "BI", "LGG"), "dice"] == s.loc[("brats", "partial", 1, "I", "LGG"), "dice"]
+    assert s.loc[("brats", "partial", 2, "BI", "LGG"), "dice_worse"]
+    assert s.loc[("brats", "partial", 2, "BI", "LGG"), "dV_worse"]
+    assert not s.loc[("brats", "partial", 2, "I", "LGG"), "dice_worse"]
+    table = study.table1(summary, "brats")
+    assert table.loc[("partial", 2), ("DSC", "LGG", "BI")].startswith("*0.0")
+    assert table.loc[("full", 8), ("DSC", "HGG", "I")] == "not run / 0.89"
+    aucs = study.detection_auc(per).set_index(["config", "B"])
+    assert aucs.loc[("BI", 2), "AUC"] == 1.0 and aucs.loc[("I", 2), "AUC"] < 0.8
+    found = study.claims(summary, study.detection_auc(per), study.partial_losses_table(per), "hand-made")
+
+    def verdict(start):
+        (v,) = [c[2] for c in found if c[0].startswith(start)]
+        return v
+    assert verdict("I (any B) and BI (B = 1) ignore") == "reproduced"
+    assert verdict("BI (B > 1) and Iε learn") == "reproduced"
+    assert verdict("the predicted volume detects HGG") == "reproduced"
+    assert verdict("acdc: the claims below") == "not run yet"
+    assert verdict("ACDC: I ≈ marginal ≈ leaf") == "not run yet"
+
+
+def test_the_partial_losses_table_flags_a_real_difference():
+    rows = []
+    for config, shift in (("I", 0.0), ("marginal", 0.0), ("leaf", -0.3)):
+        for e in range(10):
+            for structure in ("MYO", "LV", "RV"):
+                for phase in ("ED", "ES"):
+                    rows.append(("acdc", "partial", config, 2, 0, e, phase, structure,
+                                 0.85 + shift + 0.01 * np.sin(e + len(structure)), 10.0, 0.0))
+    t = study.partial_losses_table(_fake(rows))
+    assert list(zip(t.structure, t.phase))[:2] == [("MYO", "ED"), ("MYO", "ES")]
+    assert set(t["differs from I (p < 0.05)"]) == {"leaf"}
+    assert t.set_index(["structure", "phase"]).loc[("LV", "ED"), "paper (all three)"] == 0.96
