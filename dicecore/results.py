@@ -67,12 +67,25 @@ def _git_commit() -> Optional[str]:
         return None
 
 
+def _cpu_name() -> str:
+    """E.g. "AMD EPYC, 2 cores (no GPU used)": the model from /proc/cpuinfo where there is one."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores (no GPU used)"
+
+
 def provenance(profile: str, wall_time_s: float, device: Optional[torch.device] = None, **extra: Any) -> dict:
     """Commit, device, library versions, profile and wall time of a run."""
     import monai  # noqa: F401  (only for the version)
 
     dev = device or torch.device("cpu")
-    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor() or platform.machine()
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else _cpu_name()
     record = {
         "git_commit": _git_commit(),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
