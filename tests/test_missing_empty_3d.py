@@ -340,3 +340,17 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
     name, image, reference, panels = rows[1]
     assert set(panels) == {"GT_train", "I", "BI", "Iε"} and panels["GT_train"].sum() == 0  # LGG: emptied
     assert image.shape == (4, 48, 40) and reference.shape == (48, 40) and reference.sum() > 0
+
+
+def test_the_budget_check_is_its_own_cells_and_table(tmp_path):
+    cells = study.budget_tasks("ci", 6)
+    assert [t.config for t in cells] == ["I", "BI", "Iε"] and all(t.key.endswith("__it6") for t in cells)
+    assert not {t.key for t in cells} & {t.key for t in study.tasks("ci")}
+    with pytest.raises(ValueError, match="iterations: need ≥ 1"):
+        study.Task("brats", "partial", "I", 2, 0, iterations=0)
+    assert study.main(["--profile", "ci", "--budget", "6", "--workers", "0", "--out", str(tmp_path)]) == 0
+    long = pd.concat([pd.read_csv(tmp_path / "per_training" / f"{t.key}.csv") for t in cells])
+    short = study.run_task(study.Task("brats", "partial", "I", 2, 0, "ci"))
+    table = study.budget_table(pd.concat([short, long], ignore_index=True))
+    assert list(zip(table.config, table.iterations)) == [("BI", 6), ("I", 4), ("I", 6), ("Iε", 6)]
+    assert table["held-out subjects"].eq(5).all() and table["DSC LGG"].between(0, 1).all()

@@ -61,7 +61,7 @@ from dicecore.theory.epsilon import heuristic_epsilon
 __all__ = [
     "PROFILES", "CONFIGS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
     "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_auc", "partial_losses_table",
-    "claims", "STRUCTURES", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
+    "claims", "STRUCTURES", "budget_tasks", "budget_table", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
 ]
 
 #: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
@@ -107,6 +107,7 @@ class Task:
     device: str = "cpu"  # where it trains; not part of the key
     amp: bool = False  # mixed precision (CUDA only); not part of the key
     data_root: Optional[str] = None  # None: the phantoms; else a folder with brats/ and/or acdc/ (see cohort)
+    iterations: Optional[int] = None  # None: the profile's; else a longer (or shorter) training, in the key
 
     def __post_init__(self):
         if self.dataset not in STRUCTURES:
@@ -119,14 +120,17 @@ class Task:
             raise ValueError(f"config: {self.config!r} is trained on partially labelled ACDC only, as the paper.")
         if self.profile not in PROFILES:
             raise ValueError(f"profile: one of {tuple(PROFILES)}, got {self.profile!r}.")
+        if self.iterations is not None and self.iterations < 1:
+            raise ValueError(f"iterations: need ≥ 1 (or None for the profile's), got {self.iterations}.")
 
     @property
     def key(self) -> str:
         config = {"Iε": "Ieps"}.get(self.config, self.config)
         data = "" if self.data_root is None else "__data-" + hashlib.sha256(
             str(Path(self.data_root).resolve()).encode()).hexdigest()[:8]  # real data: never mixed with phantoms
+        budget = "" if self.iterations is None else f"__it{self.iterations}"
         return (f"{self.dataset}__{self.labelling}__{config}__B{self.batch_size}__fold{self.fold}"
-                f"__{self.profile}__seed{self.seed}{data}")
+                f"__{self.profile}__seed{self.seed}{budget}{data}")
 
 
 def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", datasets=("brats", "acdc"),
@@ -149,6 +153,29 @@ def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", datasets=("br
                     out += [Task(dataset, labelling, c, b, fold, profile, seed, device, amp, data_root) for c in configs
                             if not (c == "BI" and b == 1)]
     return out
+
+
+def budget_tasks(profile: str, iterations: int, folds=(0,), batch_size: int = 2, seed: int = 0, device: str = "cpu",
+                 amp: bool = False) -> list[Task]:
+    """The training-budget check: the partially labelled BraTS-like cells I, BI and Iε at one B, trained for
+    ``iterations`` instead of the profile's — does learning empty maps take longer than learning tumours?"""
+    return [Task("brats", "partial", c, batch_size, f, profile, seed, device, amp, iterations=iterations)
+            for f in folds for c in ("I", "BI", "Iε")]
+
+
+def budget_table(per_entry: pd.DataFrame) -> pd.DataFrame:
+    """Mean DSC of HGG and LGG and ΔV of LGG per configuration and training length (partial labels,
+    BraTS-like), from grid rows (``iterations`` empty: the profile's) and :func:`budget_tasks` rows."""
+    d = _scored(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")])
+    profile_its = {p: PROFILES[p]["iterations"] for p in PROFILES}
+    its = d["iterations"] if "iterations" in d else pd.Series(np.nan, index=d.index)
+    d = d.assign(iterations=its.fillna(d["profile"].map(profile_its)).astype(int))
+    rows = []
+    for (config, b, n), g in d.groupby(["config", "batch_size", "iterations"], sort=True):
+        rows.append({"config": config, "B": b, "iterations": n, "DSC HGG": g[g.group == "HGG"]["dice"].mean(),
+                     "DSC LGG": g[g.group == "LGG"]["dice"].mean(), "ΔV LGG [ml]": g[g.group == "LGG"]["dV_ml"].mean(),
+                     "held-out subjects": g["entry"].nunique()})
+    return pd.DataFrame(rows)
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -540,7 +567,8 @@ def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame
     torch.manual_seed(seed)
     model = build_network(task.dataset, data["images"].shape[1], dcfg["filters"])
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{task.key}.pt"
-    history = train_polynomial(model, loss_function(task, eps), sampler, cfg["iterations"], cfg["lr"],
+    iterations = cfg["iterations"] if task.iterations is None else task.iterations
+    history = train_polynomial(model, loss_function(task, eps), sampler, iterations, cfg["lr"],
                                weight_decay=0.0, seed=seed, device=task.device, checkpoint=ckpt,
                                checkpoint_every=cfg["checkpoint_every"], amp=task.amp)
     pred = _predict(model, data["images"][te], task.dataset, task.device)  # te: a few held-out entries
@@ -837,11 +865,25 @@ def main(argv=None) -> int:
     ap.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
     ap.add_argument("--out", default="results/04_missing_vs_empty")
     ap.add_argument("--data-root", help="a folder holding brats/ and/or acdc/ (your copies); default: phantoms")
+    ap.add_argument("--budget", type=int, metavar="N",
+                    help="instead of the grid: the training-budget check (partial BraTS-like I, BI, Iε at B = 2) "
+                         "trained N iterations")
     args = ap.parse_args(argv)
     folds = None if args.folds is None else [int(f) for f in args.folds.split(",")]
     t0 = time.perf_counter()
     datasets = tuple(args.datasets.split(","))
-    run_grid(args.profile, args.out, datasets, folds, args.workers, args.device, args.amp, data_root=args.data_root)
+    if args.budget:
+        from dicecore.experiments.runner import run_tasks
+
+        todo = budget_tasks(args.profile, args.budget, folds or (0,), device=args.device, amp=args.amp)
+        out = Path(args.out)
+        run_tasks(todo, functools.partial(run_task, checkpoint_dir=out / "checkpoints"), out / "per_training",
+                  workers=args.workers, desc=f"{args.budget}-iteration trainings")
+        remove_finished_checkpoints(todo, out / "per_training", out / "checkpoints")
+        datasets = (f"brats budget check ({args.budget} iterations)",)
+    else:
+        run_grid(args.profile, args.out, datasets, folds, args.workers, args.device, args.amp,
+                 data_root=args.data_root)
     record_run(args.out, args.profile, time.perf_counter() - t0, args.device, args.workers,
                f"{', '.join(datasets)}; folds {args.folds or 'all'}", args.data_root)
     return 0
