@@ -193,6 +193,13 @@ def test_the_marginal_loss_leaves_the_es_myocardium_unannotated():
     ref = marginal_dice_loss(logits, labels.long(), annotated, 1e-7, activation="softmax", to_onehot_y=True,
                              include_background=False)
     torch.testing.assert_close(loss, ref)
+    leaf = study.loss_function(study.Task("acdc", "partial", "leaf", 2, 0))
+    assert not torch.isclose(loss, leaf(logits, target))  # no RV here: leaf drops its empty maps, marginal not
+    target[:, 0, 3, 3] = 1  # an RV in both frames: now every annotated structure is present in every frame
+    marginal = study.loss_function(study.Task("acdc", "partial", "marginal", 2, 0))
+    # with the background out of the loss, merging the ES myocardium into it (marginal) and dropping its
+    # empty map (leaf) remove the same term: the two losses are one function here
+    torch.testing.assert_close(marginal(logits, target), leaf(logits, target))
     for config in ("I", "BI", "leaf"):  # the other losses read the label map and ignore the flag
         value = study.loss_function(study.Task("acdc", "partial", config, 2, 0))(logits, target)
         assert torch.isfinite(value)
@@ -354,3 +361,10 @@ def test_the_budget_check_is_its_own_cells_and_table(tmp_path):
     table = study.budget_table(pd.concat([short, long], ignore_index=True))
     assert list(zip(table.config, table.iterations)) == [("BI", 6), ("I", 4), ("I", 6), ("Iε", 6)]
     assert table["held-out subjects"].eq(5).all() and table["DSC LGG"].between(0, 1).all()
+    hand = pd.DataFrame({"config": ["I", "BI", "Iε"], "B": 2, "iterations": 1600, "DSC HGG": [0.99, 0.98, 0.97],
+                         "DSC LGG": [0.98, 0.0, 0.9], "ΔV LGG [ml]": 0.0, "held-out subjects": 12})
+    (claim,) = study.budget_claims(hand, "x")
+    assert claim[2] == "partly" and "1600 iterations at B = 2" in claim[0]
+    (claim,) = study.budget_claims(hand.assign(**{"DSC LGG": [0.98, 0.1, 0.2]}), "x")
+    assert claim[2] == "reproduced"
+    assert study.budget_claims(hand.iloc[:0], "x") == []

@@ -61,7 +61,7 @@ from dicecore.theory.epsilon import heuristic_epsilon
 __all__ = [
     "PROFILES", "CONFIGS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
     "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_auc", "partial_losses_table",
-    "claims", "STRUCTURES", "budget_tasks", "budget_table", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
+    "claims", "STRUCTURES", "budget_tasks", "budget_table", "budget_claims", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
 ]
 
 #: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
@@ -176,6 +176,25 @@ def budget_table(per_entry: pd.DataFrame) -> pd.DataFrame:
                      "DSC LGG": g[g.group == "LGG"]["dice"].mean(), "ΔV LGG [ml]": g[g.group == "LGG"]["dV_ml"].mean(),
                      "held-out subjects": g["entry"].nunique()})
     return pd.DataFrame(rows)
+
+
+def budget_claims(table: pd.DataFrame, data_label: str) -> list[tuple[str, str, str, str]]:
+    """Table 1's second claim checked on the longest trainings of a :func:`budget_table`: BI (B > 1) and Iε
+    leave LGG out (DSC below half of I's at the same length) while still segmenting HGG (DSC > 0.7)."""
+    if table.empty:
+        return []
+    longest = table[table.iterations == table.iterations.max()].set_index("config")
+    if "I" not in longest.index:
+        return []
+    n, b = int(longest["iterations"].iloc[0]), int(longest["B"].iloc[0])
+    learns = {c: longest.loc[c, "DSC LGG"] < 0.5 * longest.loc["I", "DSC LGG"] and longest.loc[c, "DSC HGG"] > 0.7
+              for c in ("BI", "Iε") if c in longest.index}
+    text = "; ".join(f"{c}: HGG {longest.loc[c, 'DSC HGG']:.2f}, LGG {longest.loc[c, 'DSC LGG']:.2f}"
+                     for c in ("I", "BI", "Iε") if c in longest.index)
+    verdict = "reproduced" if learns and all(learns.values()) else "partly" if any(learns.values()) else \
+        "not reproduced" if learns else "not run yet"
+    return [(f"… and with a longer training ({n} iterations at B = {b}), BI and Iε learn the empty LGG maps",
+             text, verdict, f"{data_label}: BraTS-like, training-budget cells")]
 
 
 # --- data ---------------------------------------------------------------------------------------------
