@@ -568,7 +568,8 @@ def _dataset_of(data: dict) -> str:
 def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame:
     """Train one task and score it on the fold's held-out subjects (full labels): one row per held-out
     entry and structure with DSC, predicted and true volume (ml) and ΔV. ``checkpoint_dir``: where the
-    training's checkpoint lives while it runs (resumed if present; deleted at the end). ``examples_dir``:
+    training's checkpoint lives while it runs (resumed if present; :func:`remove_finished_checkpoints`
+    deletes it once the result file is written). ``examples_dir``:
     Fig. 3's example slices are written there as ``<key>.npz``."""
     from dicecore.results import atomic_write_bytes
     from dicecore.train import train_polynomial
