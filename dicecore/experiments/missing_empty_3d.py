@@ -505,10 +505,10 @@ def _predict(model, images: np.ndarray, dataset: str, device) -> np.ndarray:
     return np.stack(out)
 
 
-def example_entries(data: dict, test_idx: np.ndarray) -> dict[str, int]:
+def example_entries(data: dict, test_idx: np.ndarray, dataset: str) -> dict[str, int]:
     """Fig. 3's examples among the held-out entries: the first of each group (HGG and LGG, or ED and ES of
     the first held-out subject)."""
-    return {g: int(test_idx[data["group"][test_idx] == g][0]) for g in STRUCTURES[_dataset_of(data)][:2]
+    return {g: int(test_idx[data["group"][test_idx] == g][0]) for g in STRUCTURES[dataset][:2]
             if (data["group"][test_idx] == g).any()}
 
 
@@ -541,9 +541,8 @@ def figure3_rows(examples_dir, profile: str, dataset: str, batch_size: int, fold
     for LGG, no myocardium at ES) and each configuration's prediction."""
     rows = {}
     for config in configs:
-        b = 1 if (config == "BI" and batch_size == 1) else batch_size
-        cfg_key = "I" if (config == "BI" and b == 1) else config
-        key = Task(dataset, "partial", cfg_key, b, fold, profile, seed, data_root=data_root).key
+        trained = "I" if (config == "BI" and batch_size == 1) else config  # BI at B = 1 is I's training
+        key = Task(dataset, "partial", trained, batch_size, fold, profile, seed, data_root=data_root).key
         path = Path(examples_dir) / f"{key}.npz"
         if not path.is_file():
             continue
@@ -559,10 +558,6 @@ def figure3_rows(examples_dir, profile: str, dataset: str, batch_size: int, fold
                                label[..., z].T[::-1], {"GT_train": train[..., z].T[::-1]})
             rows[group][3][config] = ex[f"{group}_pred"].T[::-1]
     return list(rows.values())
-
-
-def _dataset_of(data: dict) -> str:
-    return "brats" if data["images"].shape[1] == 4 else "acdc"
 
 
 def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame:
@@ -613,7 +608,7 @@ def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame
     out["seconds"] = time.perf_counter() - t0
     if examples_dir is not None:
         buf = io.BytesIO()
-        ex = example_entries(data, te)
+        ex = example_entries(data, te, task.dataset)
         arrays = {}
         for g, i in ex.items():
             z = int(np.argmax((data["labels"][i] > 0).sum(axis=(0, 1))))
@@ -860,16 +855,24 @@ def run_grid(profile: str, out_dir, datasets=("brats", "acdc"), folds=None, work
              amp: bool = False, seed: int = 0, progress: bool = True, data_root: Optional[str] = None) -> pd.DataFrame:
     """Run (or resume) a profile's grid into ``out_dir``: ``per_training/<key>.csv`` per training,
     ``examples/<key>.npz`` for Fig. 3, ``checkpoints/`` while trainings run. Returns what is there."""
-    from dicecore.experiments.runner import collect, run_tasks
+    from dicecore.experiments.runner import collect
+
+    todo = tasks(profile, seed, device, datasets, folds, amp, data_root)
+    run_list(todo, out_dir, workers, progress, f"{profile} trainings")
+    return collect(todo, Path(out_dir) / "per_training")
+
+
+def run_list(todo, out_dir, workers: int = 2, progress: bool = True, desc: str = "trainings") -> None:
+    """Run (or resume) the trainings ``todo`` into ``out_dir`` (``per_training/``, ``examples/``, and
+    ``checkpoints/`` while they run; a checkpoint is deleted once its result file exists)."""
+    from dicecore.experiments.runner import run_tasks
 
     out = Path(out_dir)
-    todo = tasks(profile, seed, device, datasets, folds, amp, data_root)
     fn = functools.partial(run_task, checkpoint_dir=out / "checkpoints", examples_dir=out / "examples")
     try:
-        run_tasks(todo, fn, out / "per_training", workers=workers, progress=progress, desc=f"{profile} trainings")
+        run_tasks(todo, fn, out / "per_training", workers=workers, progress=progress, desc=desc)
     finally:
         remove_finished_checkpoints(todo, out / "per_training", out / "checkpoints")
-    return collect(todo, out / "per_training")
 
 
 def main(argv=None) -> int:
@@ -893,13 +896,8 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     datasets = tuple(args.datasets.split(","))
     if args.budget:
-        from dicecore.experiments.runner import run_tasks
-
-        todo = budget_tasks(args.profile, args.budget, folds or (0,), device=args.device, amp=args.amp)
-        out = Path(args.out)
-        run_tasks(todo, functools.partial(run_task, checkpoint_dir=out / "checkpoints"), out / "per_training",
-                  workers=args.workers, desc=f"{args.budget}-iteration trainings")
-        remove_finished_checkpoints(todo, out / "per_training", out / "checkpoints")
+        run_list(budget_tasks(args.profile, args.budget, folds or (0,), device=args.device, amp=args.amp),
+                 args.out, args.workers, desc=f"{args.budget}-iteration trainings")
         datasets = (f"brats budget check ({args.budget} iterations)",)
     else:
         run_grid(args.profile, args.out, datasets, folds, args.workers, args.device, args.amp,
