@@ -11,7 +11,7 @@ __all__ = [
     "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
     "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
-    "plot_held_out_dsc",
+    "plot_held_out_dsc", "plot_volume_errors", "LOSS_COLOURS",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -357,4 +357,52 @@ def plot_held_out_dsc(results, losses, patch_order=("S", "M", "L")):
         table.plot.bar(ax=ax, rot=0, legend=False)
         ax.set(xlabel="patch" if by == "patch" else "learning rate", ylabel="held-out DSC", ylim=(0, 1))
     axes[1].legend(fontsize=8, loc="lower right")
+    return fig
+
+
+#: CE-trained vs SD-trained models in Chapter 2's figures.
+LOSS_COLOURS = {"CE": "#1f77b4", "SD": "#d62728"}
+
+
+def plot_volume_errors(per_subject, task_names, models, titles=None):
+    """Bertels et al.'s Table 1, ΔV row, as a figure: per held-out subject, the soft prediction's volume
+    error in % of the true volume, one panel per task, CE- and SD-trained models side by side per model
+    (box and points). A cell that has not run is marked "not run". ``per_subject``: the rows of
+    :func:`dicecore.experiments.volume_bias.run_task`."""
+    import matplotlib.pyplot as plt
+
+    titles = titles or {}
+    fig, axes = plt.subplots(1, len(task_names), figsize=(2.6 * len(task_names) + 0.6, 3.4), squeeze=False,
+                             layout="constrained")
+    rng = np.random.default_rng(0)
+    for ax, task in zip(axes[0], task_names):
+        d = per_subject[per_subject["task"] == task]
+        not_run = []
+        for i, model in enumerate(models):
+            for k, (loss, colour) in enumerate(LOSS_COLOURS.items()):
+                x = i + (k - 0.5) * 0.36
+                cell = d[(d["model"] == model) & (d["loss"] == loss)]
+                if cell.empty:
+                    not_run.append(x)
+                    continue
+                rel = 100 * cell["dV"].to_numpy() / np.maximum(cell["true_volume"].to_numpy(), 1)
+                ax.boxplot(rel, positions=[x], widths=0.3, showfliers=False, patch_artist=True,
+                           boxprops=dict(facecolor=colour, alpha=0.25, edgecolor=colour),
+                           medianprops=dict(color=colour), whiskerprops=dict(color=colour),
+                           capprops=dict(color=colour))
+                ax.scatter(x + rng.uniform(-0.08, 0.08, len(rel)), rel, s=6, color=colour, alpha=0.7, zorder=3)
+        ax.axhline(0, color="black", lw=0.8)
+        if d.empty:
+            ax.set_ylim(-1, 1)
+        for x in not_run:
+            ax.text(x, np.mean(ax.get_ylim()), "not run", rotation=90, ha="center", va="center", fontsize=7,
+                    color="0.5")
+        ax.set_xticks(range(len(models)), models)
+        ax.set_xlim(-0.6, len(models) - 0.4)
+        ax.set_title(titles.get(task, task), fontsize=9)
+        ax.grid(False, axis="x")
+    axes[0][0].set_ylabel("ΔV (% of the true volume)")
+    handles = [plt.Line2D([], [], marker="s", ls="", color=c, alpha=0.6, label=f"{loss}-trained")
+               for loss, c in LOSS_COLOURS.items()]
+    fig.legend(handles=handles, loc="outside upper center", ncol=2, fontsize=8, frameon=False)
     return fig

@@ -14,7 +14,8 @@ from typing import Any, Optional
 import pandas as pd
 import torch
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "write_table", "read_table", "provenance", "write_provenance"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "write_table", "read_table", "provenance", "write_provenance",
+           "record_run"]
 
 
 def atomic_write_text(path: os.PathLike, text: str) -> Path:
@@ -105,3 +106,25 @@ def provenance(profile: str, wall_time_s: float, device: Optional[torch.device] 
 
 def write_provenance(path: os.PathLike, record: dict) -> Path:
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+
+def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, device: str, workers: int,
+               cells: str, **extra: Any) -> dict:
+    """Add one run to ``out_dir/provenance.json`` (atomically) and return the record.
+
+    A grid sized for a GPU may be run a part at a time (e.g. the cells a CPU can afford): every run that
+    wrote cells is listed under ``runs`` with its commit, device, ``cells`` (what it ran, in words) and wall
+    time, and the record counts how many of ``grid_keys`` have a result in ``out_dir/per_training``."""
+    path = Path(out_dir) / "provenance.json"
+    runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
+    record = provenance(profile, wall_s, torch.device(device), **extra)
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_tasks
+    runs.append({"git_commit": record["git_commit"], "device": f"{device} ({max(workers, 1)} trainings at once, "
+                 f"{threads} CPU thread{'s' if threads > 1 else ''} each)", "cells": cells,
+                 "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]})
+    done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
+    keys = list(grid_keys)
+    record.update(runs=runs, cells=sum(k in done for k in keys), cells_in_grid=len(keys),
+                  wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1))
+    write_provenance(path, record)
+    return record

@@ -1,5 +1,6 @@
 """dicecore.experiments: the task runner (parallel, resumable) and Chapter 2's study (deterministic)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,6 +53,60 @@ def test_paper_table_as_printed():
     assert len(t) == 4 * 3 * 2
 
 
+def test_task_lists_choose_part_of_a_grid_and_name_bad_choices():
+    part = study.tasks("paper", models=["ConvNet"], task_names=["molars_like"], folds=[0, 2])
+    assert [(t.model, t.task, t.loss, t.fold) for t in part] == [
+        ("ConvNet", "molars_like", "CE", 0), ("ConvNet", "molars_like", "CE", 2),
+        ("ConvNet", "molars_like", "SD", 0), ("ConvNet", "molars_like", "SD", 2)]
+    with pytest.raises(ValueError, match="models: \\['U-Net'\\] not in the ci profile"):
+        study.tasks("ci", models=["U-Net"])
+    with pytest.raises(ValueError, match="task_names"):
+        study.tasks("paper", task_names=["kvasir"])
+    with pytest.raises(ValueError, match="folds: \\[5\\]"):
+        study.tasks("paper", folds=[5])
+
+
+def _per_subject(task="t", model="LR", n=20, ce=(0.1, 0.3), soft=(0.5, 0.7), dice=(0.6, 0.6)):
+    """Paired rows: the same subjects under a CE- and an SD-trained model (values per loss + small noise)."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for subject in range(n):
+        for k, loss in enumerate(("CE", "SD")):
+            rows.append({"task": task, "model": model, "loss": loss, "fold": subject % 5, "subject": subject,
+                         "CE": ce[k] + 0.01 * rng.standard_normal(), "1-SD": soft[k] + 0.01 * rng.standard_normal(),
+                         "dice": dice[k] + 0.01 * rng.standard_normal(), "dV": 0.0})
+    return pd.DataFrame(rows)
+
+
+def test_loss_comparison_is_paired_and_names_the_better_loss():
+    c = study.loss_comparison(_per_subject()).set_index("metric")
+    assert c.loc["CE", "better"] == "CE" and c.loc["1-SD", "better"] == "SD"  # lower CE, higher 1-SD
+    assert c.loc["dice", "better"] == "no difference" and c.loc["dice", "p"] > 0.05
+    assert c.loc["CE", "CE-trained"] == pytest.approx(0.1, abs=0.01) and (c["n"] == 20).all()
+    # paired: a large between-subject spread shared by both losses does not hide a small consistent difference
+    d = _per_subject(dice=(0.60, 0.61))
+    d["dice"] += np.repeat(np.linspace(-0.3, 0.3, 20), 2)
+    assert study.loss_comparison(d).set_index("metric").loc["dice", "better"] == "SD"
+    # a (task, model) with one loss only is not compared
+    assert study.loss_comparison(_per_subject().query("loss == 'CE'")).empty
+
+
+def test_table1_lists_every_cell_and_marks_those_not_run():
+    s = study.summarise(_per_subject(task="molars_like").assign(dV=lambda d: np.where(d["loss"] == "SD", 5.0, 0.0)
+                                                                + 0.1 * (d["subject"] % 3)))
+    t = study.table1(s, folds_in_grid=5).set_index(["task", "model", "loss"])
+    assert len(t) == 4 * 3 * 2
+    assert t.loc[("molars_like", "LR", "SD"), "status"] == "run"
+    assert t.loc[("molars_like", "LR", "SD"), "bias"] == "over"
+    assert t.loc[("molars_like", "LR", "SD"), "dV paper"] == 302.3  # the paper's number beside ours
+    assert t.loc[("brats_like", "U-Net", "SD"), "status"] == "not run"
+    assert np.isnan(t.loc[("brats_like", "U-Net", "SD"), "CE"])
+    assert t.loc[("brats_like", "U-Net", "SD"), "dice paper"] == 0.826  # from the paper's text
+    assert np.isnan(t.loc[("brats_like", "LR", "SD"), "dice paper"])  # not printed for LR
+    part = study.summarise(_per_subject(task="molars_like").query("fold < 2").assign(dV=0.1))
+    assert study.table1(part, ("LR",), folds_in_grid=5).loc[0, "status"] == "2 of 5 folds"
+
+
 def test_empirical_claims_verdicts():
     def row(task, model, loss, ce, sd, bias):
         return {"task": task, "model": model, "loss": loss, "CE": ce, "1-SD": sd, "bias": bias}
@@ -61,11 +116,47 @@ def test_empirical_claims_verdicts():
         rows += [row(task, "LR", "CE", 0.1, 0.5, ""), row(task, "LR", "SD", 0.2, 0.6, "over")]
     claims = study.empirical_claims(pd.DataFrame(rows), "test data")
     verdicts = [c[2] for c in claims]
-    assert verdicts == ["reproduced"] * 4 + ["not checked in this build"] and claims[0][3] == "test data"
+    assert verdicts == ["reproduced"] * 4 + ["not run yet"] * 2 and claims[0][3] == "test data"
     rows[1]["bias"] = "under"  # molars SD under-estimates; CE worse than SD on one task
     rows[2]["CE"] = 0.5
     verdicts = [c[2] for c in study.empirical_claims(pd.DataFrame(rows), "x")]
-    assert verdicts[0] == "not reproduced" and verdicts[3] == "partly"
+    assert verdicts[0] == "partly" and verdicts[3] == "partly"
+    # the U-Net claims, on the cells that ran
+    rows += [row("molars_like", "U-Net", "CE", 0.1, 0.8, ""), row("molars_like", "U-Net", "SD", 0.2, 0.9, ""),
+             row("isles17_like", "U-Net", "CE", 0.1, 0.3, ""), row("isles17_like", "U-Net", "SD", 0.2, 0.4, "")]
+    claims = {c[0].split(" on the")[0]: c for c in study.empirical_claims(pd.DataFrame(rows), "x")}
+    assert claims["U-Net: no significant volume bias"][2] == "reproduced"
+    assert claims["U-Net: SD still over-estimates"][2] == "not reproduced"
+    assert "isles17_like" in claims["U-Net: SD still over-estimates"][1]
+
+
+def test_empirical_claims_use_the_paired_test_when_given():
+    per_subject = pd.concat([_per_subject("molars_like", "U-Net", dice=(0.6, 0.7)),
+                             _per_subject("isles17_like", "U-Net", dice=(0.6, 0.6))])
+    summary = study.summarise(per_subject.assign(dV=per_subject["subject"] % 3 - 1.0))
+    comparison = study.loss_comparison(per_subject)
+    claims = study.empirical_claims(summary, "x", comparison)
+    assert claims[0][2] == "reproduced" and "2/2" in claims[0][1]
+    dice_claim = claims[-1]
+    assert dice_claim[0].startswith("U-Net: SD-trained models reach a significantly higher")
+    assert dice_claim[2] == "partly" and "isles17_like: CE 0.59" in dice_claim[1]
+
+
+def test_volume_bias_cli_runs_part_of_a_grid_and_records_it(tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setitem(study.PROFILES, "ci", dict(study.PROFILES["ci"], n_subjects=10, max_epochs=3))
+    assert study.main(["--profile", "ci", "--tasks", "molars_like", "--folds", "0", "--workers", "0",
+                       "--out", str(tmp_path)]) == 0
+    done = sorted(p.stem for p in (tmp_path / "per_training").glob("*.csv"))
+    assert done == [t.key for t in study.tasks("ci", task_names=["molars_like"], folds=[0])]
+    record = json.loads((tmp_path / "provenance.json").read_text())
+    assert record["cells"] == 2 and record["cells_in_grid"] == len(study.tasks("ci"))
+    assert record["runs"][0]["cells"] == "models all; tasks molars_like; folds 0"
+    assert study.main(["--profile", "ci", "--tasks", "molars_like", "--folds", "1", "--workers", "0",
+                       "--out", str(tmp_path)]) == 0  # a second part adds a run
+    record = json.loads((tmp_path / "provenance.json").read_text())
+    assert record["cells"] == 4 and len(record["runs"]) == 2
 
 
 def test_throughput_times_a_task_list(tmp_path):

@@ -78,3 +78,20 @@ def test_visual_comparison_grid():
     assert [a.get_title() for a in axes[0]] == ["task A", "task B"]
     assert [a.get_ylabel() for a in axes[:, 0]] == ["reference", "CE", "Dice"]
     assert len(axes[2, 0].images) == 1 and not axes[2, 1].images  # task B has no Dice prediction
+
+
+def test_volume_error_figure_shows_each_cell_and_marks_those_not_run():
+    import pandas as pd
+
+    from dicecore.plotting import plot_volume_errors
+
+    rows = [{"task": t, "model": "LR", "loss": loss, "dV": dv, "true_volume": 100.0}
+            for t in ("a", "b") for loss in ("CE", "SD") for dv in (-5.0, 0.0, 20.0)]
+    fig = plot_volume_errors(pd.DataFrame(rows), ["a", "b", "c"], ["LR", "U-Net"], {"a": "task a"})
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["task a", "b", "c"]
+    points = axes[0].collections  # one scatter per run cell: the per-subject ΔV in % of the true volume
+    assert len(points) == 2 and sorted(points[1].get_offsets()[:, 1]) == [-5.0, 0.0, 20.0]
+    assert [t.get_text() for t in axes[0].texts] == ["not run", "not run"]  # U-Net's two cells
+    assert len(axes[2].texts) == 4 and not axes[2].collections  # a task with nothing run
+    plt.close(fig)

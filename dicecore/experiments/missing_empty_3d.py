@@ -909,23 +909,11 @@ def main(argv=None) -> int:
 
 def record_run(out_dir, profile: str, wall_s: float, device: str, workers: int, cells: str,
                data_root: Optional[str] = None) -> dict:
-    """Add this run to ``out_dir/provenance.json`` (atomically): the commit, device and wall time of every
-    run that wrote cells, and how many of the profile's cells are now there."""
-    from dicecore.results import provenance, write_provenance
+    """Add this run to ``out_dir/provenance.json`` (:func:`dicecore.results.record_run` over this grid)."""
+    from dicecore.results import record_run as record
 
-    path = Path(out_dir) / "provenance.json"
-    runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
-    record = provenance(profile, wall_s, torch.device(device))
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_tasks
-    runs.append({"git_commit": record["git_commit"], "device": f"{device} ({max(workers, 1)} trainings at once, "
-                 f"{threads} CPU thread{'s' if threads > 1 else ''} each)", "cells": cells, "wall_time_s": round(wall_s, 1),
-                 "finished_utc": record["created_utc"]})
-    done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
-    grid = tasks(profile, data_root=data_root)
-    record.update(runs=runs, cells=sum(t.key in done for t in grid), cells_in_grid=len(grid),
-                  wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1))
-    write_provenance(path, record)
-    return record
+    return record(out_dir, [t.key for t in tasks(profile, data_root=data_root)], profile, wall_s, device,
+                  workers, cells)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ row per held-out subject; ``summarise`` gives the Table 1 analogue with a bootst
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -21,8 +23,8 @@ from dicecore.models import build_model
 from dicecore.train import TrainConfig, predict, train
 
 __all__ = [
-    "PROFILES", "Task", "tasks", "run_task", "summarise", "empirical_claims", "PAPER_TABLE1", "PAPER_DATASET",
-    "LOSSES", "MODEL_NAMES",
+    "PROFILES", "Task", "tasks", "run_task", "summarise", "loss_comparison", "table1", "empirical_claims",
+    "PAPER_TABLE1", "PAPER_UNET_DICE", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "run_grid", "main",
 ]
 
 MODEL_NAMES = ("LR", "ConvNet", "U-Net")
@@ -55,14 +57,22 @@ class Task:
         return f"{self.task}__{self.model}__{self.loss}__fold{self.fold}__{self.profile}__seed{self.seed}"
 
 
-def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu") -> list[Task]:
-    """Every (task, model, loss, fold) training of a profile."""
+def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", models=None, task_names=None,
+          folds=None) -> list[Task]:
+    """Every (task, model, loss, fold) training of a profile, or the part of it chosen by ``models``,
+    ``task_names`` and ``folds`` (each None = all of the profile's)."""
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
-    folds = PROFILES[profile]["folds"]
-    models = PROFILES[profile]["models"]
-    return [Task(t, m, l, f, profile, seed, device) for t in UNCERTAINTY_TASKS for m in models for l in LOSSES
-            for f in range(folds)]
+    cfg = PROFILES[profile]
+    chosen = {"models": (models, cfg["models"]), "task_names": (task_names, UNCERTAINTY_TASKS),
+              "folds": (folds, tuple(range(cfg["folds"])))}
+    for name, (given, allowed) in chosen.items():
+        unknown = [v for v in (given or ()) if v not in allowed]
+        if unknown:
+            raise ValueError(f"{name}: {unknown} not in the {profile} profile; choose from {tuple(allowed)}.")
+    pick = {name: tuple(given) if given is not None else allowed for name, (given, allowed) in chosen.items()}
+    return [Task(t, m, l, f, profile, seed, device) for t in pick["task_names"] for m in pick["models"]
+            for l in LOSSES for f in pick["folds"]]
 
 
 def dataset(task: str, profile: str, seed: int):
@@ -127,8 +137,53 @@ def summarise(per_subject: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         bias = "" if test["p_value"] >= alpha else ("over" if test["mean"] > 0 else "under")
         rows.append({"task": task, "model": model, "loss": loss, "CE": d["CE"].mean(), "1-SD": d["1-SD"].mean(),
                      "dV": d["dV"].mean(), "dV_p": test["p_value"], "bias": bias, "dice": d["dice"].mean(),
-                     "n": len(d)})
+                     "n": len(d), "folds": d["fold"].nunique() if "fold" in d else np.nan})
     return pd.DataFrame(rows)
+
+
+#: Which way each metric is better, for :func:`loss_comparison`.
+_BETTER = {"CE": "lower", "1-SD": "higher", "dice": "higher"}
+
+
+def loss_comparison(per_subject: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """The paper's pairwise test of the two losses (§3.2: "a pairwise non-parametric significance test
+    (bootstrapping) with a p-value of 0.05"): per (task, model) with both losses run, the per-subject
+    differences SD-trained − CE-trained of CE, 1 − SD and hard Dice, each tested for mean 0
+    (:func:`~dicecore.metrics.bootstrap_mean_test`). ``better`` names the loss whose model is
+    significantly better on that metric, or is "no difference"."""
+    rows = []
+    for (task, model), d in per_subject.groupby(["task", "model"], sort=False):
+        wide = d.pivot_table(index=["fold", "subject"], columns="loss", values=list(_BETTER))
+        if not {"CE", "SD"} <= set(wide.columns.get_level_values("loss")) or len(wide) < 2:
+            continue
+        wide = wide.dropna()
+        for metric, direction in _BETTER.items():
+            diff = (wide[(metric, "SD")] - wide[(metric, "CE")]).to_numpy()
+            test = bootstrap_mean_test(diff, seed=0)
+            sd_better = (test["mean"] > 0) == (direction == "higher")
+            better = "no difference" if test["p_value"] >= alpha else ("SD" if sd_better else "CE")
+            rows.append({"task": task, "model": model, "metric": metric, "CE-trained": wide[(metric, "CE")].mean(),
+                         "SD-trained": wide[(metric, "SD")].mean(), "p": test["p_value"], "better": better,
+                         "n": len(diff)})
+    return pd.DataFrame(rows, columns=["task", "model", "metric", "CE-trained", "SD-trained", "p", "better", "n"])
+
+
+def table1(summary: pd.DataFrame, models=MODEL_NAMES, folds_in_grid: Optional[int] = None) -> pd.DataFrame:
+    """Table 1 analogue in long form: every task × model × loss of ``models``, ours beside the paper's
+    (``… paper`` columns; hard Dice is printed by the paper for the U-Net only, in its text). Cells that
+    have not run have empty values and ``status`` "not run"; with ``folds_in_grid``, a cell run on part of its
+    folds says so ("2 of 5 folds")."""
+    grid = pd.DataFrame([{"task": t, "model": m, "loss": l} for t in UNCERTAINTY_TASKS for m in models
+                         for l in LOSSES])
+    grid["dataset"] = grid["task"].map(PAPER_DATASET)
+    out = grid.merge(summary, on=["task", "model", "loss"], how="left")
+    out = out.merge(PAPER_TABLE1, on=["dataset", "model", "loss"], how="left", suffixes=("", " paper"))
+    out["status"] = [("not run" if np.isnan(n) else "run" if folds_in_grid is None or k == folds_in_grid
+                      else f"{k:.0f} of {folds_in_grid} folds") for n, k in zip(out["n"], out["folds"])]
+    out["bias"] = out["bias"].fillna("")
+    cols = ["task", "model", "loss", "CE", "CE paper", "1-SD", "1-SD paper", "dV", "dV paper", "dV_p", "bias",
+            "dice", "dice paper", "n", "folds", "status"]
+    return out[cols]
 
 
 def _paper_rows():
@@ -151,11 +206,18 @@ def _paper_rows():
     rows = []
     for dataset_name, metrics in printed.items():
         for k, (m, l) in enumerate(cols):
-            rows.append({"dataset": dataset_name, "model": m, "loss": l, **{met: v[k] for met, v in metrics.items()}})
+            rows.append({"dataset": dataset_name, "model": m, "loss": l, **{met: v[k] for met, v in metrics.items()},
+                         "dice": PAPER_UNET_DICE[dataset_name][LOSSES.index(l)] if m == "U-Net" else np.nan})
     return pd.DataFrame(rows)
 
 
-#: The paper's Table 1, as printed (ΔV in 10² pixels for MOLARS, ml otherwise). The paper's own numbers.
+#: The U-Net's hard Dice (Eq. 1) that the paper gives in its text (§3.2), (CE-trained, SD-trained).
+PAPER_UNET_DICE = {"MOLARS (2D)": (0.924, 0.932), "BRATS 2018 (3D)": (0.763, 0.826),
+                   "ISLES 2017 (3D)": (0.177, 0.343), "ISLES 2018 (3D)": (0.454, 0.527)}
+
+
+#: The paper's Table 1, as printed (ΔV in 10² pixels for MOLARS, ml otherwise), with the U-Net's hard Dice
+#: from its text. The paper's own numbers.
 PAPER_TABLE1 = _paper_rows()
 #: Which paper dataset each phantom task stands in for.
 PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", "isles17_like": "ISLES 2017 (3D)",
@@ -165,39 +227,104 @@ PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", 
 HIGH_UNCERTAINTY = ("isles17_like", "isles18_like")
 
 
-def empirical_claims(summary: pd.DataFrame, data_label: str) -> list[tuple[str, str, str, str]]:
-    """The paper's §3.2 claims checked against a :func:`summarise` table: (claim, our check, verdict, data)."""
+def _verdict(hits: int, total: int) -> str:
+    return "not run yet" if total == 0 else "reproduced" if hits == total else "partly" if hits else "not reproduced"
+
+
+def empirical_claims(summary: pd.DataFrame, data_label: str,
+                     comparison: Optional[pd.DataFrame] = None) -> list[tuple[str, str, str, str]]:
+    """The paper's §3.2 claims checked against a :func:`summarise` table (and, for "significantly",
+    the :func:`loss_comparison` of the same results): (claim, our check, verdict, data). A claim whose
+    cells have not run says "not run yet"; one checked on part of its cells says which."""
     by = summary.set_index(["task", "model", "loss"])
-    pairs = sorted({(t, m) for t, m, _ in by.index})
-    models = sorted({m for _, m in pairs}, key=MODEL_NAMES.index)
-    ce_better = all(by.loc[(t, m, "CE"), "CE"] < by.loc[(t, m, "SD"), "CE"] for t, m in pairs)
-    sd_better = all(by.loc[(t, m, "SD"), "1-SD"] > by.loc[(t, m, "CE"), "1-SD"] for t, m in pairs)
-    small = [m for m in models if m in ("LR", "ConvNet")]
-    ce_biased = [f"{t}/{m}" for t, m in pairs if m in small and by.loc[(t, m, "CE"), "bias"]]
-    sd_high = [by.loc[(t, m, "SD"), "bias"] == "over" for t, m in pairs if m in small and t in HIGH_UNCERTAINTY]
-    sd_low = [f"{t}/{m}: {by.loc[(t, m, 'SD'), 'bias'] or 'none'}" for t, m in pairs
-              if m in small and t not in HIGH_UNCERTAINTY]
-    claims = [
-        ("CE-trained models reach a lower CE (higher likelihood) everywhere",
-         f"CE(CE) < CE(SD) in every task × model: {ce_better}", "reproduced" if ce_better else "not reproduced"),
-        ("SD-trained models reach a higher soft Dice everywhere",
-         f"1−SD(SD) > 1−SD(CE) in every task × model: {sd_better}", "reproduced" if sd_better else "not reproduced"),
-        ("LR/ConvNet: CE-trained models are unbiased in volume",
-         "significant ΔV for CE: " + (", ".join(ce_biased) or "none"), "partly" if ce_biased else "reproduced"),
-        ("LR/ConvNet: SD-trained models over-estimate volume significantly",
-         f"high-uncertainty tasks: over-estimated in {sum(sd_high)}/{len(sd_high)}; low-uncertainty tasks: "
-         + "; ".join(sd_low),
-         "reproduced" if all(sd_high) and all(s.endswith("over") for s in sd_low)
-         else "partly" if any(sd_high) else "not reproduced"),
-    ]
-    if "U-Net" in models:
-        low_ok = all(not by.loc[(t, "U-Net", loss), "bias"] for t, _ in pairs if t not in HIGH_UNCERTAINTY
-                     for loss in LOSSES)
-        high_ok = all(by.loc[(t, "U-Net", "SD"), "bias"] == "over" for t in HIGH_UNCERTAINTY if (t, "U-Net") in pairs)
-        claims.append(("U-Net: no significant bias on low-uncertainty tasks, SD over-estimates on high ones",
-                       f"low tasks unbiased: {low_ok}; high tasks SD over-estimates: {high_ok}",
-                       "reproduced" if low_ok and high_ok else "partly" if low_ok or high_ok else "not reproduced"))
-    else:
-        claims.append(("U-Net: no significant bias on low-uncertainty tasks, SD over-estimates on high ones",
-                       "needs the U-Net rows of the paper profile", "not checked in this build"))
+    pairs = [(t, m) for t, m in dict.fromkeys((t, m) for t, m, _ in by.index)
+             if (t, m, "CE") in by.index and (t, m, "SD") in by.index]
+    small = [(t, m) for t, m in pairs if m in ("LR", "ConvNet")]
+    claims = []
+    for metric, loss, claim in (("CE", "CE", "CE-trained models reach a significantly lower CE (higher "
+                                              "likelihood) everywhere"),
+                                ("1-SD", "SD", "SD-trained models reach a significantly higher soft Dice everywhere")):
+        if comparison is not None and len(comparison):
+            c = comparison[comparison["metric"] == metric]
+            wins = c[c["better"] == loss]
+            others = ", ".join(f"{r.task}/{r.model}: {r.better}" for r in c[c["better"] != loss].itertuples())
+            claims.append((claim, f"{loss}-trained significantly better (paired bootstrap) in {len(wins)}/{len(c)} "
+                           "task × model" + (f"; not in {others}" if others else ""), _verdict(len(wins), len(c))))
+        else:
+            sign = -1 if metric == "CE" else 1
+            hits = sum(sign * (by.loc[(t, m, loss), metric] - by.loc[(t, m, "CE" if loss == "SD" else "SD"), metric])
+                       > 0 for t, m in pairs)
+            claims.append((claim, f"better in mean in {hits}/{len(pairs)} task × model (no paired test given)",
+                           _verdict(hits, len(pairs))))
+    ce_biased = [f"{t}/{m}" for t, m in small if by.loc[(t, m, "CE"), "bias"]]
+    claims.append(("LR/ConvNet: CE-trained models are unbiased in volume",
+                   f"significant ΔV for CE in {len(ce_biased)}/{len(small)}: " + (", ".join(ce_biased) or "none"),
+                   _verdict(len(small) - len(ce_biased), len(small))))
+    sd_bias = {f"{t}/{m}": by.loc[(t, m, "SD"), "bias"] or "none" for t, m in small}
+    over = [k for k, v in sd_bias.items() if v == "over"]
+    claims.append(("LR/ConvNet: SD-trained models over-estimate volume significantly",
+                   f"over-estimated in {len(over)}/{len(small)}; " + "; ".join(f"{k}: {v}" for k, v in sd_bias.items()),
+                   _verdict(len(over), len(small))))
+    unet_low = [t for t, m in pairs if m == "U-Net" and t not in HIGH_UNCERTAINTY]
+    unet_high = [t for t, m in pairs if m == "U-Net" and t in HIGH_UNCERTAINTY]
+    low_biased = [f"{t} {loss}: {by.loc[(t, 'U-Net', loss), 'bias']}" for t in unet_low for loss in LOSSES
+                  if by.loc[(t, "U-Net", loss), "bias"]]
+    claims.append(("U-Net: no significant volume bias on the low-uncertainty tasks (either loss)",
+                   (f"tasks run: {', '.join(unet_low)}; significant ΔV: {'; '.join(low_biased) or 'none'}"
+                    if unet_low else "needs the U-Net cells of the low-uncertainty tasks"),
+                   _verdict(2 * len(unet_low) - len(low_biased), 2 * len(unet_low))))
+    high_over = [t for t in unet_high if by.loc[(t, "U-Net", "SD"), "bias"] == "over"]
+    claims.append(("U-Net: SD still over-estimates on the high-uncertainty tasks",
+                   (f"over-estimated in {len(high_over)}/{len(unet_high)} ({', '.join(unet_high)})"
+                    if unet_high else "needs the U-Net cells of the high-uncertainty tasks"),
+                   _verdict(len(high_over), len(unet_high))))
+    if comparison is not None and len(comparison):
+        c = comparison[(comparison["metric"] == "dice") & (comparison["model"] == "U-Net")]
+        wins = c[c["better"] == "SD"]
+        check = ("; ".join(f"{r['task']}: CE {r['CE-trained']:.3f}, SD {r['SD-trained']:.3f} ({r['better']})"
+                           for _, r in c.iterrows())
+                 if len(c) else "needs the U-Net cells")
+        claims.append(("U-Net: SD-trained models reach a significantly higher (hard) Dice", check,
+                       _verdict(len(wins), len(c))))
     return [c + (data_label,) for c in claims]
+
+
+def run_grid(profile: str, out_dir, models=None, task_names=None, folds=None, workers: int = 2,
+             device: str = "cpu", seed: int = 0, progress: bool = True) -> pd.DataFrame:
+    """Run (or resume) a profile's grid, or the part chosen, into ``out_dir/per_training/<key>.csv``;
+    returns what the chosen part has there."""
+    from dicecore.experiments.runner import run_tasks
+
+    todo = tasks(profile, seed, device, models, task_names, folds)
+    return run_tasks(todo, run_task, Path(out_dir) / "per_training", workers=workers, progress=progress,
+                     desc=f"{profile} trainings")
+
+
+def main(argv=None) -> int:
+    """``python -m dicecore.experiments.volume_bias --profile paper --models LR,ConvNet --tasks molars_like``"""
+    import argparse
+
+    from dicecore.results import record_run
+
+    ap = argparse.ArgumentParser(description="Run or resume Chapter 2's Table 1 grid, or part of it (a partly "
+                                             "run grid is kept and rendered by the chapter).")
+    ap.add_argument("--profile", default="paper", choices=tuple(PROFILES))
+    ap.add_argument("--models", help=f"comma-separated, from {','.join(MODEL_NAMES)} (default: the profile's)")
+    ap.add_argument("--tasks", help=f"comma-separated, from {','.join(UNCERTAINTY_TASKS)} (default: all)")
+    ap.add_argument("--folds", help="comma-separated folds (default: all of the profile's)")
+    ap.add_argument("--workers", type=int, default=2, help="trainings at once (default 2)")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--out", default="results/02_volume_bias")
+    args = ap.parse_args(argv)
+    split = (lambda v: None if v is None else v.split(","))
+    folds = None if args.folds is None else [int(f) for f in args.folds.split(",")]
+    t0 = time.perf_counter()
+    run_grid(args.profile, args.out, split(args.models), split(args.tasks), folds, args.workers, args.device)
+    cells = f"models {args.models or 'all'}; tasks {args.tasks or 'all'}; folds {args.folds or 'all'}"
+    record_run(args.out, [t.key for t in tasks(args.profile)], args.profile, time.perf_counter() - t0,
+               args.device, args.workers, cells)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
