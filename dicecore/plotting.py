@@ -12,6 +12,7 @@ __all__ = [
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
     "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
     "plot_held_out_dsc", "plot_volume_errors", "LOSS_COLOURS",
+    "plot_detection_roc",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -405,4 +406,38 @@ def plot_volume_errors(per_subject, task_names, models, titles=None):
     handles = [plt.Line2D([], [], marker="s", ls="", color=c, alpha=0.6, label=f"{loss}-trained")
                for loss, c in LOSS_COLOURS.items()]
     fig.legend(handles=handles, loc="outside upper center", ncol=2, fontsize=8, frameon=False)
+    return fig
+
+
+def plot_detection_roc(entries, aucs, panels, shown=(("I", 2), ("BI", 2), ("BI", 4), ("BI", 8), ("Iε", 1),
+                                                    ("Iε", 2), ("Iε", 4), ("Iε", 8))):
+    """Tilborghs et al.'s Fig. 2: ROC curves of detecting the always-labelled group from the predicted
+    volume, one panel per dataset, colour by configuration and line style by B, the AUC in the legend.
+
+    ``entries``: :func:`dicecore.experiments.missing_empty_3d.detection_entries`; ``aucs``: its
+    ``detection_auc`` (dataset, config, B, AUC); ``panels``: ((dataset, title), ...); ``shown``: the
+    (configuration, B) curves drawn (default: I at one B — its B do not differ in kind — and every other)."""
+    import matplotlib.pyplot as plt
+
+    from dicecore.metrics import roc_curve
+
+    colours = {"I": "C0", "BI": "C1", "Iε": "C2"}
+    dashes = {1: (1, 1), 2: (), 4: (5, 2), 8: (2, 1, 2, 1)}
+    auc_at = aucs.set_index(["dataset", "config", "B"])["AUC"] if len(aucs) else {}
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.75 * len(panels), 4.4), squeeze=False,
+                             layout="constrained")
+    for ax, (dataset, title) in zip(axes[0], panels):
+        d = entries[entries["dataset"] == dataset]
+        for (config, b), dc in d.groupby(["config", "batch_size"], sort=True):
+            if (config, b) not in shown or (dataset, config, b) not in auc_at:
+                continue
+            fpr, tpr = roc_curve(dc["pred_ml"], dc["positive"])
+            ax.plot(fpr, tpr, drawstyle="steps-post", color=colours.get(config, "k"), dashes=dashes.get(b, ()),
+                    lw=1.6, label=f"{config}, B = {b}: AUC {auc_at[(dataset, config, b)]:.2f}")
+        ax.plot([0, 1], [0, 1], "k:", lw=1)
+        ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title=title)
+        if len(ax.lines) > 1:
+            ax.legend(fontsize=7.5, loc="lower right")
+        else:
+            ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
     return fig

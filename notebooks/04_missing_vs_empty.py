@@ -256,7 +256,7 @@ from IPython.display import display
 
 from dicecore.experiments import missing_empty_3d as grid3d
 from dicecore.experiments.runner import collect
-from dicecore.plotting import plot_visual_comparison
+from dicecore.plotting import plot_detection_roc, plot_visual_comparison
 
 own = None if params.data_root is None else str(params.data_root)
 results_3d = Path("../results/04_missing_vs_empty") / ("own_data" if own else "")
@@ -361,28 +361,8 @@ if shown is not None:
 
 # %%
 if shown is not None:
-    scored = grid3d.with_bi_at_b1(per_entry)
-    scored = scored[(scored.labelling == "partial")
-                    & (scored.structure == scored.dataset.map({d: v[2] for d, v in grid3d.STRUCTURES.items()}))]
-    auc_at = aucs_3d.set_index(["dataset", "config", "B"])["AUC"]
-    colours = {"I": "C0", "BI": "C1", "Iε": "C2"}
-    dashes = {1: (1, 1), 2: (), 4: (5, 2), 8: (2, 1, 2, 1)}
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.4), layout="constrained")
-    for ax, (dataset, title) in zip(axes, (("brats", "BraTS-like: HGG from V̂"),
-                                           ("acdc", "ACDC-like: MYO$_{ED}$ from V̂"))):
-        d = scored[scored.dataset == dataset]
-        for (config, b), dc in d.groupby(["config", "batch_size"], sort=True):
-            if config not in colours or (config == "I" and b != 2) or (config == "BI" and b == 1):
-                continue
-            fpr, tpr = roc_curve(dc["pred_ml"], dc["group"] == grid3d.STRUCTURES[dataset][0])
-            ax.plot(fpr, tpr, drawstyle="steps-post", color=colours[config], dashes=dashes.get(b, ()), lw=1.6,
-                    label=f"{config}, B = {b}: AUC {auc_at[(dataset, config, b)]:.2f}")
-        ax.plot([0, 1], [0, 1], "k:", lw=1)
-        ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title=title)
-        if len(ax.lines) > 1:
-            ax.legend(fontsize=7.5, loc="lower right")
-        else:
-            ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
+    plot_detection_roc(grid3d.detection_entries(per_entry), aucs_3d,
+                       [("brats", "BraTS-like: HGG from V̂"), ("acdc", "ACDC-like: MYO$_{ED}$ from V̂")])
     plt.show()
     if len(aucs_3d):
         display(aucs_3d.pivot_table(index=["dataset", "B"], columns="config", values="AUC").round(2))

@@ -286,6 +286,27 @@ def test_summary_table_auc_and_claims_on_a_hand_made_grid():
     assert _verdict(found, "ACDC: I ≈ marginal ≈ leaf") == "not run yet"
 
 
+def test_fig2_draws_one_roc_curve_per_configuration_and_b():
+    import matplotlib.pyplot as plt
+
+    from dicecore.plotting import plot_detection_roc
+
+    per = _hand_made_grid(empty_maps_learnt=True)
+    entries = study.detection_entries(per)
+    assert set(entries["labelling"]) == {"partial"} and entries["positive"].any() and not entries["positive"].all()
+    assert (entries["positive"] == (entries["group"] == "HGG")).all()
+    aucs = study.detection_auc(per)
+    fig = plot_detection_roc(entries, aucs, [("brats", "BraTS-like"), ("acdc", "ACDC-like")])
+    brats, acdc = fig.axes
+    drawn = [line.get_label() for line in brats.lines[:-1]]  # the last line is the chance diagonal
+    expected = [(c, b) for c, b in (("BI", 2), ("BI", 4), ("BI", 8), ("I", 2), ("Iε", 1), ("Iε", 2), ("Iε", 4),
+                                     ("Iε", 8)) if ((aucs.config == c) & (aucs.B == b)).any()]
+    assert [label.split(":")[0] for label in drawn] == [f"{c}, B = {b}" for c, b in expected]
+    assert "BI, B = 2: AUC 1.00" in drawn
+    assert [t.get_text() for t in acdc.texts] == ["not run yet"]  # no ACDC rows in the hand-made grid
+    plt.close(fig)
+
+
 def test_the_partial_losses_table_flags_a_real_difference():
     rows = []
     for config, shift in (("I", 0.0), ("marginal", 0.0), ("leaf", -0.3)):

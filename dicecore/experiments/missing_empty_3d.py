@@ -60,7 +60,7 @@ from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
     "PROFILES", "CONFIGS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
-    "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_auc", "partial_losses_table",
+    "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_entries", "detection_auc", "partial_losses_table",
     "claims", "STRUCTURES", "budget_tasks", "budget_table", "budget_claims", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
 ]
 
@@ -744,15 +744,21 @@ def table1(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
     return table
 
 
+def detection_entries(per_entry: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 2's data: under partial labels, each held-out entry's predicted volume (``pred_ml``) of the
+    scored structure, with ``positive`` True for the always-labelled group (HGG, or ED for the myocardium)."""
+    d = _scored(with_bi_at_b1(per_entry))
+    d = d[d.labelling == "partial"]
+    return d.assign(positive=d["group"] == d["dataset"].map({k: v[0] for k, v in STRUCTURES.items()}))
+
+
 def detection_auc(per_entry: pd.DataFrame) -> pd.DataFrame:
     """Fig. 2: under partial labels, the AUC of detecting the always-labelled group (HGG, or ED for the
     myocardium) from the predicted volume of the scored structure, per dataset, configuration and B."""
-    d = _scored(with_bi_at_b1(per_entry))
-    d = d[d.labelling == "partial"]
     rows = []
-    for (dataset, config, b), g in d.groupby(["dataset", "config", "batch_size"], sort=False):
-        always = STRUCTURES[dataset][0]
-        positive = (g["group"] == always).to_numpy()
+    for (dataset, config, b), g in detection_entries(per_entry).groupby(["dataset", "config", "batch_size"],
+                                                                        sort=False):
+        positive = g["positive"].to_numpy()
         if positive.all() or not positive.any():
             continue
         rows.append({"dataset": dataset, "config": config, "B": b, "AUC": roc_auc(g["pred_ml"].to_numpy(), positive),
