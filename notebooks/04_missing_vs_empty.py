@@ -294,8 +294,17 @@ else:
 # *expected* to score low on LGG: the network has learnt to output empty maps for it.
 
 # %%
+import re
+
+
+def show_table1(table):
+    """Italics for "inferior to full labelling", as the paper prints them; cells kept on one line."""
+    return (table.map(lambda cell: re.sub(r"\*(.+?)\*", r"<i>\1</i>", cell)).style
+            .set_table_styles([{"selector": "td, th", "props": "white-space: nowrap; padding: 2px 8px;"}]))
+
+
 if shown is not None:
-    display(grid3d.table1(summary_3d, "brats"))
+    display(show_table1(grid3d.table1(summary_3d, "brats")))
 
 # %% [markdown]
 # How to read it: with full labels every configuration should segment both grades. Under partial labels,
@@ -344,7 +353,7 @@ if shown is not None:
 
 # %%
 if shown is not None:
-    display(grid3d.table1(summary_3d, "acdc"))
+    display(show_table1(grid3d.table1(summary_3d, "acdc")))
 
 # %% [markdown]
 # The ACDC-like phantom is much easier than ACDC (bright blood pool, dark myocardium, smooth shapes), so
