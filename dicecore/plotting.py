@@ -12,7 +12,7 @@ __all__ = [
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
     "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
     "plot_held_out_dsc", "plot_volume_errors", "LOSS_COLOURS",
-    "plot_detection_roc",
+    "plot_detection_roc", "plot_gamma_sweeps",
 ]
 
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
@@ -440,4 +440,24 @@ def plot_detection_roc(entries, aucs, panels, shown=(("I", 2), ("BI", 2), ("BI",
             ax.legend(fontsize=7.5, loc="lower right")
         else:
             ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
+    return fig
+
+
+def plot_gamma_sweeps(both, background):
+    """Hosseini et al.'s Figs. 3–4: mDice, precision and recall (percent) against γ for both classes
+    (left) and against γ_BG with γ_FG = 2 (right). ``both``, ``background``: the two tables of
+    :func:`dicecore.experiments.pm_dice.sweep_tables` (``gamma`` as "γ_BG, γ_FG")."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True, layout="constrained")
+    for ax, table, xlabel, title in ((axes[0], both, "γ (both classes)", "Fig. 3 (analogue)"),
+                                     (axes[1], background, "γ_BG (γ_FG = 2)", "Fig. 4 (analogue)")):
+        x = [float(v.split(",")[0]) for v in table["gamma"]]
+        for metric, colour in (("mDice", "k"), ("mPrec.", "#d62728"), ("mRec.", "#1f77b4")):
+            ax.plot(x, table[metric], "o-", color=colour, label=metric)
+        ax.set(xlabel=xlabel, xticks=x, title=title)
+        if not x:
+            ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
+    axes[0].set(ylabel="percent")
+    axes[1].legend(fontsize=8)
     return fig

@@ -123,7 +123,7 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
                  f"{threads} CPU thread{'s' if threads > 1 else ''} each)", "cells": cells,
                  "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]})
     done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
-    keys = list(grid_keys)
+    keys = list(dict.fromkeys(grid_keys))  # a training listed in two parts of a grid counts once
     record.update(runs=runs, cells=sum(k in done for k in keys), cells_in_grid=len(keys),
                   wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1))
     write_provenance(path, record)

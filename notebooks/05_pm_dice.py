@@ -37,6 +37,7 @@ profile = "ci"  # "ci" (CPU: 5 losses, 1 seed) or "paper" (GPU: 14 losses, 3 see
 device = "auto"  # where the training study runs
 seed = 0
 data_root = None  # unused: the frame is a phantom (loaders: dicecore.data.lesions)
+workers = 2  # trainings run at once (several per GPU under the paper profile)
 
 # %%
 import time
@@ -45,6 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from IPython.display import display
 from monai.losses import DiceLoss as MonaiDiceLoss
 
 from dicecore.bench import time_losses
@@ -54,7 +56,7 @@ from dicecore.losses import (
     TABLE_LOSSES, dice_loss, eq4_dice_loss, modulating_term, pm_dice_loss, topk_dice_loss,
 )
 from dicecore.params import chapter_parameters
-from dicecore.plotting import book_style, plot_modulating_maps, plot_visual_comparison
+from dicecore.plotting import book_style, plot_gamma_sweeps, plot_modulating_maps, plot_visual_comparison
 from dicecore.provenance import page_provenance
 from dicecore.theory.imbalance import gradient_focus, stop_gradient_ablation
 
@@ -293,26 +295,30 @@ from pathlib import Path
 
 from dicecore.experiments import pm_dice as study
 from dicecore.experiments.runner import run_tasks
-from dicecore.results import provenance, write_provenance, write_table
-
-
-def study_dirs(name):
-    """Per-training results (kept for the paper profile, so a cut run resumes) and Fig. 5's predictions."""
-    root = results_dir / name if params.is_paper else Path(tempfile.mkdtemp())
-    return root, root / "examples"
-
+from dicecore.results import record_run
 
 results_dir = Path("../results/05_pm_dice")
-out_dir, kvasir_examples = study_dirs("per_training")
-trainings = study.tasks(params.profile, str(params.device))
-t_start = time.perf_counter()
-per_image = run_tasks(trainings, partial(study.run_task, examples_dir=kvasir_examples), out_dir, workers=2,
-                      progress=False)
+# paper: every training's rows under results/05_pm_dice/per_training (kept, so a cut run resumes), Fig. 5's
+# predictions under examples/; ci: a fresh folder every build
+train_dir = results_dir if params.is_paper else Path(tempfile.mkdtemp())
+out_dir, examples_dir = train_dir / "per_training", train_dir / "examples"
+grid = study.grid(params.profile, str(params.device))
+
+
+def train(part):
+    """Run (or resume) one part of the grid; under the paper profile, add the run to the provenance."""
+    t0 = time.perf_counter()
+    rows = run_tasks(grid[part], partial(study.run_task, examples_dir=examples_dir), out_dir,
+                     workers=workers, progress=False)
+    if params.is_paper:
+        record_run(results_dir, [t.key for ts in grid.values() for t in ts], "paper",
+                   time.perf_counter() - t0, str(params.device), workers, part)
+    return rows, time.perf_counter() - t0
+
+
+trainings = grid["kvasir_like"]
+per_image, wall = train("kvasir_like")
 summary = study.summarise(per_image)
-wall = time.perf_counter() - t_start
-if params.is_paper:
-    write_table(summary, results_dir / "summary.csv")
-    write_provenance(results_dir / "provenance.json", provenance("paper", wall, params.device, seed=params.seed))
 print(f"{len(trainings)} trainings, {per_image['image'].nunique()} test frames each, {wall:.0f} s")
 study.beside_paper(summary, study.PAPER_TABLE1, study.METRICS).style.hide(axis="index").set_caption(
     "ours / the paper's Table 1 (Kvasir-SEG), percent")
@@ -342,16 +348,10 @@ claims.append(study.ablation_claim(summary, kvasir_data))
 # losses as §5.6, on 64-pixel slices with 48-pixel crops in the `ci` profile.
 
 # %%
-acdc_dir, acdc_examples = study_dirs("acdc")
-acdc_trainings = study.tasks(params.profile, str(params.device), task="acdc_like", ablations=False)
-t_start = time.perf_counter()
-acdc_per_image = run_tasks(acdc_trainings, partial(study.run_task, examples_dir=acdc_examples), acdc_dir,
-                           workers=2, progress=False)
+acdc_trainings = grid["acdc_like"]
+acdc_per_image, wall = train("acdc_like")
 acdc = study.summarise(acdc_per_image).merge(study.organ_dice(acdc_per_image), on="loss")
-if params.is_paper:
-    write_table(acdc, results_dir / "acdc_summary.csv")
-print(f"{len(acdc_trainings)} trainings, {acdc_per_image['image'].nunique()} test slices each, "
-      f"{time.perf_counter() - t_start:.0f} s")
+print(f"{len(acdc_trainings)} trainings, {acdc_per_image['image'].nunique()} test slices each, {wall:.0f} s")
 study.beside_paper(acdc, study.PAPER_TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
     axis="index").set_caption("ours / the paper's Table 2 (ACDC), percent; RV, MYO, LV: Dice per organ")
 
@@ -375,25 +375,10 @@ claims += study.training_claims(acdc, f"ACDC-like phantom, {params.profile} prof
 # as the paper's (no crops), with the same small U-Net and schedule as §5.6.
 
 # %%
-sweep_dir, msseg_examples = study_dirs("gamma_sweep")
-t_start = time.perf_counter()
-sweep_trainings = study.gamma_tasks(params.profile, str(params.device))
-per_slice = run_tasks(sweep_trainings, partial(study.run_task, examples_dir=msseg_examples), sweep_dir,
-                      workers=2, progress=False)
+per_slice, wall = train("gamma_sweep")
 both, background = study.sweep_tables(per_slice)
-if params.is_paper:
-    write_table(pd.concat([both, background]), results_dir / "gamma_sweep.csv")
-print(f"{per_slice['gamma'].nunique()} trainings, {time.perf_counter() - t_start:.0f} s")
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True)
-for ax, table, position, xlabel in ((axes[0], both, 0, "γ (both classes)"),
-                                    (axes[1], background, 0, "γ_BG (γ_FG = 2)")):
-    x = [float(v.split(",")[position]) for v in table["gamma"]]
-    for metric, colour in (("mDice", "k"), ("mPrec.", "#d62728"), ("mRec.", "#1f77b4")):
-        ax.plot(x, table[metric], "o-", color=colour, label=metric)
-    ax.set(xlabel=xlabel, xticks=x)
-axes[0].set(ylabel="percent", title="Fig. 3 (analogue)")
-axes[1].set(title="Fig. 4 (analogue)")
-axes[1].legend(fontsize=8)
+print(f"{per_slice['gamma'].nunique()} trainings, {wall:.0f} s")
+plot_gamma_sweeps(both, background)
 plt.show()
 both[["gamma", *study.METRICS]].style.hide(axis="index").format(precision=1, na_rep="—")
 
@@ -420,14 +405,10 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 # of the fourteen losses, `paper` all of them with three seeds.
 
 # %%
-table3_trainings = study.tasks(params.profile, str(params.device), task="msseg_like", ablations=False)
-t_start = time.perf_counter()
-table3_per_slice = run_tasks(table3_trainings, partial(study.run_task, examples_dir=msseg_examples), sweep_dir,
-                             workers=2, progress=False)
+table3_trainings = grid["msseg_like"]
+table3_per_slice, wall = train("msseg_like")
 msseg = study.summarise(table3_per_slice)
-if params.is_paper:
-    write_table(msseg, results_dir / "msseg_summary.csv")
-print(f"{len(table3_trainings)} trainings (PM Dice shared with the sweep), {time.perf_counter() - t_start:.0f} s")
+print(f"{len(table3_trainings)} trainings (PM Dice shared with the sweep), {wall:.0f} s")
 study.beside_paper(msseg, study.PAPER_TABLE3, study.METRICS).style.hide(axis="index").set_caption(
     "ours / the paper's Table 3 (MSSEG-2), percent")
 
@@ -451,12 +432,11 @@ claims += study.training_claims(msseg, f"MSSEG-like slices, {params.profile} pro
 
 # %%
 fig5_rows = []
-for name, task, runs, folder in (
-        ("Kvasir-like", "kvasir_like", trainings, kvasir_examples),
-        ("ACDC-like", "acdc_like", acdc_trainings, acdc_examples),
-        ("MSSEG-like (FLAIR)", "msseg_like", table3_trainings, msseg_examples)):
+for name, task, runs in (("Kvasir-like", "kvasir_like", trainings),
+                         ("ACDC-like", "acdc_like", acdc_trainings),
+                         ("MSSEG-like (FLAIR)", "msseg_like", table3_trainings)):
     image, reference, k = study.example_frame(task, params.profile)
-    saved = study.example_predictions(runs, folder)
+    saved = study.example_predictions(runs, examples_dir)
     fig5_rows.append((name, image, reference, {loss: pred[k] for loss, pred in saved.items()}))
 plot_visual_comparison(fig5_rows, study.FIG5_LOSSES)
 plt.show()
@@ -489,6 +469,39 @@ claims += [
      f"CPU forward+backward of the loss alone: PM Dice {ratio_pm:.1f}× Dice, TopK Dice {ratio_topk:.1f}× Dice",
      cost, "random (8, 2, 256, 256) batch"),
 ]
+
+# %% [markdown]
+# ## 5.11 The `paper` profile: committed results
+#
+# The `paper` grid — all fourteen losses and the ablation, three seeds, the ResNet-34 U-Net on 256-pixel
+# crops, 6000 iterations; the plain U-Net on whole MSSEG-like slices, 4000 iterations — is sized for a GPU
+# (on this project's 2-core CPU one MSSEG-like training alone would take about half an hour, the grid
+# days). `dicecore run 05 -p profile=paper -p device=cuda` runs it, or resumes it: every training's rows
+# go to `results/05_pm_dice/per_training/` as it finishes, and each run adds its commit, device and wall
+# time to `provenance.json`. What is committed there is shown here, beside the paper's tables, with the
+# claims it can test ({py:func}`~dicecore.experiments.pm_dice.committed_report`); a partly run grid shows
+# how many trainings each table rests on.
+
+# %%
+import json
+
+found = {} if params.is_paper else study.committed(results_dir)
+if params.is_paper:
+    print("This page is the paper profile: the tables above are the committed results.")
+elif not found:
+    print("No paper-profile results are committed yet: run "
+          "`dicecore run 05 -p profile=paper -p device=cuda` on a GPU.")
+else:
+    record = json.loads((results_dir / "provenance.json").read_text())
+    print(f"{record['cells']} of {record['cells_in_grid']} trainings committed")
+    display(pd.DataFrame(record["runs"]))
+    report = study.committed_report(found)
+    for caption, table in report["tables"]:
+        display(table.style.hide(axis="index").set_caption(caption))
+    if report["sweep"] is not None:
+        plot_gamma_sweeps(*report["sweep"])
+        plt.show()
+    claims += report["claims"]
 
 # %% [markdown]
 # ## Claims checked in this chapter

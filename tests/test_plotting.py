@@ -95,3 +95,18 @@ def test_volume_error_figure_shows_each_cell_and_marks_those_not_run():
     assert [t.get_text() for t in axes[0].texts] == ["not run", "not run"]  # U-Net's two cells
     assert len(axes[2].texts) == 4 and not axes[2].collections  # a task with nothing run
     plt.close(fig)
+
+
+def test_gamma_sweep_figure_plots_three_metrics_and_marks_a_sweep_not_run():
+    import pandas as pd
+
+    from dicecore.plotting import plot_gamma_sweeps
+
+    both = pd.DataFrame({"gamma": ["0, 0", "2, 2"], "mDice": [60.0, 65.0], "mPrec.": [55.0, 70.0],
+                         "mRec.": [70.0, 60.0]})
+    fig = plot_gamma_sweeps(both, both.iloc[:0])
+    left, right = fig.axes
+    assert [line.get_label() for line in left.lines] == ["mDice", "mPrec.", "mRec."]
+    assert list(left.lines[1].get_xdata()) == [0.0, 2.0] and list(left.lines[1].get_ydata()) == [55.0, 70.0]
+    assert [t.get_text() for t in right.texts] == ["not run yet"] and not left.texts
+    plt.close(fig)

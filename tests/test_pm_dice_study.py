@@ -93,7 +93,7 @@ def test_gamma_tasks_and_sweep_tables():
     tasks = study.gamma_tasks("ci")
     assert [t.gamma for t in tasks] == [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (5.0, 5.0),
                                         (0.0, 2.0), (0.5, 2.0), (1.0, 2.0)]
-    assert len({t.key for t in tasks}) == 8 and tasks[-1].key == "msseg_like__PM-Dice__g1-2__seed0"
+    assert len({t.key for t in tasks}) == 8 and tasks[-1].key == "msseg_like__PM-Dice__g1-2__ci__seed0"
     rows = []
     for gamma, dice in (("2, 2", 80), ("0, 0", 0), ("1, 2", 78), ("0, 2", 75), ("5, 5", 85)):
         rows.append({"gamma": gamma, "seed": 0, "class": 1, "image": 0, "dice": dice / 100, "iou": dice / 100,
@@ -149,3 +149,37 @@ def test_beside_paper_cells():
     table = study.beside_paper(ours, study.PAPER_TABLE1, ("mDice", "mRec."))
     assert list(table.columns) == ["loss", "mDice", "mRec."]
     assert table.loc[0, "mDice"] == "76.2 / 90.6" and table.loc[1, "mDice"] == "70.0 / —"
+
+
+def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp_path):
+    from dicecore.experiments.runner import run_tasks
+
+    study.PROFILES[tiny]["acdc"] = {"frame": 32, "crop": 16, "n_train": 6, "n_test": 3, "iterations": 3}
+    study.PROFILES[tiny]["msseg"] = {"n_train": 6, "n_test": 2, "crop": None, "batch_size": 2,
+                                     "model": "small-unet", "lr": 1e-3, "iterations": 3}
+    assert study.committed(tmp_path, tiny) == {}  # nothing committed: nothing to show
+    grid = study.grid(tiny)
+    assert list(grid) == list(study.PARTS)
+    assert len({t.key for ts in grid.values() for t in ts}) == sum(map(len, grid.values())) - 1  # Table 3's PM Dice
+    keys = {t.key for t in grid["kvasir_like"]}
+    assert not keys & {t.key for t in study.tasks("ci")}  # a profile's results never stand in for another's
+    ran = ([t for t in grid["kvasir_like"] if t.loss in ("CE", "Dice", "PM Dice", "PM Dice, gradient through m")]
+           + grid["acdc_like"][:2] + grid["gamma_sweep"][:2])
+    run_tasks(ran, study.run_task, tmp_path / "per_training", workers=0, progress=False)
+    found = study.committed(tmp_path, tiny)
+    assert sorted(found) == ["acdc_like", "gamma_sweep", "kvasir_like"]
+    rows, done, total = found["kvasir_like"]
+    assert (done, total) == (4, 6) and set(rows["loss"]) == {"CE", "Dice", "PM Dice", "PM Dice, gradient through m"}
+    report = study.committed_report(found, tiny)
+    captions = [c for c, _ in report["tables"]]
+    assert captions == ["ours (4 of 6 trainings) / the paper's Table 1 (Kvasir-SEG), percent",
+                        "ours (2 of 5 trainings) / the paper's Table 2 (ACDC), percent"]
+    kvasir = report["tables"][0][1].set_index("loss")
+    assert kvasir.loc["PM Dice", "mDice"].endswith(" / 90.6")  # ours / the paper's
+    assert list(report["tables"][1][1].columns)[-3:] == ["RV", "MYO", "LV"]
+    both, background = report["sweep"]
+    assert list(both["gamma"]) == ["0, 0", "0.5, 0.5"] and background.empty
+    data = {c[3] for c in report["claims"]}
+    assert "Kvasir-like phantom, tiny profile (4 of 6 trainings, 1 seed)" in data
+    assert any(c[0].startswith("without the stop-gradient") for c in report["claims"])
+    assert any(c[0].startswith("Fig. 3") for c in report["claims"])

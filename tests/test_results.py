@@ -45,3 +45,18 @@ def test_provenance_record(tmp_path):
     assert rec["wall_time_s"] == 1.235 and rec["note"] == "x"
     path = write_provenance(tmp_path / "provenance.json", rec)
     assert json.loads(path.read_text())["profile"] == "ci"
+
+
+def test_record_run_lists_every_run_and_counts_the_grid_cells_present(tmp_path):
+    from dicecore.results import record_run
+
+    (tmp_path / "per_training").mkdir()
+    (tmp_path / "per_training" / "a.csv").write_text("x\n1\n")
+    first = record_run(tmp_path, ["a", "b", "a", "c"], "paper", 60.0, "cpu", 2, "part one")
+    assert (first["cells"], first["cells_in_grid"]) == (1, 3)  # "a" listed twice (two parts) counts once
+    (tmp_path / "per_training" / "b.csv").write_text("x\n1\n")
+    second = record_run(tmp_path, ["a", "b", "c"], "paper", 30.0, "cpu", 0, "part two")
+    on_disk = json.loads((tmp_path / "provenance.json").read_text())
+    assert on_disk == second and second["cells"] == 2 and second["wall_time_s"] == 90.0
+    assert [r["cells"] for r in second["runs"]] == ["part one", "part two"]
+    assert second["runs"][0]["device"].startswith("cpu (2 trainings at once")

@@ -38,7 +38,7 @@ __all__ = [
     "PAPER_TABLE1", "PAPER_TABLE2", "PAPER_TABLE3", "MSSEG_GAMMA", "METRICS", "training_claims", "gamma_claims",
     "collapsed", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
-    "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame",
+    "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "grid", "committed", "committed_report",
 ]
 
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
@@ -126,7 +126,7 @@ class Task:
     def key(self) -> str:
         slug = "".join(ch if ch.isalnum() else "-" for ch in self.loss).strip("-")
         g = "__g" + "-".join(f"{v:g}" for v in self.gamma) if self.gamma else ""
-        return f"{self.task}__{slug}{g}__seed{self.seed}"
+        return f"{self.task}__{slug}{g}__{self.profile}__seed{self.seed}"
 
 
 def tasks(profile: str = "ci", device: str = "cpu", task: str = "kvasir_like", ablations: bool = True) -> list[Task]:
@@ -154,6 +154,37 @@ def gamma_tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
     gammas = [(g, g) for g in GAMMA_SWEEP] + [(g, 2.0) for g in GAMMA_BG_SWEEP if g != 2.0]
     return [Task("msseg_like", "PM Dice", seed, profile, device, gamma) for gamma in gammas
             for seed in PROFILES[profile]["seeds"]]
+
+
+#: The parts of the chapter's training grid: Tables 1–3 and the γ sweeps of Figs. 3–4.
+PARTS = ("kvasir_like", "acdc_like", "msseg_like", "gamma_sweep")
+
+
+def grid(profile: str = "ci", device: str = "cpu") -> dict[str, list[Task]]:
+    """Every training of a profile, by part (:data:`PARTS`): Table 1 with the ablation, Table 2, Table 3
+    (whose PM Dice row is the sweep's (γ_BG, γ_FG) = (1, 2) training: one training, listed in both), the
+    γ sweeps. All write to one folder; keys are unique across parts."""
+    return {"kvasir_like": tasks(profile, device, "kvasir_like"),
+            "acdc_like": tasks(profile, device, "acdc_like", ablations=False),
+            "msseg_like": tasks(profile, device, "msseg_like", ablations=False),
+            "gamma_sweep": gamma_tasks(profile, device)}
+
+
+def committed(results_dir, profile: str = "paper") -> dict[str, tuple[pd.DataFrame, int, int]]:
+    """The trainings of ``profile`` committed under ``results_dir/per_training`` (a partly run grid is
+    fine): ``{part: (per-image rows, trainings present, trainings in the part)}`` for each part with at
+    least one; ``{}`` when none has."""
+    from pathlib import Path
+
+    from dicecore.experiments.runner import collect
+
+    folder = Path(results_dir) / "per_training"
+    out = {}
+    for part, todo in grid(profile).items():
+        present = [t for t in todo if (folder / f"{t.key}.csv").is_file()]
+        if present:
+            out[part] = (collect(present, folder), len(present), len(todo))
+    return out
 
 
 def _model(name: str, in_channels: int, out_channels: int = 2):
@@ -451,14 +482,21 @@ def gamma_claims(both: pd.DataFrame, background: pd.DataFrame, data: str) -> lis
                        f"γ {first['value']:g} → {last['value']:g}: precision {first['mPrec.']:.1f} → "
                        f"{last['mPrec.']:.1f}, recall {first['mRec.']:.1f} → {last['mRec.']:.1f}{note}",
                        _verdict(rising > 0 and falling > 0, min(rising, falling), noise), data))
-    best = g.loc[g["mDice"].idxmax()]
-    at_two = float(g.loc[g["value"] == 2.0, "mDice"].iloc[0])
-    claims.append(("Fig. 3: the best Dice at γ = 2",
-                   f"best mDice {best['mDice']:.1f} at γ = {best['value']:g}; γ = 2: {at_two:.1f}",
-                   "reproduced" if best["value"] == 2.0 else _verdict(False, best["mDice"] - at_two, noise), data))
+    if not (g["value"] == 2.0).any():  # a partly run sweep
+        claims.append(("Fig. 3: the best Dice at γ = 2", "γ = 2 not trained yet", "not run yet", data))
+    else:
+        best = g.loc[g["mDice"].idxmax()]
+        at_two = float(g.loc[g["value"] == 2.0, "mDice"].iloc[0])
+        claims.append(("Fig. 3: the best Dice at γ = 2",
+                       f"best mDice {best['mDice']:.1f} at γ = {best['value']:g}; γ = 2: {at_two:.1f}",
+                       "reproduced" if best["value"] == 2.0 else _verdict(False, best["mDice"] - at_two, noise),
+                       data))
     b = _with_values(background, 0)
     dead_b = collapsed(b)
-    if dead_b:
+    if len(b) < 2:
+        claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
+                       f"{len(b)} of the γ_BG settings trained", "not run yet", data))
+    elif dead_b:
         claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
                        f"γ_BG = {', '.join(d.split(',')[0] for d in dead_b)} collapsed to all-background",
                        "not comparable", data))
@@ -476,7 +514,42 @@ def sweep_tables(per_image: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = summarise(per_image, by=("gamma",))
     parts = table["gamma"].str.split(", ")
     first = parts.str[0].astype(float)
-    both = table[parts.str[0] == parts.str[1]].assign(_order=first).sort_values("_order")
-    background = table[parts.str[1] == "2"].assign(_order=first).sort_values("_order")
+    table = table.assign(_order=first)  # (assigned before selecting: on an empty selection, assign adds rows)
+    both = table[parts.str[0] == parts.str[1]].sort_values("_order")
+    background = table[parts.str[1] == "2"].sort_values("_order")
     return (both.drop(columns="_order").reset_index(drop=True),
             background.drop(columns="_order").reset_index(drop=True))
+
+
+#: Each table part: the paper's table, its name, and the columns shown beside it.
+_PAPER_TABLES = {"kvasir_like": (PAPER_TABLE1, "Table 1 (Kvasir-SEG)", METRICS),
+                 "acdc_like": (PAPER_TABLE2, "Table 2 (ACDC)", (*METRICS, "RV", "MYO", "LV")),
+                 "msseg_like": (PAPER_TABLE3, "Table 3 (MSSEG-2)", METRICS)}
+_PART_DATA = {"kvasir_like": "Kvasir-like phantom", "acdc_like": "ACDC-like phantom",
+              "msseg_like": "MSSEG-like slices", "gamma_sweep": "MSSEG-like slices"}
+
+
+def committed_report(found: dict, profile: str = "paper") -> dict:
+    """What the chapter shows of committed results (:func:`committed`): ``tables``, a list of (caption,
+    ours-beside-the-paper table) for each of Tables 1–3 with trainings; ``sweep``, the two tables of
+    :func:`sweep_tables` or None; ``claims``, every claim those trainings can test, each labelled with the
+    data, the profile and how many of the part's trainings it rests on."""
+    tables, sweep, claims = [], None, []
+    for part, (rows, done, total) in found.items():
+        seeds = int(rows["seed"].nunique())
+        data = (f"{_PART_DATA[part]}, {profile} profile ({done} of {total} trainings, "
+                f"{seeds} seed{'s' if seeds > 1 else ''})")
+        if part == "gamma_sweep":
+            sweep = sweep_tables(rows)
+            claims += gamma_claims(*sweep, data)
+            continue
+        table = summarise(rows)
+        if part == "acdc_like":
+            table = table.merge(organ_dice(rows), on="loss")
+        paper, name, columns = _PAPER_TABLES[part]
+        tables.append((f"ours ({done} of {total} trainings) / the paper's {name}, percent",
+                       beside_paper(table, paper, columns)))
+        claims += training_claims(table, data)
+        if part == "kvasir_like":
+            claims.append(ablation_claim(table, data))
+    return {"tables": tables, "sweep": sweep, "claims": claims}
