@@ -104,6 +104,10 @@ def test_gamma_tasks_and_sweep_tables():
     claims = study.gamma_claims(both, background, "x")
     assert claims[1][2] == "not reproduced"  # best Dice at γ = 5, 5 points above γ = 2
     assert "collapsed to all-background" in claims[0][1]
+    # a partly run sweep (only Table 3's (γ_BG, γ_FG) = (1, 2) training): every claim says "not run yet"
+    both, background = study.sweep_tables(pd.DataFrame([r for r in rows if r["gamma"] == "1, 2"]))
+    assert both.empty and list(background["gamma"]) == ["1, 2"]
+    assert [c[2] for c in study.gamma_claims(both, background, "x")] == ["not run yet"] * 3
 
 
 def test_msseg_like_task_trains(tiny):
