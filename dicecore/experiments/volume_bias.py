@@ -7,8 +7,8 @@ row per held-out subject; ``summarise`` gives the Table 1 analogue with a bootst
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
