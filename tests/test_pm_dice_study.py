@@ -187,3 +187,5 @@ def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp
     assert "Kvasir-like phantom, tiny profile (4 of 6 trainings, 1 seed)" in data
     assert any(c[0].startswith("without the stop-gradient") for c in report["claims"])
     assert any(c[0].startswith("Fig. 3") for c in report["claims"])
+    assert report["saturated"] == []  # 6-iteration trainings are far from the ceiling
+    assert study.committed_report(found, tiny, ceiling=-1.0)["saturated"] == ["kvasir_like", "acdc_like"]
