@@ -119,8 +119,10 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
     runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
     record = provenance(profile, wall_s, torch.device(device), **extra)
     threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_tasks
-    runs.append({"git_commit": record["git_commit"], "device": f"{device} ({max(workers, 1)} trainings at once, "
-                 f"{threads} CPU thread{'s' if threads > 1 else ''} each)", "cells": cells,
+    at_once = max(workers, 1)
+    where = (f"{device} ({at_once} training{'s' if at_once > 1 else ''} at once, "
+             f"{threads} CPU thread{'s' if threads > 1 else ''} each)")
+    runs.append({"git_commit": record["git_commit"], "device": where, "cells": cells,
                  "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]})
     done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
     keys = list(dict.fromkeys(grid_keys))  # a training listed in two parts of a grid counts once

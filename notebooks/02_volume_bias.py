@@ -347,7 +347,9 @@ else:
     record = json.loads((results_dir / "provenance.json").read_text())
     print(f"{record['cells']} of {record['cells_in_grid']} cells, "
           f"{record['wall_time_s'] / 60:.0f} min in all")
-    display(pd.DataFrame(record["runs"]))
+    for run in record["runs"]:
+        print(f"  {run['cells']}: commit {run['git_commit'][:9]}, {run['device']}, "
+              f"finished {run['finished_utc'][:16].replace('T', ' ')} UTC, {run['wall_time_s'] / 60:.0f} min")
 
 # %% [markdown]
 # Every held-out subject's volume error, in % of its true volume: Table 1's ΔV row, spread out.

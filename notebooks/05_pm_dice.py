@@ -501,7 +501,9 @@ elif not found:
 else:
     record = json.loads((results_dir / "provenance.json").read_text())
     print(f"{record['cells']} of {record['cells_in_grid']} trainings committed")
-    display(pd.DataFrame(record["runs"]))
+    for run in record["runs"]:
+        print(f"  {run['cells']}: commit {run['git_commit'][:9]}, {run['device']}, "
+              f"finished {run['finished_utc'][:16].replace('T', ' ')} UTC, {run['wall_time_s'] / 60:.0f} min")
     report = study.committed_report(found)
     for caption, table in report["tables"]:
         display(table.style.hide(axis="index").set_caption(caption))

@@ -11,8 +11,10 @@ Profiles:
 * ``paper`` (GPU): all fourteen losses and the ablation, three seeds, 320-pixel Kvasir-like frames with
   256-pixel crops and 256-pixel ACDC-like slices, flips and 90° rotations, MONAI's ``FlexibleUNet`` with a
   ResNet-34 encoder as the paper's, 5·10⁻⁴ and polynomial decay, weight decay 10⁻⁴; BasicUNet on the
-  MSSEG-like sweeps. Results go to ``results/05_pm_dice/``. It is not yet sized to the 25 GPU-minute
-  budget: no session has had a GPU to measure its throughput.
+  MSSEG-like sweeps. Every training's rows go to ``results/05_pm_dice/per_training/`` (resumable; a
+  partly run grid is rendered by :func:`committed_report`). It is not yet sized to the 25 GPU-minute budget:
+  no session has had a GPU to measure its throughput (one MSSEG-like training took ~50 minutes on one CPU
+  core; on the MSSEG-like phantom at this size every loss reached ~100 % mDice — the phantom saturates).
 
 Each (task, loss, seed) is a :class:`Task` for :func:`dicecore.experiments.runner.run_tasks`, so runs
 resume and can go to several processes.
