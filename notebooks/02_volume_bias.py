@@ -282,19 +282,7 @@ if params.is_paper:
 # U-Net only, in its text).
 
 # %%
-def show_table1(table):
-    def mark_bias(row):
-        style = {"over": "font-weight: bold", "under": "font-style: italic", "": ""}[row["bias"]]
-        return [style if col == "dV" else "" for col in row.index]
-
-    formats = {c: "{:.3f}" for c in ["CE", "CE paper", "1-SD", "1-SD paper", "dV_p", "dice",
-                                     "dice paper"]}
-    formats.update({"dV": "{:+.1f}", "dV paper": "{:+.3g}", "n": "{:.0f}"})
-    return (table.drop(columns="folds").style.apply(mark_bias, axis=1)
-            .hide(axis="index").format(formats, na_rep="—"))
-
-
-show_table1(study.table1(summary, cfg["models"]))
+study.style_table1(study.table1(summary, cfg["models"]))
 
 # %% [markdown]
 # The paper's pairwise test of the two losses
@@ -366,7 +354,7 @@ if committed is not None:
 if committed is not None:
     paper_summary = study.summarise(committed)
     paper_comparison = study.loss_comparison(committed)
-    display(show_table1(study.table1(paper_summary,
+    display(study.style_table1(study.table1(paper_summary,
                                      folds_in_grid=study.PROFILES["paper"]["folds"])))
 
 # %%

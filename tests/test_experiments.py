@@ -107,6 +107,14 @@ def test_table1_lists_every_cell_and_marks_those_not_run():
     assert study.table1(part, ("LR",), folds_in_grid=5).loc[0, "status"] == "2 of 5 folds"
 
 
+def test_style_table1_marks_the_bias_as_the_paper_and_dashes_cells_not_run():
+    s = study.summarise(_per_subject(task="molars_like").assign(dV=lambda d: np.where(d["loss"] == "SD", 5.0, -5.0)
+                                                                + 0.1 * (d["subject"] % 3)))
+    html = study.style_table1(study.table1(s, folds_in_grid=5)).to_html()
+    assert "font-weight: bold" in html and "font-style: italic" in html  # SD over, CE under
+    assert "+5.1" in html and "—" in html and "folds" not in html
+
+
 def test_empirical_claims_verdicts():
     def row(task, model, loss, ce, sd, bias):
         return {"task": task, "model": model, "loss": loss, "CE": ce, "1-SD": sd, "bias": bias}

@@ -23,7 +23,7 @@ from dicecore.models import build_model
 from dicecore.train import TrainConfig, predict, train
 
 __all__ = [
-    "PROFILES", "Task", "tasks", "run_task", "summarise", "loss_comparison", "table1", "empirical_claims",
+    "PROFILES", "Task", "tasks", "run_task", "summarise", "loss_comparison", "table1", "style_table1", "empirical_claims",
     "PAPER_TABLE1", "PAPER_UNET_DICE", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "run_grid", "main",
 ]
 
@@ -184,6 +184,19 @@ def table1(summary: pd.DataFrame, models=MODEL_NAMES, folds_in_grid: Optional[in
     cols = ["task", "model", "loss", "CE", "CE paper", "1-SD", "1-SD paper", "dV", "dV paper", "dV_p", "bias",
             "dice", "dice paper", "n", "folds", "status"]
     return out[cols]
+
+
+def style_table1(table: pd.DataFrame):
+    """:func:`table1` as the chapter prints it: ΔV **bold** where significantly over-estimated and *italic*
+    where under-estimated (the paper's marks), three decimals, "—" for cells not run."""
+    def mark_bias(row):
+        style = {"over": "font-weight: bold", "under": "font-style: italic"}.get(row["bias"], "")
+        return [style if col == "dV" else "" for col in row.index]
+
+    formats = {c: "{:.3f}" for c in ("CE", "CE paper", "1-SD", "1-SD paper", "dV_p", "dice", "dice paper")}
+    formats.update({"dV": "{:+.1f}", "dV paper": "{:+.3g}", "n": "{:.0f}"})
+    return (table.drop(columns="folds").style.apply(mark_bias, axis=1)
+            .hide(axis="index").format(formats, na_rep="—"))
 
 
 def _paper_rows():
