@@ -39,13 +39,14 @@ from dicecore.results import provenance, write_provenance, write_table
 __all__ = [
     "IMPLEMENTATIONS", "GPU_SHAPES", "CPU_SHAPES", "nnunet_style_soft_dice", "copy_bandwidth", "time_one",
     "run_benchmark", "time_losses", "fast_path_equality", "read_results", "performance_targets",
-    "results_provenance", "compact_table", "short_shape",
+    "results_provenance", "compact_table", "short_shape", "BENCHMARK_RESULTS", "gpu_pending", "runner_benchmarks",
 ]
 
 EPS = 1e-5  # MONAI's default smoothing, so that every implementation computes the same number
 
 #: The shapes of Issue 7 (H100) and the same at half the spatial size for the CPU.
 GPU_SHAPES = ((2, 4, 128, 128, 128), (8, 1, 80, 80, 48), (2, 4, 192, 192, 48), (16, 4, 256, 256))
+#: The CPU shapes — Issue 7's at half the spatial size.
 CPU_SHAPES = ((2, 4, 64, 64, 64), (8, 1, 40, 40, 24), (2, 4, 96, 96, 24), (16, 4, 128, 128))
 
 
@@ -221,7 +222,7 @@ def run_benchmark(
     shapes: Sequence[Sequence[int]] = CPU_SHAPES,
     device: str = "cpu",
     repeats: int = 10,
-    out: Optional[str] = "benchmarks/results/dice_cpu.csv",
+    out: Optional[str] = "default",
     implementations: Sequence[str] = IMPLEMENTATIONS,
     rounds: int = 3,
     progress: bool = True,
@@ -231,8 +232,13 @@ def run_benchmark(
 
     Each (shape, round) runs in a fresh spawned process that times all implementations interleaved;
     ``median_ms`` is the median of the per-process medians and ``min_ms`` the overall minimum. With ``out``,
-    writes the CSV, ``<out>.provenance.json`` and (``plot``) ``<out>.png``.
+    writes the CSV, ``<out>.provenance.json`` and (``plot``) ``<out>.png``; ``"default"`` is
+    ``dice_cpu.csv`` in :func:`dicecore.paths.benchmarks_dir`, ``None`` writes nothing.
     """
+    if out == "default":
+        from dicecore.paths import benchmarks_dir
+
+        out = str(benchmarks_dir() / "dice_cpu.csv")
     if rounds < 1 or repeats < 1:
         raise ValueError(f"rounds, repeats: need at least 1 each, got rounds={rounds}, repeats={repeats}.")
     shapes = [tuple(int(v) for v in s) for s in shapes]
@@ -394,9 +400,13 @@ def _compare(name, shape, dtype, probs, target, fast, reference, tolerance) -> d
             "tolerance": tol, "equal": bool(value_diff <= tol and grad_diff <= tol * max(scale, 1e-12))}
 
 
-def read_results(name: str, folder: str = "benchmarks/results") -> Optional[pd.DataFrame]:
-    """A committed benchmark table (``dice_cpu``, ``dice_cuda``, ``gpu_equality``), or ``None`` if not run yet."""
-    path = Path(folder) / f"{name}.csv"
+def read_results(name: str, folder: Optional[str] = None) -> Optional[pd.DataFrame]:
+    """A committed benchmark table (``dice_cpu``, ``dice_cuda``, ``gpu_equality``), or ``None`` if not run yet.
+
+    ``folder``: default :func:`dicecore.paths.benchmarks_dir`."""
+    from dicecore.paths import benchmarks_dir
+
+    path = Path(folder or benchmarks_dir()) / f"{name}.csv"
     if not path.is_file():
         return None
     from dicecore.results import read_table
@@ -442,12 +452,84 @@ def performance_targets(cpu: Optional[pd.DataFrame], gpu: Optional[pd.DataFrame]
     return pd.DataFrame(rows, columns=["target (Issue 7)", "measured", "verdict"])
 
 
-def results_provenance(folder: str = "benchmarks/results") -> str:
-    """Markdown list of the committed benchmark files' provenance (device, commit, date, library versions)."""
+#: Every committed benchmark result the book shows — file, what it measures, where it is shown, the hardware it
+#: needs and the command that writes it.
+BENCHMARK_RESULTS = (
+    ("dice_cpu.csv", "time and memory of every loss at the four CPU shapes", "Performance: CPU results", "CPU",
+     "make bench"),
+    ("dice_cuda.csv", "time and memory of every loss at Issue 7's four shapes", "Performance: GPU results, targets",
+     "GPU", "python benchmarks/gpu_check.py"),
+    ("gpu_equality.csv", "the Triton kernels on CUDA against the float64 reference", "Performance: targets", "GPU",
+     "python benchmarks/gpu_check.py"),
+    ("runner_cpu.csv", "trainings per hour, one or several at once, on the CPU", "Chapter 4, appendix", "CPU",
+     "python benchmarks/runner_concurrency.py"),
+    ("runner_cuda.csv", "trainings per hour, one or several at once, on one GPU", "Chapter 4, appendix", "GPU",
+     "python benchmarks/runner_concurrency.py --device cuda --profile paper --workers 1,2,4,8 --amp"),
+)
+
+
+def gpu_pending(folder: Optional[str] = None) -> pd.DataFrame:
+    """One row per :data:`BENCHMARK_RESULTS` entry: whether it is committed in ``folder`` (default
+    :func:`dicecore.paths.benchmarks_dir`, with the date of its provenance record), else "awaits a GPU" or
+    "not run yet", and the command that writes it."""
     import json
 
+    from dicecore.paths import benchmarks_dir
+
+    folder = Path(folder or benchmarks_dir())
+    rows = []
+    for name, what, shown, needs, command in BENCHMARK_RESULTS:
+        path = folder / name
+        if path.is_file():
+            record = path.with_suffix(".provenance.json")
+            when = json.loads(record.read_text())["created_utc"][:10] if record.is_file() else "date unknown"
+            state = f"committed ({when})"
+        else:
+            state = "awaits a GPU" if needs == "GPU" else "not run yet"
+        rows.append({"result": f"{what} (`{name}`)", "shown in": shown, "state": state, "command": f"`{command}`"})
+    return pd.DataFrame(rows)
+
+
+def runner_benchmarks(folder: Optional[str] = None) -> tuple[pd.DataFrame, list[str]]:
+    """The committed runner benchmarks (``runner_<device>.csv`` of ``benchmarks/runner_concurrency.py``) as one
+    table — trainings at once, CPU threads per training, wall time, trainings per hour, speed-up over one at
+    a time — and one sentence per file saying where and when it ran and what it found. Empty when none is
+    committed."""
+    import json
+
+    from dicecore.paths import benchmarks_dir
+
+    rows, notes = [], []
+    for path in sorted(Path(folder or benchmarks_dir()).glob("runner_*.csv")):
+        table = pd.read_csv(path)
+        record = path.with_suffix(".provenance.json")
+        prov = json.loads(record.read_text()) if record.is_file() else {}
+        cores = int(str(prov.get("device_name", "")).split(" cores")[0].rsplit(" ", 1)[-1]) \
+            if " cores" in str(prov.get("device_name", "")) else None
+        table["threads each"] = [max(1, cores // w) if cores and w else None for w in table["workers"]]
+        rows.append(table)
+        best = table.loc[table["trainings_per_hour"].idxmax()]
+        notes.append(f"`{path.name}`: {prov.get('device_name') or prov.get('device', 'device unknown')}, profile "
+                     f"`{best['profile']}`, {int(best['trainings'])} trainings per setting, commit "
+                     f"`{str(prov.get('git_commit') or 'unknown')[:7]}`, {str(prov.get('created_utc', ''))[:10]}: "
+                     f"best with {int(best['workers'])} at once, {best['trainings_per_hour']:.1f} trainings per hour "
+                     f"({best['speed-up']:.2f}× one at a time).")
+    if not rows:
+        return pd.DataFrame(), notes
+    cols = ["device", "profile", "amp", "workers", "threads each", "trainings", "seconds", "trainings_per_hour",
+            "speed-up"]
+    return pd.concat(rows, ignore_index=True)[cols], notes
+
+
+def results_provenance(folder: Optional[str] = None) -> str:
+    """Markdown list of the committed benchmark files' provenance (device, commit, date, library versions);
+    ``folder``: default :func:`dicecore.paths.benchmarks_dir`."""
+    import json
+
+    from dicecore.paths import benchmarks_dir
+
     lines = []
-    for path in sorted(Path(folder).glob("*.provenance.json")):
+    for path in sorted(Path(folder or benchmarks_dir()).glob("*.provenance.json")):
         r = json.loads(path.read_text(encoding="utf-8"))
         versions = ", ".join(f"{k} {r[k]}" for k in ("torch", "monai", "triton") if r.get(k))
         lines.append(f"- `{path.name}`: {r.get('device_name') or r.get('device')}, {r.get('cpu_threads', '?')} CPU "

@@ -19,10 +19,24 @@ __all__ = ["main"]
 def _run(args: argparse.Namespace) -> int:
     from dicecore.runner import parse_assignments, run_chapter
 
-    out = run_chapter(args.chapter, parse_assignments(args.parameter or []), output=args.output,
+    out = run_chapter(args.chapter, parse_assignments(_assignments(args.parameter or [])), output=args.output,
                       progress=not args.quiet)
     print(f"executed notebook written to {out}")
     return 0
+
+
+def _assignments(items: list[list[str]]) -> list[str]:
+    """``-p NAME=VALUE`` and papermill's ``-p NAME VALUE`` → ``["NAME=VALUE", …]``."""
+    out = []
+    for item in items:
+        if len(item) == 1 and "=" in item[0]:
+            out.append(item[0])
+        elif len(item) == 2 and "=" not in item[0]:
+            out.append(f"{item[0]}={item[1]}")
+        else:
+            raise ValueError(f"parameters: {' '.join(item)!r} is not of the form name=value or name value "
+                             "(papermill's), e.g. -p profile=paper or -p profile paper.")
+    return out
 
 
 def _parse_shape(text: str) -> tuple[int, ...]:
@@ -40,7 +54,9 @@ def _bench(args: argparse.Namespace) -> int:
 
     cuda = args.device.startswith("cuda")
     shapes = [_parse_shape(s) for s in args.shape] if args.shape else (GPU_SHAPES if cuda else CPU_SHAPES)
-    out = args.out or f"benchmarks/results/dice_{'cuda' if cuda else 'cpu'}.csv"
+    from dicecore.paths import benchmarks_dir
+
+    out = args.out or str(benchmarks_dir() / f"dice_{'cuda' if cuda else 'cpu'}.csv")
     df = run_benchmark(shapes=shapes, device=args.device, repeats=args.repeats, out=out, rounds=args.rounds,
                        progress=not args.quiet)
     print(df.iloc[:, :7].to_string(index=False))
@@ -100,10 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Execute a chapter with papermill (a progress bar per cell) and print the executed "
                     "notebook's path. Parameters are checked against the chapter's parameters cell before "
                     "anything runs; `dicecore list` shows them.",
-        epilog="example: dicecore run 04 -p profile=paper -p device=cuda -p seed=1")
+        epilog="example: dicecore run 04 -p profile=paper -p device=cuda -p seed 1   (NAME=VALUE or NAME VALUE)")
     run.add_argument("chapter", help="chapter number or name, e.g. 01 or 01_dice_anatomy")
-    run.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
-                     help="a notebook parameter, e.g. -p profile=paper -p device=cuda (repeatable)")
+    run.add_argument("-p", "--parameter", action="append", nargs="+", metavar="NAME=VALUE",
+                     help="a notebook parameter, e.g. -p profile=paper or, as papermill, -p profile paper "
+                          "(repeatable)")
     run.add_argument("-o", "--output", help="executed notebook path (default _build/runs/<chapter>-<profile>.ipynb)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)

@@ -7,7 +7,7 @@
   pooling and after the up-sampling, filters [[10, 20], [20, 10]], [[20, 40], [40, 20]], [[40, 80],
   [80, 40]] and [40, 20] at the bottom. Our reading of "3x3(x3) average pooling": a 2× down-sampling
   average pool (kernel 2), which is what halves the resolution per level.
-* :func:`paper_convnet`: "the ConvNet: remove the final two levels", i.e. the same network with one
+* :func:`~dicecore.models.paper_convnet`: "the ConvNet: remove the final two levels", i.e. the same network with one
   pooling level, whose bottom block is the removed level's encoder [20, 40].
 
 Sudre et al.'s (2017) second 2-D network and its two 3-D networks (Chapter 3):
@@ -118,13 +118,16 @@ class PaperUNet(nn.Module):
 
 
 def paper_unet(in_channels: int, dims: int = 3) -> PaperUNet:
+    """Bertels et al.'s U-Net (:class:`PaperUNet` with its three levels), 2-D or 3-D."""
     return PaperUNet(in_channels, dims)
 
 
 def paper_convnet(in_channels: int, dims: int = 3) -> PaperUNet:
+    """Bertels et al.'s ConvNet: the U-Net with its final two levels removed (one pooling level)."""
     return PaperUNet(in_channels, dims, levels=(([10, 20], [20, 10]),), bottom=(20, 40))
 
 
+#: Bertels et al.'s models by name.
 MODELS = {"LR": LogisticRegression, "ConvNet": paper_convnet, "U-Net": paper_unet}
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "plot_detection_roc", "plot_gamma_sweeps",
 ]
 
+#: Panel titles for each Φ.
 PHI_TITLES = {"I": "image-wise $DL_{I}$", "CI": "class-wise $DL_{CI}$",
               "BI": "batch-wise $DL_{BI}$", "BCI": "all-wise $DL_{BCI}$"}
 
@@ -114,7 +115,7 @@ def plot_eq5_solutions(axes, n: int = 200) -> None:
     ax.legend(fontsize=7, loc="lower center")
 
 
-#: The colours of Bertels et al.'s Fig. 1: µ = 0.25 blue, µ = 1 black, µ = 4 red.
+#: The colours of Bertels et al.'s Fig. 1 — µ = 0.25 blue, µ = 1 black, µ = 4 red.
 MU_COLOURS = {0.25: "tab:blue", 1.0: "black", 4.0: "tab:red"}
 
 
@@ -202,6 +203,7 @@ def plot_modulating_maps(axes, example, gammas=(0.0, 0.5, 1.0, 2.0, 5.0), losses
     return image
 
 
+#: One colour per implementation in the benchmark plots.
 BENCH_COLOURS = {"dicecore fast": "#1b9e77", "dicecore fast, validated": "#66c2a5",
                  "dicecore reference (autograd)": "#999999", "nnU-Net-style": "#377eb8", "monai.DiceLoss": "#d95f02",
                  "dicecore GDL fast": "#1b9e77", "monai.GeneralizedDiceLoss": "#d95f02",
@@ -256,9 +258,10 @@ def plot_benchmark(table, path=None):
     return fig
 
 
-#: Colours of Fig. 5: false positives red and false negatives blue (the paper's), true positives light grey;
+#: Colours of Fig. 5 — false positives red and false negatives blue (the paper's), true positives light grey;
 #: for the multi-class task one colour per predicted class and its errors in red.
 ERROR_COLOURS = {"tp": (0.85, 0.85, 0.85), "fp": (0.86, 0.1, 0.1), "fn": (0.12, 0.35, 0.9)}
+#: One colour per class (background black), for multi-class predictions.
 CLASS_COLOURS = [(0.0, 0.0, 0.0), (0.95, 0.75, 0.1), (0.2, 0.75, 0.35), (0.6, 0.35, 0.9)]
 
 

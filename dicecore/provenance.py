@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
+from dicecore import paths
 from dicecore.params import ChapterParameters
 
 __all__ = ["source_state", "committed_results", "page_provenance"]
@@ -77,8 +78,8 @@ def page_provenance(
         chapter: the notebook's stem, e.g. ``"02_volume_bias"``.
         params: the page's resolved parameters (:func:`dicecore.params.chapter_parameters`).
         data: what the page computes on, e.g. "BraTS-like phantoms on the MNI152 2009 template".
-        results_dir: the chapter's committed paper-profile results (default ``../results/<chapter>`` seen
-            from the notebook).
+        results_dir: the chapter's committed results (default :func:`dicecore.paths.results_dir` of the
+            chapter: found from the package, whatever the working directory).
         rerun_extra: further ``-p`` options of the re-run command, e.g. ``"-p data_root=/data/BraTS"``.
         writes_results: ``False`` for a chapter whose ``paper`` profile only recomputes the page.
     """
@@ -86,7 +87,7 @@ def page_provenance(
 
     if not isinstance(params, ChapterParameters):
         raise TypeError(f"params: expected the result of chapter_parameters(...), got {type(params).__name__}.")
-    results_dir = Path(results_dir) if results_dir is not None else Path("..") / "results" / chapter
+    results_dir = Path(results_dir) if results_dir is not None else paths.results_dir(chapter)
     records = committed_results(results_dir)
     number = chapter[:2]
     built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

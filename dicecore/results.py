@@ -105,6 +105,7 @@ def provenance(profile: str, wall_time_s: float, device: Optional[torch.device] 
 
 
 def write_provenance(path: os.PathLike, record: dict) -> Path:
+    """Write a provenance record as indented JSON, atomically."""
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 

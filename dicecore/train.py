@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
-__all__ = ["TrainConfig", "train", "predict"]
+__all__ = ["TrainConfig", "train", "predict", "train_polynomial"]
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,11 @@ seed = 0
 data_root = None  # unused here: this chapter needs no data
 
 # %%
+from dicecore.params import chapter_parameters_from
+
+params = chapter_parameters_from(globals(), "01_dice_anatomy")  # checks every parameter; seeds everything
+
+# %%
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -44,7 +49,6 @@ from monai.losses import DiceLoss as MonaiDiceLoss
 
 from dicecore.grad import autograd_dice_grad, dice_loss_grad
 from dicecore.losses import PHIS, dice_loss, phi_count
-from dicecore.params import chapter_parameters
 from dicecore.provenance import page_provenance
 from dicecore.plotting import book_style, draw_partition, plot_eq5_solutions
 from dicecore.theory.epsilon import (
@@ -52,8 +56,6 @@ from dicecore.theory.epsilon import (
     toy_batch,
 )
 
-params = chapter_parameters(profile=profile, device=device, seed=seed,
-                            data_root=data_root)
 book_style()
 n_trials = 40 if params.is_paper else 8  # random batches per gradient check
 claims = []  # (claim, our check, verdict), filled as we go

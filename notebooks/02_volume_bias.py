@@ -36,6 +36,11 @@ data_root = None  # phantoms only in this edition (see §2.5)
 workers = 2  # trainings run at once (several per GPU under the paper profile)
 
 # %%
+from dicecore.params import chapter_parameters_from
+
+params = chapter_parameters_from(globals(), "02_volume_bias")  # checks every parameter; seeds everything
+
+# %%
 import time
 
 import matplotlib.pyplot as plt
@@ -46,15 +51,12 @@ from IPython.display import display
 
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.runner import run_tasks
-from dicecore.params import chapter_parameters
 from dicecore.provenance import page_provenance
 from dicecore.plotting import (
     book_style, plot_soft_dice_landscape, plot_task_example, plot_volume_bias,
 )
 from dicecore.theory.volume_bias import optimal_prediction, switching_point, volume_bias
 
-params = chapter_parameters(profile=profile, device=device, seed=seed,
-                            data_root=data_root)
 book_style()
 pd.set_option("display.max_colwidth", None)
 grid = 4001 if params.is_paper else 2001  # p̂ grid: step 0.00025 / 0.0005
@@ -254,9 +256,10 @@ pd.DataFrame({t: {"images": d.images.shape,
 import tempfile
 from pathlib import Path
 
+from dicecore import paths
 from dicecore.results import record_run
 
-results_dir = Path("../results/02_volume_bias")
+results_dir = paths.results_dir("02_volume_bias")  # found from the package, not the cwd
 # paper: resumable, committed; ci: a fresh folder every build
 out_dir = results_dir if params.is_paper else Path(tempfile.mkdtemp())
 t_start = time.perf_counter()

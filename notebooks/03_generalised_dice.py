@@ -36,6 +36,11 @@ seed = 0
 data_root = None  # unused: no data needed
 
 # %%
+from dicecore.params import chapter_parameters_from
+
+params = chapter_parameters_from(globals(), "03_generalised_dice")  # checks every parameter; seeds everything
+
+# %%
 import json
 
 import matplotlib.pyplot as plt
@@ -50,13 +55,10 @@ from dicecore.losses import (
     GeneralizedDiceLoss, dice_loss, generalized_dice_loss, sensitivity_specificity_loss,
     two_class_dice_loss, weighted_cross_entropy,
 )
-from dicecore.params import chapter_parameters
 from dicecore.provenance import page_provenance
 from dicecore.plotting import book_style
 from dicecore.theory.imbalance import gradient_balance
 
-params = chapter_parameters(profile=profile, device=device, seed=seed,
-                            data_root=data_root)
 book_style()
 pd.set_option("display.max_colwidth", None)
 claims = []
@@ -253,12 +255,13 @@ import time
 from functools import partial
 from pathlib import Path
 
+from dicecore import paths
 from dicecore.experiments import generalised_dice as study
 from dicecore.experiments.runner import run_tasks
 from dicecore.plotting import plot_grid_heatmaps, plot_held_out_dsc, plot_visual_comparison
 from dicecore.results import provenance, read_table, write_provenance, write_table
 
-results_dir = Path("../results/03_generalised_dice")
+results_dir = paths.results_dir("03_generalised_dice")  # found from the package, not the cwd
 out_dir = results_dir / "per_training" if params.is_paper else Path(tempfile.mkdtemp())
 grid = study.tasks(params.profile, str(params.device))
 t_start = time.perf_counter()

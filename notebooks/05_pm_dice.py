@@ -40,6 +40,11 @@ data_root = None  # unused: the frame is a phantom (loaders: dicecore.data.lesio
 workers = 2  # trainings run at once (several per GPU under the paper profile)
 
 # %%
+from dicecore.params import chapter_parameters_from
+
+params = chapter_parameters_from(globals(), "05_pm_dice")  # checks every parameter; seeds everything
+
+# %%
 import time
 
 import matplotlib.pyplot as plt
@@ -55,13 +60,10 @@ from dicecore.grad import pm_dice_grad
 from dicecore.losses import (
     TABLE_LOSSES, dice_loss, eq4_dice_loss, modulating_term, pm_dice_loss, topk_dice_loss,
 )
-from dicecore.params import chapter_parameters
 from dicecore.plotting import book_style, plot_gamma_sweeps, plot_modulating_maps, plot_visual_comparison
 from dicecore.provenance import page_provenance
 from dicecore.theory.imbalance import gradient_focus, stop_gradient_ablation
 
-params = chapter_parameters(profile=profile, device=device, seed=seed,
-                            data_root=data_root)
 book_style()
 pd.set_option("display.max_colwidth", None)
 gammas = [0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0] if params.is_paper else [0.0, 0.5, 1.0, 2.0, 5.0]
@@ -293,11 +295,12 @@ import tempfile
 from functools import partial
 from pathlib import Path
 
+from dicecore import paths
 from dicecore.experiments import pm_dice as study
 from dicecore.experiments.runner import run_tasks
 from dicecore.results import record_run
 
-results_dir = Path("../results/05_pm_dice")
+results_dir = paths.results_dir("05_pm_dice")  # found from the package, not the cwd
 # paper: every training's rows under results/05_pm_dice/per_training (kept, so a cut run resumes), Fig. 5's
 # predictions under examples/; ci: a fresh folder every build
 train_dir = results_dir if params.is_paper else Path(tempfile.mkdtemp())

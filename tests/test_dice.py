@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dicecore.losses import PHIS, DiceLoss, dice_loss, phi_count, reduction_dims
+from _monai_cases import cases, monai_value
 
 monai_losses = pytest.importorskip("monai.losses")
 
@@ -148,6 +149,76 @@ def test_binary_sigmoid_matches_monai(rng):
         ours = DiceLoss(sigmoid=True, batch=batch, smooth_nr=1e-5, smooth_dr=1e-5)(x, y)
         theirs = monai_losses.DiceLoss(sigmoid=True, batch=batch)(x, y)
         torch.testing.assert_close(ours, theirs)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cases("dice"))
+def test_module_is_a_monai_drop_in(case):
+    """Every MONAI 1.6 keyword (other_act, jaccard, soft_label, weight, ignore_index …), random shapes: the same
+    values and the same shapes for every reduction."""
+    kw, x, target = case
+    theirs = monai_value(monai_losses.DiceLoss, kw, x, target)
+    ours = DiceLoss(**kw)(x, target)
+    assert ours.shape == theirs.shape, (kw, ours.shape, theirs.shape)
+    torch.testing.assert_close(ours, theirs, rtol=1e-6, atol=1e-9)
+
+
+def test_module_takes_monai_arguments_in_monai_order():
+    import inspect
+
+    ours = list(inspect.signature(DiceLoss).parameters)
+    theirs = list(inspect.signature(monai_losses.DiceLoss).parameters)
+    assert ours[:len(theirs)] == theirs
+    for name, param in inspect.signature(monai_losses.DiceLoss).parameters.items():
+        if name not in ("smooth_nr", "smooth_dr"):  # ε: the paper's 1e-7 by default (documented)
+            assert inspect.signature(DiceLoss).parameters[name].default == param.default, name
+
+
+def test_reduction_none_has_monai_shape():
+    x, y = torch.rand(2, 3, 4, 5), torch.randint(0, 3, (2, 1, 4, 5))
+    assert DiceLoss(to_onehot_y=True, reduction="none")(x, y).shape == (2, 3, 1, 1)
+    assert DiceLoss(to_onehot_y=True, reduction="none", batch=True)(x, y).shape == (3, 1, 1)
+    assert dice_loss(x, y, "I", to_onehot_y=True, reduction="none").shape == (2, 3)  # the functional: one per φ
+
+
+def test_other_act_errors():
+    with pytest.raises(TypeError, match="other_act"):
+        DiceLoss(other_act="tanh")
+    with pytest.raises(ValueError, match="other_act"):
+        DiceLoss(sigmoid=True, other_act=torch.sigmoid)
+    x, y = torch.randn(2, 2, 4, 4), torch.randint(0, 2, (2, 1, 4, 4))
+    with pytest.raises(ValueError, match="activation: the callable returned values"):
+        DiceLoss(other_act=torch.tanh, to_onehot_y=True)(x, y)
+    # validate=False computes what MONAI computes, out-of-range values included
+    ours = DiceLoss(other_act=torch.tanh, to_onehot_y=True, validate=False, smooth_nr=1e-5, smooth_dr=1e-5)(x, y)
+    torch.testing.assert_close(ours, monai_losses.DiceLoss(other_act=torch.tanh, to_onehot_y=True)(x, y))
+
+
+def test_ignore_index_hand_worked():
+    # one image, 2 classes, 4 voxels; label 255 at the last voxel is left out of every sum
+    p = torch.tensor([[[0.9, 0.2, 0.6, 0.5], [0.1, 0.8, 0.4, 0.5]]])
+    y = torch.tensor([[[0, 1, 0, 255]]])
+    loss = dice_loss(p, y, "I", eps=0.0, to_onehot_y=True, ignore_index=255, reduction="none")
+    # class 0: 2Σyŷ = 2(0.9 + 0.6) = 3, Σy + Σŷ = 2 + 1.7 = 3.7; class 1: 2·0.8 = 1.6, 1 + 1.3 = 2.3
+    torch.testing.assert_close(loss, torch.tensor([[1 - 3 / 3.7, 1 - 1.6 / 2.3]]))
+    with pytest.raises(TypeError, match="ignore_index"):
+        dice_loss(p, y, to_onehot_y=True, ignore_index=2.5)
+
+
+def test_jaccard_and_soft_label_hand_worked():
+    y = torch.tensor([1.0, 1, 0, 0]).reshape(1, 1, 4)
+    p = torch.tensor([0.5, 1, 0.5, 0]).reshape(1, 1, 4)
+    # I = 1.5, Σ = 4: Jaccard 1 − 2I / 2(Σ − I) = 1 − 3/5
+    assert dice_loss(p, y, eps=0.0, jaccard=True).item() == pytest.approx(1 - 3 / 5)
+    # hard labels: the soft-label intersection is Σyŷ
+    assert dice_loss(p, y, eps=0.0, soft_label=True).item() == pytest.approx(dice_loss(p, y, eps=0.0).item())
+    # soft labels y = [0.5, 1, 0, 0]: Σyŷ = 1.25, but I = (Σŷ + Σy − Σ|ŷ − y|)/2 = (2 + 1.5 − 0.5)/2 = 1.5
+    ys = torch.tensor([0.5, 1, 0, 0]).reshape(1, 1, 4)
+    assert dice_loss(p, ys, eps=0.0, soft_label=True).item() == pytest.approx(1 - 3 / 3.5)
+    assert dice_loss(p, ys, eps=0.0).item() == pytest.approx(1 - 2.5 / 3.5)
+    ys2 = torch.tensor([0.2, 1, 0, 0]).reshape(1, 1, 4)  # Σyŷ = 1.1; I = (2 + 1.2 − 0.8)/2 = 1.2
+    assert dice_loss(p, ys2, eps=0.0, soft_label=True).item() == pytest.approx(1 - 2.4 / 3.2)
+    assert dice_loss(p, ys2, eps=0.0).item() == pytest.approx(1 - 2.2 / 3.2)
 
 
 def test_module_phi_and_batch_keywords():

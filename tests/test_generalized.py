@@ -5,9 +5,11 @@ import warnings
 
 import pytest
 import torch
+from hypothesis import given, settings
 
 from dicecore.grad import two_class_gdl
 from dicecore.losses.generalized import GeneralizedDiceLoss, generalized_dice_loss, generalized_dice_weights
+from _monai_cases import cases, monai_value
 
 monai_losses = pytest.importorskip("monai.losses")
 
@@ -52,6 +54,27 @@ def test_matches_monai(include_background, activation, batch, w_type, reduction)
     ours = GeneralizedDiceLoss(**kw)(x, y)
     # MONAI computes the weights in float32 (ground_o.float()), so agreement is to float32 precision
     torch.testing.assert_close(ours, theirs, rtol=1e-6, atol=1e-9)
+
+
+@settings(max_examples=100, deadline=None)
+@given(cases("generalized"))
+def test_module_is_a_monai_drop_in(case):
+    """Every MONAI 1.6 keyword (other_act, soft_label …), random shapes: the same values and shapes."""
+    kw, x, target = case
+    theirs = monai_value(monai_losses.GeneralizedDiceLoss, kw, x, target)
+    ours = GeneralizedDiceLoss(**kw)(x, target)
+    assert ours.shape == theirs.shape, (kw, ours.shape, theirs.shape)
+    # MONAI computes the weights in float32 (ground_o.float()), so agreement is to float32 precision
+    torch.testing.assert_close(ours, theirs, rtol=2e-6, atol=1e-8)
+
+
+def test_module_takes_monai_arguments_in_monai_order():
+    import inspect
+
+    ours = inspect.signature(GeneralizedDiceLoss).parameters
+    theirs = inspect.signature(monai_losses.GeneralizedDiceLoss).parameters
+    assert list(ours)[:len(theirs)] == list(theirs)
+    assert all(ours[k].default == v.default for k, v in theirs.items())
 
 
 def test_absent_classes_give_no_inf_or_nan():

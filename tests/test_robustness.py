@@ -479,10 +479,48 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
     assert pd.read_csv(path)["a"].tolist() == [1] and [p.name for p in tmp_path.iterdir()] == ["summary.csv"]
 
 
+# Plain papermill (not dicecore run) sets a bad parameter: the chapter's first cell after the parameters stops it.
+PAPERMILL_CASES = [
+    ("unknown name", {"prfile": "paper"}, "ValueError",
+     r"unknown name\(s\) \['prfile'\] for 01_dice_anatomy; its parameters are \['data_root', 'device', 'profile', 'seed'\]"),
+    ("ill-typed value", {"seed": "one"}, "TypeError",
+     r"seed: parameter of 01_dice_anatomy expects an integer \(default 0\), got 'one'"),
+]
+
+
+@pytest.fixture(scope="module")
+def chapter_one_ipynb(tmp_path_factory):
+    import jupytext
+
+    path = tmp_path_factory.mktemp("papermill") / "01_dice_anatomy.ipynb"
+    jupytext.write(jupytext.read(ROOT / "notebooks" / "01_dice_anatomy.py"), path, fmt="ipynb")
+    return path
+
+
+@pytest.mark.parametrize("case, parameters, error, pattern", PAPERMILL_CASES, ids=[c[0] for c in PAPERMILL_CASES])
+def test_papermill_parameter_stops_the_first_cell(case, parameters, error, pattern, chapter_one_ipynb, tmp_path):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    with pytest.raises(PapermillExecutionError) as failed:
+        papermill.execute_notebook(str(chapter_one_ipynb), str(tmp_path / "out.ipynb"), parameters=parameters,
+                                   cwd=str(tmp_path), kernel_name="python3", progress_bar=False)
+    assert failed.value.ename == error and re.search(pattern, failed.value.evalue), failed.value.evalue
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    tags = [c["metadata"].get("tags", []) for c in code[:2]]
+    assert tags == [["parameters"], ["injected-parameters"]]
+    stopped = code[2]  # the first cell after the parameters
+    assert "chapter_parameters_from" in "".join(stopped["source"])
+    assert [o["ename"] for o in stopped["outputs"] if o["output_type"] == "error"] == [error]
+    assert all(c.get("execution_count") is None for c in code[3:])  # nothing after it ran
+
+
 CLI_CASES = [
     ("run", "unknown chapter", ["run", "42"], r"chapter: no unique chapter '42'"),
     ("run", "unknown parameter", ["run", "01", "-p", "seeed=1"], r"unknown name\(s\) \['seeed'\]"),
     ("run", "malformed parameter", ["run", "01", "-p", "profile"], r"not of the form name=value"),
+    ("run", "three words to -p", ["run", "01", "-p", "seed", "1", "2"], r"not of the form name=value or name value"),
     ("run", "bad value type", ["run", "01", "-p", "seed=one"], r"seed: parameter of 01_dice_anatomy expects an integer"),
     ("epsilon", "missing folder", ["epsilon", "/nonexistent/labels"], r"label_dir: .* is not a directory"),
     ("epsilon", "bad classes", ["epsilon", ".", "--classes", "1,x"], r"classes: expected comma-separated"),
@@ -506,7 +544,7 @@ SWEEP = {
     "losses": len(LOSS_GRID),
     "metrics": len(METRIC_CASES),
     "loaders": len(LOADER_CASES),
-    "runner and CLI": len(RUNNER_CASES) + len(CLI_CASES) + 3,  # + failed chapter, cut run, cut write
+    "runner and CLI": len(RUNNER_CASES) + len(CLI_CASES) + len(PAPERMILL_CASES) + 3,  # + failed chapter, cut run, cut write
 }
 
 

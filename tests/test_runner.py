@@ -65,6 +65,17 @@ def test_run_chapter_executes_with_papermill(tmp_path):
     assert "reproduced" in claims and "not reproduced" not in claims  # every claim of Chapter 1 holds
 
 
+def test_cli_takes_papermills_name_value_form(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "01_tiny.py").write_text('# %% tags=["parameters"]\nprofile = "ci"\nseed = 0\n\n# %%\nprint(seed)\n')
+    monkeypatch.setattr("dicecore.runner.notebooks_dir", lambda: folder)
+    assert main(["run", "01", "-q", "-p", "seed", "5", "-p", "profile=ci", "-o", str(tmp_path / "o.ipynb")]) == 0
+    assert '"5\\n"' in (tmp_path / "o.ipynb").read_text()
+    assert main(["run", "01", "-p", "seed", "5", "6"]) == 2
+    assert "not of the form name=value or name value" in capsys.readouterr().err
+
+
 def test_cli_list_and_debug(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
@@ -90,3 +101,29 @@ def test_cli_run_prints_the_executed_notebook(tmp_path, capsys, monkeypatch):
     assert main(["run", "01", "-q", "-p", "seed=2", "-o", str(tmp_path / "out.ipynb")]) == 0
     assert f"executed notebook written to {tmp_path / 'out.ipynb'}" in capsys.readouterr().out
     assert '"2\\n"' in (tmp_path / "out.ipynb").read_text()
+
+
+@pytest.mark.slow
+def test_plain_papermill_from_another_folder_reads_the_committed_results(tmp_path):
+    """As the Reproduce page says: jupytext → ipynb, then the papermill command, run from a folder outside the
+    repository. The chapter must find the committed results from the package, not from its working folder."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from dicecore.paths import results_dir
+
+    bin_dir = Path(sys.executable).parent
+    source = notebooks_dir() / "02_volume_bias.py"
+    subprocess.run([str(bin_dir / "jupytext"), "--to", "ipynb", str(source), "-o", "ch2.ipynb"], cwd=tmp_path,
+                   check=True, capture_output=True, timeout=120)
+    proc = subprocess.run([str(bin_dir / "papermill"), "ch2.ipynb", "out.ipynb", "-p", "seed", "0", "--no-progress-bar",
+                           "-k", "python3"], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    record = json.loads((results_dir("02_volume_bias") / "provenance.json").read_text())
+    nb = json.loads((tmp_path / "out.ipynb").read_text())
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert f"{record['cells']} of {record['cells_in_grid']} cells" in printed
+    assert "No paper-profile results are committed yet" not in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ch2.ipynb", "out.ipynb"]  # nothing written beside it
+    assert not (tmp_path.parent / "results").exists()

@@ -28,6 +28,7 @@ __all__ = [
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS",
 ]
 
+#: The BraTS-like volume, in voxels of 2 mm (the MNI152 brain's bounding box).
 BRATS_SHAPE = (80, 96, 80)
 _HGG_MEAN_VOXELS = 11_900
 _LGG_MEAN_VOXELS = 13_800
@@ -192,6 +193,7 @@ class AcdcLike:
         return out
 
 
+#: The MSSEG-like channels, as MSSEG 2016's modalities.
 MSSEG_CONTRASTS = ("flair", "t1", "gado", "t2", "dp")
 
 
@@ -240,6 +242,7 @@ def msseg_like_slices(n: int, seed: int = 0, max_lesions: int = 6) -> tuple[np.n
     return images, masks
 
 
+#: The WMH-like channels.
 WMH_CONTRASTS = ("t1", "t2", "flair")
 
 
@@ -298,7 +301,7 @@ def wmh_like_volume(i: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.stack(images), lesion.astype(np.uint8)
 
 
-#: Field of view of an ACDC slice: 192 pixels at 1.56 mm (about 300 mm), kept whatever the output size.
+#: Field of view of an ACDC slice — 192 pixels at 1.56 mm (about 300 mm), kept whatever the output size.
 ACDC_FOV_MM = 192 * 1.56
 
 

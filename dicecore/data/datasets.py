@@ -25,6 +25,7 @@ from dicecore.data.files import load_array, load_image, load_label_map
 __all__ = ["BRATS_MODALITIES", "BratsSubject", "brats_subjects", "load_brats_subject",
            "AcdcPatient", "acdc_patients", "load_acdc_patient"]
 
+#: The BraTS 2018 modalities, in the order the loaders stack them.
 BRATS_MODALITIES = ("flair", "t1", "t1ce", "t2")
 
 

@@ -82,6 +82,7 @@ def label_values(files) -> list[int]:
 
 
 def parse_classes(text: Optional[str]) -> list[int]:
+    """``"1,2,4"`` → ``[1, 2, 4]`` (``None`` or ``""`` → ``[1]``); a clear error for anything else."""
     if not text:
         return [1]
     try:

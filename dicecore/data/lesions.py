@@ -35,8 +35,11 @@ __all__ = [
     "load_lesion_subject", "MSSEG2016_MODALITIES", "MSSEG2_MODALITIES",
 ]
 
+#: Image files the Kvasir-SEG loader reads.
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+#: The MSSEG 2016 modalities, in the order the loader stacks them.
 MSSEG2016_MODALITIES = ("FLAIR", "T1", "GADO", "T2", "DP")
+#: MSSEG-2's two FLAIR time points.
 MSSEG2_MODALITIES = ("flair_time01", "flair_time02")
 
 

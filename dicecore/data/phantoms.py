@@ -26,12 +26,13 @@ from scipy import ndimage
 
 __all__ = ["UNCERTAINTY_TASKS", "SegmentationSet", "uncertainty_task"]
 
+#: The four tasks of Bertels et al.'s Table 1, as phantoms (:func:`uncertainty_task`).
 UNCERTAINTY_TASKS = ("molars_like", "brats_like", "isles17_like", "isles18_like")
 
 
 @dataclass(frozen=True)
 class SegmentationSet:
-    """Images (N, C_in, *spatial) float32 standardised, labels (N, 1, *spatial) float32 in {0, 1}."""
+    """Images ``(N, C_in, *spatial)`` float32 standardised, labels ``(N, 1, *spatial)`` float32 in {0, 1}."""
 
     name: str
     images: np.ndarray

@@ -7,7 +7,7 @@ Two tasks, as the paper's:
 * **2-D** — tumour (foreground) vs the rest on BraTS-like axial slices (:func:`tumour_slices`: MNI152
   anatomy, four MR contrasts, whole tumours), networks ``unet`` (the small U-Net of Chapter 2's design) and
   ``twopath`` (:class:`dicecore.models.TwoPathCNN`).
-* **3-D** — white-matter hyperintensities on WMH-like volumes (:func:`dicecore.data.anatomy.wmh_like_volumes`:
+* **3-D** — white-matter hyperintensities on WMH-like volumes (:func:`dicecore.data.anatomy.wmh_like_volume`:
   T1, T2 and FLAIR, z-scored on white matter as the paper's; lesions fill 0.1–0.6 % of a volume), networks
   ``deepmedic`` (:class:`dicecore.models.DeepMedicLike`, valid convolutions: its patch
   of P voxels predicts the central P − 48) and ``highresnet`` (MONAI's, :func:`dicecore.models.high_res_net`).
@@ -56,7 +56,7 @@ NETWORKS = {
     "highresnet": ("HighResNet", 3, "residual groups of 4, 8, 16 features (Li et al. / MONAI: 16, 32, 64)"),
 }
 
-#: Sudre et al., Table 1: per network, patch → (initial patch size, effective patch size, batch size).
+#: Sudre et al., Table 1 — per network, patch → (initial patch size, effective patch size, batch size).
 #: Padded networks (ours: UNet, TwoPathCNN, HighResNet) take the effective size as their input.
 PATCHES = {
     "unet": {"S": (56, 16, 5), "M": (64, 24, 3), "L": (88, 48, 1)},
@@ -64,8 +64,10 @@ PATCHES = {
     "deepmedic": {"S": (51, 3, 5), "M": (63, 15, 3), "L": (87, 39, 1)},
     "highresnet": {"S": (51, 15, 5), "M": (63, 27, 3), "L": (85, 49, 1)},
 }
+#: Sudre et al.'s four losses, in the paper's order.
 LOSSES = ("WCE", "DL2", "SS", "GDL_v")
 
+#: The grid and training length of each profile.
 PROFILES = {
     "ci": {"networks": ("unet",), "patches": ("S", "L"), "lrs": (1e-3, 1e-4),
            "iterations": {2: 300}, "last": 100, "seeds": (0,), "n_train": {2: 12}, "n_test": {2: 4}},
@@ -74,7 +76,7 @@ PROFILES = {
               "n_train": {2: 150, 3: 36}, "n_test": {2: 30, 3: 4}},
 }
 
-#: Sudre et al., Table 1: the median foreground fraction ("imbalance ratio") of each network's patches.
+#: Sudre et al., Table 1 — the median foreground fraction ("imbalance ratio") of each network's patches.
 PAPER_TABLE1 = pd.DataFrame([(net, patch, ratio) for net, ratios in (
     ("unet", (0.52, 0.33, 0.15)), ("twopath", (0.29, 0.25, 0.16)), ("deepmedic", (0.20, 0.01, 0.002)),
     ("highresnet", (0.02, 0.01, 0.003))) for patch, ratio in zip("SML", ratios)],
@@ -91,7 +93,7 @@ def _paper_cells(network: str, rows: str) -> list[tuple]:
     return out
 
 
-#: Sudre et al., Tables 2 (2-D: UNet, TwoPathCNN) and 3 (3-D: DeepMedic, HighResNet): training DSC over the
+#: Sudre et al., Tables 2 (2-D — UNet, TwoPathCNN) and 3 (3-D — DeepMedic, HighResNet), training DSC over the
 #: last 200 iterations, median and IQR, as printed.
 PAPER_GRID = pd.DataFrame(
     _paper_cells("unet", """

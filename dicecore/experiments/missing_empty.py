@@ -34,7 +34,7 @@ __all__ = [
     "run_slice_config", "slice_study", "slice_summary", "slice_claims", "tumour_slices",
 ]
 
-#: ε printed in the paper (§3): BraTS whole tumour and ACDC structures, in voxels.
+#: ε printed in the paper (§3) — BraTS whole tumour and ACDC structures, in voxels.
 PAPER_EPSILON = {
     ("BraTS whole tumour", "partial"): 8789, ("BraTS whole tumour", "full"): 12412,
     ("ACDC myocardium", "partial"): 13741, ("ACDC myocardium", "full"): 19893,
@@ -72,10 +72,10 @@ def epsilon_table(brats: BratsLike, acdc: AcdcLike, n_brats: int | None = None,
 
 # --- the ci experiment: 2-D slices of the BraTS-like phantom -----------------------------------------
 
-#: ci: axial slices through each tumour at 4 mm (40 × 48), a small 2-D U-Net, B = 4, Adam 3e-4, 120 epochs
+#: The ci profile — axial slices through each tumour at 4 mm (40 × 48), a small 2-D U-Net, B = 4, Adam 3e-4, 120 epochs
 #: (2,400 steps; about a minute per configuration on 2 CPU cores).
 SLICE_PROFILE = dict(n_hgg=60, n_lgg=20, n_test_hgg=20, n_test_lgg=20, epochs=120, batch_size=4, lr=3e-4)
-#: The configurations of the ci slice study (partial labels): DL_I, DL_BI (B = 4) and DL_Iε. DL_BI with
+#: The configurations of the ci slice study (partial labels) — DL_I, DL_BI (B = 4) and DL_Iε. DL_BI with
 #: B = 1 is DL_I exactly (tested in tests/test_dice.py), so it is not trained separately.
 SLICE_CONFIGS = ("I", "BI", "Iε")
 

@@ -59,7 +59,7 @@ from dicecore.metrics import bootstrap_mean_test, dice_score, roc_auc
 from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
-    "PROFILES", "CONFIGS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
+    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
     "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_entries", "detection_auc", "partial_losses_table",
     "claims", "STRUCTURES", "budget_tasks", "budget_table", "budget_claims", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
 ]
@@ -67,9 +67,10 @@ __all__ = [
 #: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
 CONFIGS = ("I", "BI", "Iε", "marginal", "leaf")
 
-#: Per dataset: the always-labelled and the sometimes-emptied group, and the structure scored.
+#: Per dataset, the always-labelled and the sometimes-emptied group, and the structure scored.
 STRUCTURES = {"brats": ("HGG", "LGG", "WT"), "acdc": ("ED", "ES", "MYO")}
 
+#: Cohort, patch, network width, folds and iterations of each profile (the module docstring).
 PROFILES = {
     "ci": dict(
         brats=dict(n_hgg=6, n_lgg=4, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2),
@@ -389,7 +390,7 @@ def training_epsilon(labels: np.ndarray, dataset: str, groups: np.ndarray) -> np
 
 # --- network and losses ---------------------------------------------------------------------------------
 
-#: ACDC: the output layer's background bias at initialisation (softmax p_bg ≈ 0.87 everywhere at the start).
+#: ACDC — the output layer's background bias at initialisation (softmax p_bg ≈ 0.87 everywhere at the start).
 ACDC_BACKGROUND_BIAS = 3.0
 
 
@@ -430,7 +431,7 @@ def _per_class_eps_dice(logits: torch.Tensor, onehot: torch.Tensor, eps) -> torc
 def loss_function(task: Task, epsilon=None):
     """``loss(logits, target)`` of a task; ``target`` is (B, 1, …) — the tumour mask (BraTS) or the label map
     (ACDC, plus the ES flag that marks the unannotated myocardium for the marginal loss, see
-    :func:`_sampler`). ``epsilon``: the training fold's ε per class, for ``Iε``."""
+    ``_sampler``). ``epsilon``: the training fold's ε per class, for ``Iε``."""
     if task.dataset == "brats":
         if task.config == "Iε":
             return lambda z, y: dice_loss(z, y, "I", float(epsilon[0]), activation="sigmoid", validate=False)
@@ -658,9 +659,9 @@ def _paper_table1() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: The paper's Table 1 (BraTS: HGG / LGG whole tumour; ACDC: myocardium at ED / ES), long form.
+#: The paper's Table 1 (BraTS — HGG / LGG whole tumour; ACDC — myocardium at ED / ES), long form.
 PAPER_TABLE1 = _paper_table1()
-#: §4: mean DSC of I, marginal and leaf Dice on ACDC (no significant difference between them), per
+#: §4 — mean DSC of I, marginal and leaf Dice on ACDC (no significant difference between them), per
 #: structure and phase; RV at ES is printed as a range 0.86–0.87.
 PAPER_PARTIAL_LOSSES = {("MYO", "ED"): 0.88, ("MYO", "ES"): 0.88, ("LV", "ED"): 0.96, ("LV", "ES"): 0.92,
                         ("RV", "ED"): 0.93, ("RV", "ES"): 0.865}
@@ -687,7 +688,7 @@ def summarise(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     """Table 1 in long form: mean DSC and ΔV (ml) of the scored structure per dataset, labelling, B,
     configuration and group, with the number of held-out entries; for partial labelling, ``dice_worse`` /
     ``dV_worse`` say whether the result is inferior to full labelling (paired bootstrap over the same
-    held-out entries, p < ``alpha``: lower DSC, larger |ΔV|) — the paper's italics."""
+    held-out entries, p < ``alpha``: lower DSC, larger ``|ΔV|``) — the paper's italics."""
     d = _scored(with_bi_at_b1(per_entry))
     keys = ["dataset", "labelling", "batch_size", "config", "group"]
     out = (d.groupby(keys, sort=False).agg(dice=("dice", "mean"), dV_ml=("dV_ml", "mean"), n=("dice", "size"))

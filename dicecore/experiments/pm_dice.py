@@ -43,8 +43,10 @@ __all__ = [
     "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "grid", "committed", "committed_report",
 ]
 
+#: The metrics of Hosseini's Tables 1–3.
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
 
+#: Frame size, crop, cohort sizes and iterations per task and profile.
 PROFILES = {
     "ci": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "iterations": 400, "batch_size": 8, "lr": 2e-3,
            "losses": ("CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice"), "seeds": (0,), "model": "small-unet",
@@ -60,19 +62,22 @@ PROFILES = {
                         "iterations": 4000},
               "acdc": {"frame": 256, "crop": None, "n_train": 1400, "n_test": 400, "iterations": 6000}},
 }
-#: Trainings beyond the paper's rows: name → (table row, settings). The stop-gradient ablation of §5.5.
+#: Trainings beyond the paper's rows, name → (table row, settings). The stop-gradient ablation of §5.5.
 ABLATIONS = {"PM Dice, gradient through m": ("PM Dice", {"detach_modulation": False})}
-#: Output classes per task (background included) and the ACDC-like organ names.
+#: Output classes per task (background included).
 CLASSES = {"kvasir_like": 2, "msseg_like": 2, "acdc_like": 4}
+#: The ACDC-like organs by label value.
 ORGANS = {1: "RV", 2: "MYO", 3: "LV"}
+#: The three tasks of Tables 1–3.
 TASKS = tuple(CLASSES)
-#: The columns of the visual comparison (Fig. 5): losses trained in both profiles.
+#: The columns of the visual comparison (Fig. 5) — losses trained in both profiles.
 FIG5_LOSSES = ("CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice", "PM Dice, gradient through m")
-#: Figs. 3–4: γ for both classes, then γ_BG with γ_FG = 2 (γ per class is (background, lesion)).
+#: Figs. 3–4 — γ for both classes, then γ_BG with γ_FG = 2 (γ per class is (background, lesion)).
 GAMMA_SWEEP = (0.0, 0.5, 1.0, 2.0, 5.0)
+#: Fig. 4 — the background's γ with the lesion's γ fixed at 2.
 GAMMA_BG_SWEEP = (0.0, 0.5, 1.0, 2.0)
 
-#: Hosseini's Table 2 (ACDC) as printed, in percent: the five metrics and the Dice of each organ.
+#: Hosseini's Table 2 (ACDC) as printed, in percent — the five metrics and the Dice of each organ.
 PAPER_TABLE2 = pd.DataFrame([
     ("CE", 91.60, 84.88, 87.05, 92.36, 91.19, 90.61, 88.90, 95.29),
     ("Dice", 90.02, 82.73, 86.02, 88.72, 92.35, 86.06, 89.20, 94.80),
@@ -100,7 +105,7 @@ PAPER_TABLE3 = pd.DataFrame([
     ("TopK CE + TopK Dice [42]", 68.44, 52.51, 66.25, 72.56, 66.39), ("PM Dice", 69.07, 53.12, 66.93, 75.15, 64.92),
     ("CE + PM Dice", 68.71, 52.80, 66.73, 76.46, 63.60), ("Focal CE + PM Dice", 68.72, 52.78, 66.33, 74.30, 65.40),
 ], columns=["loss", "mDice", "mIoU", "mNSD", "mPrec.", "mRec."])
-#: Hosseini §4: on MSSEG every PM Dice term uses γ_BG = 1, γ_FG = 2 (as (γ_BG, γ_FG)).
+#: Hosseini §4 — on MSSEG every PM Dice term uses γ_BG = 1, γ_FG = 2 (as (γ_BG, γ_FG)).
 MSSEG_GAMMA = (1.0, 2.0)
 
 #: Hosseini's Table 1 (Kvasir-SEG) as printed, in percent.
@@ -158,7 +163,7 @@ def gamma_tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
             for seed in PROFILES[profile]["seeds"]]
 
 
-#: The parts of the chapter's training grid: Tables 1–3 and the γ sweeps of Figs. 3–4.
+#: The parts of the chapter's training grid — Tables 1–3 and the γ sweeps of Figs. 3–4.
 PARTS = ("kvasir_like", "acdc_like", "msseg_like", "gamma_sweep")
 
 

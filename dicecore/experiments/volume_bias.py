@@ -27,7 +27,9 @@ __all__ = [
     "PAPER_TABLE1", "PAPER_UNET_DICE", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "run_grid", "main",
 ]
 
+#: Bertels et al.'s three models, of increasing capacity.
 MODEL_NAMES = ("LR", "ConvNet", "U-Net")
+#: Cross-entropy and soft Dice.
 LOSSES = ("CE", "SD")
 
 #: Sizes and schedules. ``paper``: all three models, five folds, the paper's patience scaled from its 75/150

@@ -88,7 +88,7 @@ def _sum(*terms: Callable) -> Callable:
     return compound
 
 
-#: The rows of Hosseini's Tables 1–3, in the paper's order: name → ``loss(input, target, **kw)`` with the
+#: The rows of Hosseini's Tables 1–3 in the paper's order, name → ``loss(input, target, **kw)`` with the
 #: paper's settings (ε = 10⁻⁶, PM γ = 1, focal γ = 2, K = 10 %). Compounds are unweighted sums.
 TABLE_LOSSES: dict[str, Callable] = {
     "CE": cross_entropy_loss,

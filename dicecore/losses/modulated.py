@@ -29,10 +29,12 @@ from dicecore.losses.sums import BACKENDS, dice_sums
 
 __all__ = [
     "AVERAGES", "weighted_dice_scores", "modulating_term", "pm_dice_loss", "PMDiceLoss", "logarithmic_dice_loss",
-    "focal_dice_loss", "negative_topk_dice_loss", "topk_dice_loss", "topk_mask",
+    "focal_dice_loss", "negative_topk_dice_loss", "topk_dice_loss", "topk_mask", "GammaLike",
 ]
 
+#: Mean over the classes present in the reference (Eq. 4) or over all classes.
 AVERAGES = ("present", "all")
+#: A focusing parameter γ — one number for every class, or one per class.
 GammaLike = Union[float, Sequence[float], torch.Tensor]
 
 

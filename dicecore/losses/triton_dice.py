@@ -18,7 +18,10 @@ import torch
 import triton
 import triton.language as tl
 
-BLOCK = 2048  # voxels per program; one program handles every class of its block
+__all__ = ["sums", "grad", "BLOCK"]
+
+#: Voxels per program; one program handles every class of its block.
+BLOCK = 2048
 NUM_WARPS = 8
 
 
@@ -118,6 +121,7 @@ def _flat(probs: torch.Tensor, target: torch.Tensor):
 
 
 def sums(probs: torch.Tensor, target: torch.Tensor, gamma: Optional[torch.Tensor], squared: bool):
+    """The four ``(B, C)`` sums of :class:`~dicecore.losses.sums.DiceSums` (float32; float64 for float64 input)."""
     p, t = _flat(probs, target)
     b, c, s = p.shape
     n_blocks = triton.cdiv(s, BLOCK)
@@ -134,6 +138,7 @@ def sums(probs: torch.Tensor, target: torch.Tensor, gamma: Optional[torch.Tensor
 
 
 def grad(probs, target, gamma, squared, g_intersection, g_prediction):
+    """∂loss/∂p from ``g^I`` and ``g^P`` (the module docstring of :mod:`dicecore.losses.sums`), one pass."""
     p, t = _flat(probs, target)
     b, c, s = p.shape
     out = torch.empty_like(p)
