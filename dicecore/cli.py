@@ -2,6 +2,7 @@
 
   dicecore list                              chapters, their parameters and the profiles
   dicecore run 04 -p profile=paper           execute a chapter with papermill
+  dicecore study 02 --profile cpu --budget 150m   run or resume a chapter's training grid, piece by piece
   dicecore epsilon DIR --classes 1,2,4 --merge   the heuristic ε of a folder of label maps
   dicecore bench --device cuda               Dice losses vs MONAI and nnU-Net-style: time, memory
 
@@ -37,6 +38,31 @@ def _assignments(items: list[list[str]]) -> list[str]:
             raise ValueError(f"parameters: {' '.join(item)!r} is not of the form name=value or name value "
                              "(papermill's), e.g. -p profile=paper or -p profile paper.")
     return out
+
+
+def _study(args: argparse.Namespace) -> int:
+    from dicecore.experiments.study import dask_executor, find_study, parse_duration, parse_only, run_study
+    from dicecore.params import resolve_device
+
+    study = find_study(args.chapter)
+    only = parse_only(args.only or [])
+    budget = parse_duration(args.budget) if args.budget else None
+    device = str(resolve_device(args.device))
+    if args.scheduler and args.executor != "dask":
+        raise ValueError("--scheduler: a scheduler address needs --executor dask.")
+    study.grid(args.profile)  # an unknown profile fails here, before any cluster starts
+    executor, close = (None, None)
+    if args.executor == "dask":
+        executor, close = dask_executor(args.workers or 1, args.scheduler)
+    try:
+        summary = run_study(study, args.profile, only=only, budget_s=budget, device=device, amp=args.amp,
+                            seed=args.seed, workers=args.workers, executor=executor, folder=args.results,
+                            progress=not args.quiet, note=f"executor {args.executor}")
+    finally:
+        if close is not None:
+            close()
+    print(f"dicecore study {study.chapter} --profile {args.profile}: {summary}")
+    return 0
 
 
 def _parse_shape(text: str) -> tuple[int, ...]:
@@ -103,6 +129,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dicecore.experiments.study import PROFILES as STUDY_PROFILES
+
     parser = argparse.ArgumentParser(prog="dicecore", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the full traceback on an error")
@@ -124,6 +152,34 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="executed notebook path (default _build/runs/<chapter>-<profile>.ipynb)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
+
+    study = sub.add_parser(
+        "study", help="run or resume a chapter's training grid, or a part of it, within a time budget",
+        description="Run the cells of a chapter's grid that have no result yet, in parallel, writing each as "
+                    "it finishes (results/NN_*/per_training/). With --budget no cell is started that would "
+                    "not finish in the time left (estimated from the cells already run); the next call goes on.",
+        epilog="examples: dicecore study 02 --profile cpu --budget 150m\n"
+               "          dicecore study 02 --profile paper --device cuda --budget 8m --workers 4\n"
+               "          dicecore study 02 --profile cpu --only model=U-Net --only task=brats_like,isles17_like\n"
+               "          dicecore study 02 --profile paper --executor dask --scheduler tcp://head:8786",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    study.add_argument("chapter", help="chapter number, e.g. 02")
+    study.add_argument("--profile", default="cpu", choices=STUDY_PROFILES, help="ci, cpu or paper (default cpu)")
+    study.add_argument("--only", action="append", metavar="FIELD=VALUE[,VALUE]",
+                       help="run only the cells whose field takes one of these values (repeatable)")
+    study.add_argument("--budget", help="wall-clock budget, e.g. 150m, 8m, 2h (default: no limit)")
+    study.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1 … (default cpu)")
+    study.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
+    study.add_argument("--workers", type=int, default=1,
+                       help="cells at once (default 1; 0 runs in this process); each gets CPUs ÷ workers threads")
+    study.add_argument("--executor", default="local", choices=("local", "dask"),
+                       help="local process pool (default) or Dask distributed")
+    study.add_argument("--scheduler", help="address of a running Dask scheduler (with --executor dask); "
+                                           "default: a LocalCluster of --workers processes")
+    study.add_argument("--seed", type=int, default=0)
+    study.add_argument("--results", help="results folder (default results/NN_*/ of the checkout, or $DICECORE_RESULTS)")
+    study.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    study.set_defaults(func=_study)
 
     bench = sub.add_parser(
         "bench", help="Dice-family losses side by side (dicecore, MONAI, nnU-Net-style): time, roofline, memory",

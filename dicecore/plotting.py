@@ -372,7 +372,7 @@ def plot_volume_errors(per_subject, task_names, models, titles=None):
     """Bertels et al.'s Table 1, ΔV row, as a figure: per held-out subject, the soft prediction's volume
     error in % of the true volume, one panel per task, CE- and SD-trained models side by side per model
     (box and points). A cell that has not run is marked "not run". ``per_subject``: the rows of
-    :func:`dicecore.experiments.volume_bias.run_task`."""
+    :func:`dicecore.experiments.volume_bias.run_cell`."""
     import matplotlib.pyplot as plt
 
     titles = titles or {}

@@ -41,8 +41,6 @@ from dicecore.params import chapter_parameters_from
 params = chapter_parameters_from(globals(), "02_volume_bias")  # checks every parameter; seeds everything
 
 # %%
-import time
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -50,7 +48,7 @@ import sympy as sp
 from IPython.display import display
 
 from dicecore.experiments import volume_bias as study
-from dicecore.experiments.runner import run_tasks
+from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
 from dicecore.provenance import page_provenance
 from dicecore.plotting import (
     book_style, plot_soft_dice_landscape, plot_task_example, plot_volume_bias,
@@ -243,9 +241,11 @@ pd.DataFrame({t: {"images": d.images.shape,
 # pooling, linear up-sampling, no normalisation, filters [[10, 20], [20, 10]], [[20, 40], [40, 20]],
 # [[40, 80], [80, 40]], [40, 20]); the ConvNet keeps its first level only. Adam, initial learning rate
 # 1e-3 (1 for LR), divided by five when the validation loss stalls and early stopping, as the paper,
-# with patiences scaled to the profile ({py:class}`dicecore.train.TrainConfig`). Each training is an
-# independent task ({py:func}`dicecore.experiments.runner.run_tasks`): they run in parallel processes,
-# and a re-run skips those whose results exist.
+# with patiences scaled to the profile ({py:class}`dicecore.train.TrainConfig`). Each training is one
+# *cell* of the chapter's study ({py:data}`dicecore.experiments.volume_bias.STUDY`: a
+# {py:class}`~dicecore.experiments.volume_bias.VolumeBiasCell` per task, model, loss and fold), run by the
+# framework every chapter shares ({py:func}`dicecore.experiments.study.run_study`): in parallel
+# processes, each finished cell written at once, and a re-run skips the cells whose results exist.
 #
 # Under the `ci` profile this build trains **the LR model only**, on small images with three folds:
 # the ConvNet and U-Net do not converge in the CPU time a book build can give them, and an unconverged
@@ -254,26 +254,18 @@ pd.DataFrame({t: {"images": d.images.shape,
 
 # %%
 import tempfile
-from pathlib import Path
 
 from dicecore import paths
-from dicecore.results import record_run
 
 results_dir = paths.results_dir("02_volume_bias")  # found from the package, not the cwd
 # paper: resumable, committed; ci: a fresh folder every build
-out_dir = results_dir if params.is_paper else Path(tempfile.mkdtemp())
-t_start = time.perf_counter()
-trainings = study.tasks(params.profile, params.seed, str(params.device))
-per_subject = run_tasks(trainings, study.run_task, out_dir / "per_training",
-                        workers=workers, progress=False)
+out_dir = results_dir if params.is_paper else tempfile.mkdtemp()
+run = run_study(study.STUDY, params.profile, seed=params.seed, device=str(params.device),
+                workers=workers, folder=out_dir, progress=False, record=params.is_paper)
+per_subject = ResultStore(out_dir).read(study.STUDY.grid(params.profile, seed=params.seed))
 summary = study.summarise(per_subject)
 comparison = study.loss_comparison(per_subject)
-wall = time.perf_counter() - t_start
-print(f"{len(trainings)} trainings, {len(per_subject) // len(summary)} held-out "
-      f"subjects per row, {wall:.0f} s")
-if params.is_paper:
-    record_run(results_dir, [t.key for t in trainings], "paper", wall,
-               str(params.device), workers, "the whole grid (from the chapter)")
+print(f"{run}; {len(per_subject) // len(summary)} held-out subjects per row")
 
 # %% [markdown]
 # Table 1 analogue ({py:func}`~dicecore.experiments.volume_bias.table1`): mean over held-out subjects
@@ -309,38 +301,26 @@ columns = ["claim (Bertels et al.)", "our check", "verdict", "data"]
 pd.DataFrame(live_claims, columns=columns).style.hide(axis="index")
 
 # %% [markdown]
-# ## 2.6 The `paper` profile: committed results
+# ## 2.6 The committed results
 #
 # The `paper` grid — all three models, five folds, 96² images for the 2-D task and 48³ for the 3-D
 # ones, 60 subjects each, 120 trainings — is sized for a GPU. None was lent to this project, so the
 # cells committed under `results/02_volume_bias/` are those its 2-core CPU could run (the
-# provenance below lists every run: commit, device, which cells, wall time); the rest show as "not run"
-# and are resumed by `dicecore run 02 -p profile=paper -p device=cuda` or, for a part of the grid,
-# `python -m dicecore.experiments.volume_bias --models U-Net --tasks brats_like --device cuda`.
+# provenance below lists every run: commit, device, which cells, wall time); the rest show as "not run".
+# This section shows the largest profile with committed cells
+# ({py:func}`dicecore.experiments.study.committed`). One command runs or resumes a grid, or a part of it,
+# within a time budget: `dicecore study 02 --profile paper --device cuda --budget 8m` (or
+# `--only model=U-Net --only task=brats_like`); see the Reproduce page.
 
 # %%
-import json
-
-from dicecore.experiments.runner import collect
 from dicecore.plotting import plot_volume_errors
 
-paper_grid = study.tasks("paper")
-committed_dir = results_dir / "per_training"
-committed = (collect(paper_grid, committed_dir, missing="skip")
-             if committed_dir.is_dir() and any(committed_dir.glob("*.csv")) else None)
-if committed is None:
-    print("No paper-profile results are committed yet:\n"
-          "run `dicecore run 02 -p profile=paper` on a GPU.")
+shown = committed_results(study.STUDY)
+committed = None if shown is None else shown.rows
+if shown is None:
+    print("No cpu- or paper-profile results are committed yet: dicecore study 02 --profile cpu")
 else:
-    if not (results_dir / "provenance.json").is_file():
-        raise FileNotFoundError(f"{results_dir}/provenance.json is missing: committed cells "
-                                "must say where they ran; restore it from git.")
-    record = json.loads((results_dir / "provenance.json").read_text())
-    print(f"{record['cells']} of {record['cells_in_grid']} cells, "
-          f"{record['wall_time_s'] / 60:.0f} min in all")
-    for run in record["runs"]:
-        print(f"  {run['cells']}: commit {run['git_commit'][:9]}, {run['device']}, "
-              f"finished {run['finished_utc'][:16].replace('T', ' ')} UTC, {run['wall_time_s'] / 60:.0f} min")
+    print(shown.header())
 
 # %% [markdown]
 # Every held-out subject's volume error, in % of its true volume: Table 1's ΔV row, spread out.
@@ -358,7 +338,7 @@ if committed is not None:
     paper_summary = study.summarise(committed)
     paper_comparison = study.loss_comparison(committed)
     display(study.style_table1(study.table1(paper_summary,
-                                     folds_in_grid=study.PROFILES["paper"]["folds"])))
+                                     folds_in_grid=study.PROFILES[shown.profile]["folds"])))
 
 # %%
 if committed is not None:
@@ -383,7 +363,7 @@ if committed is not None:
 # %%
 if committed is not None:
     tasks_run = committed.groupby("model")["task"].unique()
-    paper_label = "phantoms, paper profile, cells run: " + "; ".join(
+    paper_label = f"phantoms, {shown.profile} profile, cells run: " + "; ".join(
         f"{m} {'every task' if len(tasks_run[m]) == 4 else ', '.join(tasks_run[m])}"
         for m in study.MODEL_NAMES if m in tasks_run.index)
     paper_claims = study.empirical_claims(paper_summary, paper_label, paper_comparison)

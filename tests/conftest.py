@@ -23,8 +23,3 @@ if "DICECORE_CACHE" not in os.environ:
 def rng():
     return torch.Generator().manual_seed(1234)
 
-
-def pytest_collection_modifyitems(session, config, items):
-    """The book build (tests/test_book.py, minutes) first: with ``--dist loadfile`` it then starts at once on
-    one worker while the other works through the rest, instead of waiting behind other files."""
-    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/test_book.py") else 1)

@@ -45,3 +45,15 @@ def test_every_public_name_is_documented(name):
         elif attr not in comments:
             missing.append(attr)
     assert not missing, f"{name}: no docstring or #: comment for {missing}"
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if not hasattr(importlib.import_module(m), "__path__")])
+def test_constant_comments_do_not_open_with_a_colon(name):
+    """Napoleon reads ``#: Sudre et al., Table 1: the median …`` as a type named "Sudre et al., Table 1",
+    which the nitpicky build then cannot resolve; such a first line needs a dash, not a colon."""
+    import re
+
+    public = set(importlib.import_module(name).__all__)
+    bad = [attr for (scope, attr), lines in ModuleAnalyzer.for_module(name).find_attr_docs().items()
+           if scope == "" and attr in public and lines and re.search(r"^[^`]*?[^:]: ", lines[0])]
+    assert not bad, f"{name}: the #: comment of {bad} opens with 'text: …'"

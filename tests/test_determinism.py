@@ -15,12 +15,12 @@ from dicecore.experiments.runner import run_tasks
 
 
 def _run(tmp_path, name, chosen):
-    per_subject = run_tasks(chosen, study.run_task, tmp_path / name, workers=0, progress=False)
+    per_subject = run_tasks(chosen, study.run_cell, tmp_path / name, workers=0, progress=False)
     return per_subject.drop(columns=["seconds"]), study.summarise(per_subject)
 
 
 def test_chapter2_study_is_identical_on_a_second_run(tmp_path):
-    chosen = [t for t in study.tasks("ci") if t.task in ("isles17_like", "brats_like") and t.fold == 0]
+    chosen = [t for t in study.cells("ci") if t.task in ("isles17_like", "brats_like") and t.fold == 0]
     assert {t.loss for t in chosen} == {"CE", "SD"}
     first, summary_first = _run(tmp_path, "first", chosen)
     second, summary_second = _run(tmp_path, "second", chosen)

@@ -8,18 +8,18 @@ from dicecore.experiments import volume_bias as study
 from dicecore.experiments.runner import collect, run_tasks, throughput
 
 
-def test_task_lists():
-    ci = study.tasks("ci")
+def test_cell_lists():
+    ci = study.cells("ci")
     assert len(ci) == 4 * 1 * 2 * 3 and len({t.key for t in ci}) == len(ci)
-    assert len(study.tasks("paper")) == 4 * 3 * 2 * 5
+    assert len(study.cells("paper")) == len(study.cells("cpu")) == 4 * 3 * 2 * 5
     with pytest.raises(ValueError, match="profile"):
-        study.tasks("huge")
+        study.cells("huge")
 
 
 def test_runner_is_deterministic_and_resumes(tmp_path):
-    chosen = [t for t in study.tasks("ci") if t.task == "isles17_like" and t.fold == 0]
-    first = run_tasks(chosen, study.run_task, tmp_path / "a", workers=2, progress=False)
-    second = run_tasks(chosen, study.run_task, tmp_path / "b", workers=0, progress=False)
+    chosen = [t for t in study.cells("ci") if t.task == "isles17_like" and t.fold == 0]
+    first = run_tasks(chosen, study.run_cell, tmp_path / "a", workers=2, progress=False)
+    second = run_tasks(chosen, study.run_cell, tmp_path / "b", workers=0, progress=False)
     cols = ["CE", "1-SD", "dV", "dice"]
     pd.testing.assert_frame_equal(first[cols], second[cols], rtol=1e-6)
     # a finished task is not run again: corrupting nothing, calling with a failing fn still succeeds
@@ -53,17 +53,19 @@ def test_paper_table_as_printed():
     assert len(t) == 4 * 3 * 2
 
 
-def test_task_lists_choose_part_of_a_grid_and_name_bad_choices():
-    part = study.tasks("paper", models=["ConvNet"], task_names=["molars_like"], folds=[0, 2])
+def test_part_of_a_grid_is_chosen_by_field_values():
+    from dicecore.experiments.study import select_cells
+
+    part = select_cells(study.cells("paper"), {"model": ["ConvNet"], "task": ["molars_like"], "fold": [0, 2]})
     assert [(t.model, t.task, t.loss, t.fold) for t in part] == [
         ("ConvNet", "molars_like", "CE", 0), ("ConvNet", "molars_like", "CE", 2),
         ("ConvNet", "molars_like", "SD", 0), ("ConvNet", "molars_like", "SD", 2)]
-    with pytest.raises(ValueError, match="models: \\['U-Net'\\] not in the ci profile"):
-        study.tasks("ci", models=["U-Net"])
-    with pytest.raises(ValueError, match="task_names"):
-        study.tasks("paper", task_names=["kvasir"])
-    with pytest.raises(ValueError, match="folds: \\[5\\]"):
-        study.tasks("paper", folds=[5])
+    with pytest.raises(ValueError, match=r"only: model=U-Net is not in this grid; model takes \['LR'\]"):
+        select_cells(study.cells("ci"), {"model": ["U-Net"]})
+    with pytest.raises(ValueError, match="only: task=kvasir"):
+        select_cells(study.cells("paper"), {"task": ["kvasir"]})
+    with pytest.raises(ValueError, match=r"only: fold=5"):
+        select_cells(study.cells("paper"), {"fold": [5]})
 
 
 def _per_subject(task="t", model="LR", n=20, ce=(0.1, 0.3), soft=(0.5, 0.7), dice=(0.6, 0.6)):
@@ -150,27 +152,10 @@ def test_empirical_claims_use_the_paired_test_when_given():
     assert dice_claim[2] == "partly" and "isles17_like: CE 0.59" in dice_claim[1]
 
 
-def test_volume_bias_cli_runs_part_of_a_grid_and_records_it(tmp_path, monkeypatch):
-    import json
-
-    monkeypatch.setitem(study.PROFILES, "ci", dict(study.PROFILES["ci"], n_subjects=10, max_epochs=3))
-    assert study.main(["--profile", "ci", "--tasks", "molars_like", "--folds", "0", "--workers", "0",
-                       "--out", str(tmp_path)]) == 0
-    done = sorted(p.stem for p in (tmp_path / "per_training").glob("*.csv"))
-    assert done == [t.key for t in study.tasks("ci", task_names=["molars_like"], folds=[0])]
-    record = json.loads((tmp_path / "provenance.json").read_text())
-    assert record["cells"] == 2 and record["cells_in_grid"] == len(study.tasks("ci"))
-    assert record["runs"][0]["cells"] == "models all; tasks molars_like; folds 0"
-    assert study.main(["--profile", "ci", "--tasks", "molars_like", "--folds", "1", "--workers", "0",
-                       "--out", str(tmp_path)]) == 0  # a second part adds a run
-    record = json.loads((tmp_path / "provenance.json").read_text())
-    assert record["cells"] == 4 and len(record["runs"]) == 2
-
-
 def test_throughput_times_a_task_list(tmp_path):
-    chosen = [t for t in study.tasks("ci") if t.task == "isles17_like"][:2]
-    one = throughput(chosen, study.run_task, workers=0)
+    chosen = [t for t in study.cells("ci") if t.task == "isles17_like"][:2]
+    one = throughput(chosen, study.run_cell, workers=0)
     assert one["trainings"] == 2 and one["seconds"] > 0
     assert one["trainings_per_hour"] == pytest.approx(3600 * 2 / one["seconds"])
     with pytest.raises(ValueError, match="tasks: need at least one task"):
-        throughput([], study.run_task, workers=0)
+        throughput([], study.run_cell, workers=0)

@@ -50,6 +50,7 @@ EXTERNAL = {
     "os.PathLike": PYTHON + "os.html#os.PathLike",
     "pathlib.Path": PYTHON + "pathlib.html#pathlib.Path",
     "concurrent.futures.Executor": PYTHON + "concurrent.futures.html#concurrent.futures.Executor",
+    "concurrent.futures._base.Executor": PYTHON + "concurrent.futures.html#concurrent.futures.Executor",
     "matplotlib.figure.Figure": "https://matplotlib.org/stable/api/_as_gen/matplotlib.figure.Figure.html",
     "matplotlib.axes.Axes": "https://matplotlib.org/stable/api/_as_gen/matplotlib.axes.Axes.html",
 }

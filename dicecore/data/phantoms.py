@@ -24,8 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["UNCERTAINTY_TASKS", "SegmentationSet", "uncertainty_task"]
+__all__ = ["UNCERTAINTY_TASKS", "UNCERTAINTY_PHANTOM_VERSION", "SegmentationSet", "uncertainty_task"]
 
+#: Version of the phantoms of :func:`uncertainty_task`: part of every result key trained on them, raised
+#: whenever they change, so that results on old and new phantoms are never mixed in one table.
+UNCERTAINTY_PHANTOM_VERSION = 1
 #: The four tasks of Bertels et al.'s Table 1, as phantoms (:func:`uncertainty_task`).
 UNCERTAINTY_TASKS = ("molars_like", "brats_like", "isles17_like", "isles18_like")
 

@@ -1,14 +1,15 @@
 """Chapter 2, empirical part: CE vs soft Dice for LR / ConvNet / U-Net on four phantom tasks (Bertels et al. §3).
 
-``tasks(profile)`` lists one training per (task, model, loss, fold); ``run_task`` trains it and returns one
-row per held-out subject; ``summarise`` gives the Table 1 analogue with a bootstrap test of ΔV ≠ 0.
+The chapter's :class:`~dicecore.experiments.study.Study` (:data:`STUDY`): one :class:`VolumeBiasCell` per
+(task, model, loss, fold) of a profile; :func:`run_cell` trains it and returns one row per held-out
+subject; :func:`summarise` gives the Table 1 analogue with a bootstrap test of ΔV ≠ 0. Run or resume a
+grid with ``dicecore study 02 --profile cpu`` (:func:`dicecore.experiments.study.run_study`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -16,15 +17,16 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from dicecore.data.phantoms import UNCERTAINTY_TASKS, uncertainty_task
+from dicecore.data.phantoms import UNCERTAINTY_PHANTOM_VERSION, UNCERTAINTY_TASKS, uncertainty_task
+from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.losses import dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score, mean_cross_entropy, soft_dice_score, volume_error
 from dicecore.models import build_model
 from dicecore.train import TrainConfig, predict, train
 
 __all__ = [
-    "PROFILES", "Task", "tasks", "run_task", "summarise", "loss_comparison", "table1", "style_table1", "empirical_claims",
-    "PAPER_TABLE1", "PAPER_UNET_DICE", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "run_grid", "main",
+    "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
+    "style_table1", "empirical_claims", "PAPER_TABLE1", "PAPER_UNET_DICE", "PAPER_DATASET", "LOSSES", "MODEL_NAMES",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -33,51 +35,47 @@ MODEL_NAMES = ("LR", "ConvNet", "U-Net")
 LOSSES = ("CE", "SD")
 
 #: Sizes and schedules. ``paper``: all three models, five folds, the paper's patience scaled from its 75/150
-#: epochs to the shorter runs that fit one GPU. ``ci``: the logistic-regression model only (the ConvNet and
-#: U-Net do not converge in the few CPU-seconds a book build can give them, and unconverged networks say
+#: epochs to the shorter runs that fit one GPU. ``cpu``: the same grid at the paper profile's sizes — what a
+#: 2-core machine ran of it is committed (the 3-D ConvNet and U-Net cells are hours each there; the
+#: evidence-at-power issue sizes this profile anew). ``ci``: the logistic-regression model only (the ConvNet
+#: and U-Net do not converge in the few CPU-seconds a book build can give them, and unconverged networks say
 #: nothing about the loss), three folds, small images.
 PROFILES = {
     "ci": dict(n_subjects=30, size_2d=32, size_3d=16, folds=3, max_epochs=60, batch_size=5,
                plateau_patience=10, stop_patience=20, models=("LR",)),
+    "cpu": dict(n_subjects=60, size_2d=96, size_3d=48, folds=5, max_epochs=150, batch_size=4,
+                plateau_patience=15, stop_patience=30, models=MODEL_NAMES),
     "paper": dict(n_subjects=60, size_2d=96, size_3d=48, folds=5, max_epochs=150, batch_size=4,
                   plateau_patience=15, stop_patience=30, models=MODEL_NAMES),
 }
 
 
 @dataclass(frozen=True)
-class Task:
+class VolumeBiasCell(Cell):
+    """One training: a phantom ``task``, a ``model`` (:data:`MODEL_NAMES`), a ``loss`` (:data:`LOSSES`), a
+    cross-validation ``fold``, trained for at most ``max_epochs`` on phantoms of version ``phantom``."""
+
     task: str
     model: str
     loss: str
     fold: int
-    profile: str = "ci"
-    seed: int = 0
-    device: str = "cpu"  # where it trains; not part of the key (results do not depend on it beyond rounding)
-
-    @property
-    def key(self) -> str:
-        return f"{self.task}__{self.model}__{self.loss}__fold{self.fold}__{self.profile}__seed{self.seed}"
+    max_epochs: int
+    phantom: int = UNCERTAINTY_PHANTOM_VERSION
 
 
-def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", models=None, task_names=None,
-          folds=None) -> list[Task]:
-    """Every (task, model, loss, fold) training of a profile, or the part of it chosen by ``models``,
-    ``task_names`` and ``folds`` (each None = all of the profile's)."""
+def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False) -> list[VolumeBiasCell]:
+    """Every (task, model, loss, fold) training of a profile (choose a part with
+    :func:`~dicecore.experiments.study.select_cells`, or ``dicecore study 02 --only model=U-Net``)."""
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
     cfg = PROFILES[profile]
-    chosen = {"models": (models, cfg["models"]), "task_names": (task_names, UNCERTAINTY_TASKS),
-              "folds": (folds, tuple(range(cfg["folds"])))}
-    for name, (given, allowed) in chosen.items():
-        unknown = [v for v in (given or ()) if v not in allowed]
-        if unknown:
-            raise ValueError(f"{name}: {unknown} not in the {profile} profile; choose from {tuple(allowed)}.")
-    pick = {name: tuple(given) if given is not None else allowed for name, (given, allowed) in chosen.items()}
-    return [Task(t, m, l, f, profile, seed, device) for t in pick["task_names"] for m in pick["models"]
-            for l in LOSSES for f in pick["folds"]]
+    return [VolumeBiasCell(task=t, model=m, loss=l, fold=f, max_epochs=cfg["max_epochs"], profile=profile,
+                           seed=seed, device=device, amp=amp)
+            for t in UNCERTAINTY_TASKS for m in cfg["models"] for l in LOSSES for f in range(cfg["folds"])]
 
 
 def dataset(task: str, profile: str, seed: int):
+    """The phantom ``task`` at the ``profile``'s size (2-D for molars_like, 3-D otherwise)."""
     cfg = PROFILES[profile]
     size = cfg["size_2d"] if task == "molars_like" else cfg["size_3d"]
     return uncertainty_task(task, cfg["n_subjects"], size, seed)
@@ -89,28 +87,30 @@ def _loss_fn(name: str):
     return lambda logits, y: dice_loss(logits, y, "I", 1e-7, activation="sigmoid", validate=False)
 
 
-def run_task(task: Task) -> pd.DataFrame:
-    """Train one (task, model, loss, fold) and evaluate it on the fold's held-out subjects."""
+def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.DataFrame:
+    """Train one (task, model, loss, fold) and evaluate it on the fold's held-out subjects: one row per
+    subject (CE, 1 − SD, ΔV, hard Dice, true volume) with the cell's fields. ``paths`` is unused: a training
+    here takes seconds to minutes and is not checkpointed."""
     t0 = time.perf_counter()
-    cfg = PROFILES[task.profile]
-    data = dataset(task.task, task.profile, task.seed)
+    cfg = PROFILES[cell.profile]
+    data = dataset(cell.task, cell.profile, cell.seed)
     n = len(data)
-    order = np.random.default_rng([task.seed, 7]).permutation(n)
-    test = np.sort(np.array_split(order, cfg["folds"])[task.fold])
+    order = np.random.default_rng([cell.seed, 7]).permutation(n)
+    test = np.sort(np.array_split(order, cfg["folds"])[cell.fold])
     rest = np.setdiff1d(order, test)
-    rng = np.random.default_rng([task.seed, task.fold])
+    rng = np.random.default_rng([cell.seed, cell.fold])
     val = np.sort(rng.choice(rest, size=max(1, len(rest) // 5), replace=False))
     tr = np.setdiff1d(rest, val)
     x, y = torch.from_numpy(data.images), torch.from_numpy(data.labels)
     dims = x.ndim - 2
-    lr = 1.0 if task.model == "LR" else 1e-3  # the paper's initial learning rates
-    config = TrainConfig(lr=lr, max_epochs=cfg["max_epochs"], batch_size=cfg["batch_size"],
+    lr = 1.0 if cell.model == "LR" else 1e-3  # the paper's initial learning rates
+    config = TrainConfig(lr=lr, max_epochs=cell.max_epochs, batch_size=cfg["batch_size"],
                          plateau_patience=cfg["plateau_patience"], stop_patience=cfg["stop_patience"],
-                         seed=task.seed * 1000 + task.fold)
+                         seed=cell.seed * 1000 + cell.fold)
     torch.manual_seed(config.seed)  # the initial weights, independent of what ran before in this process
-    model = build_model(task.model, x.shape[1], dims)
-    history = train(model, _loss_fn(task.loss), x[tr], y[tr], x[val], y[val], config, device=task.device)
-    probs = predict(model, x[test], cfg["batch_size"], device=task.device)
+    model = build_model(cell.model, x.shape[1], dims)
+    history = train(model, _loss_fn(cell.loss), x[tr], y[tr], x[val], y[val], config, device=cell.device)
+    probs = predict(model, x[test], cfg["batch_size"], device=cell.device)
     yt = y[test]
     out = pd.DataFrame({
         "subject": test,
@@ -120,8 +120,8 @@ def run_task(task: Task) -> pd.DataFrame:
         "dice": dice_score(probs > 0.5, yt).numpy(),
         "true_volume": yt.reshape(len(yt), -1).sum(1).numpy(),
     })
-    for k, v in asdict(task).items():
-        if k != "device":
+    for k, v in asdict(cell).items():
+        if k not in ("device", "amp"):
             out[k] = v
     out["epochs"] = len(history)
     out["seconds"] = time.perf_counter() - t0
@@ -304,42 +304,5 @@ def empirical_claims(summary: pd.DataFrame, data_label: str,
     return [c + (data_label,) for c in claims]
 
 
-def run_grid(profile: str, out_dir, models=None, task_names=None, folds=None, workers: int = 2,
-             device: str = "cpu", seed: int = 0, progress: bool = True) -> pd.DataFrame:
-    """Run (or resume) a profile's grid, or the part chosen, into ``out_dir/per_training/<key>.csv``;
-    returns what the chosen part has there."""
-    from dicecore.experiments.runner import run_tasks
-
-    todo = tasks(profile, seed, device, models, task_names, folds)
-    return run_tasks(todo, run_task, Path(out_dir) / "per_training", workers=workers, progress=progress,
-                     desc=f"{profile} trainings")
-
-
-def main(argv=None) -> int:
-    """``python -m dicecore.experiments.volume_bias --profile paper --models LR,ConvNet --tasks molars_like``"""
-    import argparse
-
-    from dicecore.results import record_run
-
-    ap = argparse.ArgumentParser(description="Run or resume Chapter 2's Table 1 grid, or part of it (a partly "
-                                             "run grid is kept and rendered by the chapter).")
-    ap.add_argument("--profile", default="paper", choices=tuple(PROFILES))
-    ap.add_argument("--models", help=f"comma-separated, from {','.join(MODEL_NAMES)} (default: the profile's)")
-    ap.add_argument("--tasks", help=f"comma-separated, from {','.join(UNCERTAINTY_TASKS)} (default: all)")
-    ap.add_argument("--folds", help="comma-separated folds (default: all of the profile's)")
-    ap.add_argument("--workers", type=int, default=2, help="trainings at once (default 2)")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--out", default="results/02_volume_bias")
-    args = ap.parse_args(argv)
-    split = (lambda v: None if v is None else v.split(","))
-    folds = None if args.folds is None else [int(f) for f in args.folds.split(",")]
-    t0 = time.perf_counter()
-    run_grid(args.profile, args.out, split(args.models), split(args.tasks), folds, args.workers, args.device)
-    cells = f"models {args.models or 'all'}; tasks {args.tasks or 'all'}; folds {args.folds or 'all'}"
-    record_run(args.out, [t.key for t in tasks(args.profile)], args.profile, time.perf_counter() - t0,
-               args.device, args.workers, cells)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+#: The chapter's study — ``dicecore study 02 --profile cpu`` runs or resumes it.
+STUDY = Study("02_volume_bias", __name__, cells, run_cell, summarise)

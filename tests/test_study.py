@@ -1,0 +1,140 @@
+"""dicecore.experiments.study: derived keys, selection, the result store, budgeted and resumable runs, executors."""
+
+import dataclasses
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+import _toy_study as toy
+from dicecore.experiments.study import (
+    PROFILES, Cell, CorruptResultWarning, ResultStore, cell_key, estimate_seconds, find_study, parse_duration,
+    parse_only, run_study, select_cells,
+)
+
+
+# --- keys ------------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class _Cell(Cell):
+    config: str
+    lr: float
+    fold: int
+    data_root: str = dataclasses.field(default=None, metadata={"key": "hash"})
+
+
+def test_key_is_derived_from_every_field_but_where_it_runs():
+    a = _Cell(config="Iε", lr=1e-3, fold=2, profile="cpu", seed=1, device="cuda", amp=True)
+    assert cell_key(a) == a.key == "config-Ieps__lr-0.001__fold-2__profile-cpu__seed-1"
+    assert _Cell(config="Iε", lr=1e-3, fold=2, profile="cpu", seed=1).key == a.key  # device, amp: not in the key
+    assert len({_Cell(config="I", lr=1e-3, fold=f, profile=p, seed=s).key
+                for f in (0, 1) for p in PROFILES for s in (0, 1)}) == 12
+    mine = _Cell(config="I", lr=1e-3, fold=0, profile="paper", data_root="/data/brats")
+    assert mine.key.startswith("config-I__lr-0.001__fold-0__data_root-") and len(mine.key.split("__")) == 6
+    assert mine.key != _Cell(config="I", lr=1e-3, fold=0, profile="paper").key  # your data never mixes with phantoms
+    odd = _Cell(config="a/b c", lr=1.0, fold=0, profile="ci")
+    assert "/" not in odd.key and " " not in odd.key
+
+
+def test_select_cells_and_its_errors():
+    cells = toy.cells("ci")
+    assert [c.key for c in select_cells(cells, parse_only(["n=5", "fold=0,1"]))] == \
+        [c.key for c in cells if c.n == 5]
+    with pytest.raises(ValueError, match=r"only: unknown field 'model'; choose from \['n', 'fold', 'steps', "
+                                         r"'profile', 'seed'\]"):
+        select_cells(cells, {"model": ["LR"]})
+    with pytest.raises(ValueError, match=r"only: n=7 is not in this grid; n takes \['3', '5'\]"):
+        select_cells(cells, {"n": ["7"]})
+    with pytest.raises(ValueError, match="not of the form name=value"):
+        parse_only(["n"])
+
+
+def test_parse_duration():
+    assert parse_duration("150m") == 9000 and parse_duration("8m") == 480 and parse_duration("1h30m") == 5400
+    assert parse_duration("90s") == 90 and parse_duration("45") == 45
+    with pytest.raises(ValueError, match="budget: '2 hours' is not a duration"):
+        parse_duration("2 hours")
+
+
+def test_unknown_profile_and_chapter():
+    with pytest.raises(ValueError, match=r"profile: unknown profile 'big'; choose one of \('ci', 'cpu', 'paper'\)"):
+        toy.STUDY.grid("big")
+    with pytest.raises(ValueError, match=r"chapter: no study for '42'; chapters with a study: \["):
+        find_study("42")
+
+
+# --- store and runs --------------------------------------------------------------------------------
+
+def test_run_writes_one_file_per_cell_and_a_second_run_skips_them(tmp_path):
+    first = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    assert (first.ran, first.left, first.done_before) == (4, 0, 0)
+    store = ResultStore(tmp_path)
+    cells = toy.STUDY.grid("ci")
+    assert sorted(p.name for p in store.cells_dir.iterdir()) == sorted(f"{c.key}.csv" for c in cells)
+    rows = store.read(cells)
+    assert rows.sort_values(["n", "fold"])["total"].tolist() == [6.0, 6.0, 15.0, 15.0]
+    assert "seconds" in rows
+    assert not any((tmp_path / "checkpoints").iterdir())  # each checkpoint goes once its result is safe
+    second = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    assert (second.ran, second.done_before) == (0, 4)
+    record = json.loads((tmp_path / "provenance.json").read_text())
+    assert record["cells"] == record["cells_in_grid"] == 4 and len(record["runs"]) == 1  # a run with nothing to do adds no record
+
+
+def test_a_run_cut_inside_a_cell_resumes_it_from_its_checkpoint(tmp_path, monkeypatch):
+    cells = toy.STUDY.grid("ci")
+    monkeypatch.setenv(toy.CUT_ENV, cells[1].key)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    store = ResultStore(tmp_path)
+    assert store.done(cells[0]) and not store.done(cells[1])  # the finished cell is kept, nothing half-written
+    assert store.paths(cells[1]).checkpoint.is_file()
+    summary = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    assert summary.ran == 3
+    rows = store.read_cell(cells[1])
+    assert rows["resumed_from"].item() == 1 and rows["total"].item() == pytest.approx(sum(range(cells[1].n + 1)))
+    assert not store.paths(cells[1]).checkpoint.is_file()
+
+
+def test_a_corrupt_cell_file_is_named_and_run_again(tmp_path):
+    run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    store = ResultStore(tmp_path)
+    bad = toy.STUDY.grid("ci")[2]
+    store.path(bad).write_bytes(b"\x00\xff\x00 not a table\n\"")
+    with pytest.warns(CorruptResultWarning, match=rf"{bad.key}.csv: not a readable result"):
+        summary = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    assert summary.ran == 1 and store.done(bad)
+    assert store.path(bad).with_name(store.path(bad).name + ".corrupt").is_file()
+
+
+def test_budget_starts_no_cell_that_cannot_finish(tmp_path):
+    store = ResultStore(tmp_path)
+    cells = toy.STUDY.grid("ci")
+    for c in cells[:2]:  # two cells ran before, at 100 s each
+        store.write(c, pd.DataFrame([{"n": c.n, "seconds": 100.0}]))
+    assert estimate_seconds(cells[2], {cells[0].key: 100.0, cells[1].key: 300.0}) == 200.0  # no same group: all
+    assert estimate_seconds(cells[1], {cells[0].key: 100.0}) == 100.0  # the same cell but its fold
+    short = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False, budget_s=60)
+    assert (short.ran, short.left, short.stopped_by_budget) == (0, 2, True)
+    assert "not started: they would not finish within the budget" in str(short)
+    long = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False, budget_s=3600)
+    assert (long.ran, long.left) == (2, 0)
+
+
+def test_any_executor_gives_the_same_rows(tmp_path):
+    run_study(toy.STUDY, "ci", workers=0, folder=tmp_path / "here", progress=False)
+    with ThreadPoolExecutor(2) as pool:
+        run_study(toy.STUDY, "ci", workers=2, executor=pool, folder=tmp_path / "pool", progress=False)
+    cells = toy.STUDY.grid("ci")
+    here, pool = (ResultStore(tmp_path / f).read(cells).drop(columns="seconds") for f in ("here", "pool"))
+    pd.testing.assert_frame_equal(here, pool)
+
+
+def test_a_run_in_this_process_leaves_its_thread_count(tmp_path):
+    import torch
+
+    before = torch.get_num_threads()
+    run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    run_study(toy.STUDY, "ci", workers=0, folder=tmp_path / "b", threads=max(1, before + 1), progress=False)
+    assert torch.get_num_threads() == before

@@ -1,0 +1,115 @@
+"""The contract every chapter's study keeps (Chapter 2 so far), the `dicecore study` command, and scale-out
+on Dask: the same rows as the local pool."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from dicecore.cli import main
+from dicecore.experiments import volume_bias
+from dicecore.experiments.study import STUDIES, ResultStore, committed, find_study, run_study, select_cells
+
+
+@pytest.fixture
+def tiny_ci(monkeypatch):
+    """Chapter 2's ci profile at a tiny size (10 subjects, 3 epochs): the machinery, not the science."""
+    monkeypatch.setitem(volume_bias.PROFILES, "ci", dict(volume_bias.PROFILES["ci"], n_subjects=10, max_epochs=3))
+
+
+@pytest.mark.parametrize("chapter", sorted(STUDIES))
+def test_keys_are_unique_and_stable(chapter):
+    study = find_study(chapter)
+    for profile in ("ci", "cpu", "paper"):
+        cells = study.grid(profile)
+        assert len({c.key for c in cells}) == len(cells) and cells
+        assert [c.key for c in study.grid(profile)] == [c.key for c in cells]  # the same on every call
+
+
+def test_chapter2_keys_name_every_field():
+    cell = volume_bias.STUDY.grid("paper")[0]
+    assert cell.key == "task-molars_like__model-LR__loss-CE__fold-0__max_epochs-150__phantom-1__profile-paper__seed-0"
+
+
+def test_chapter2_contract(tmp_path, tiny_ci):
+    """A run writes every cell, a second skips them all, and the chapter's report renders from the store."""
+    only = {"task": ["molars_like"], "fold": ["0"]}
+    first = run_study(volume_bias.STUDY, "ci", only=only, workers=0, folder=tmp_path, progress=False)
+    assert (first.ran, first.left) == (2, 0)
+    second = run_study(volume_bias.STUDY, "ci", only=only, workers=0, folder=tmp_path, progress=False)
+    assert (second.ran, second.done_before) == (0, 2)
+    rows = ResultStore(tmp_path).read(volume_bias.STUDY.grid("ci"))
+    summary = volume_bias.summarise(rows)
+    assert set(summary["loss"]) == {"CE", "SD"}
+    table = volume_bias.table1(summary, ("LR",))
+    assert (table["status"] == "run").sum() == 2 and (table["status"] == "not run").sum() == 6
+    claims = volume_bias.empirical_claims(summary, "tiny", volume_bias.loss_comparison(rows))
+    assert claims and all(len(c) == 4 for c in claims)
+
+
+def test_chapter2_committed_results_render():
+    shown = committed(volume_bias.STUDY)
+    assert shown is not None and shown.profile == "paper"
+    assert shown.done == shown.record["cells"] and shown.total == len(volume_bias.STUDY.grid("paper"))
+    assert f"profile paper: {shown.done} of {shown.total} cells" in shown.header()
+    summary = volume_bias.summarise(shown.rows)
+    table = volume_bias.table1(summary, folds_in_grid=volume_bias.PROFILES["paper"]["folds"])
+    assert (table["status"] != "not run").sum() == shown.done // 5  # five folds per cell of Table 1
+
+
+def test_dask_gives_the_rows_of_the_local_pool(tmp_path, tiny_ci):
+    pytest.importorskip("distributed")
+    from dicecore.experiments.study import dask_executor
+
+    only = {"task": ["isles17_like"], "fold": ["1"]}
+    run_study(volume_bias.STUDY, "ci", only=only, workers=2, folder=tmp_path / "pool", progress=False)
+    executor, close = dask_executor(workers=2)
+    try:
+        run_study(volume_bias.STUDY, "ci", only=only, workers=2, executor=executor, folder=tmp_path / "dask",
+                  progress=False)
+    finally:
+        close()
+    cells = select_cells(volume_bias.STUDY.grid("ci"), only)
+    pool, dask = (ResultStore(tmp_path / f).read(cells).drop(columns="seconds") for f in ("pool", "dask"))
+    assert len(pool) > 0
+    pd.testing.assert_frame_equal(pool, dask)
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_before_anything_runs(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    import time
+
+    t0 = time.perf_counter()
+    assert main(["study", "02", "--profile", "ci", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                 "--results", str(tmp_path), "-q"]) == 2
+    assert time.perf_counter() - t0 < 30
+    assert "scheduler: cannot reach 'tcp://127.0.0.1:9'" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+def test_study_command_runs_part_of_a_grid_within_a_budget(tmp_path, tiny_ci, capsys):
+    args = ["study", "02", "--profile", "ci", "--only", "task=molars_like", "--only", "fold=0", "--workers", "0",
+            "--results", str(tmp_path), "-q"]
+    assert main(args) == 0
+    assert "2 of 2 cells done (2 by this run" in capsys.readouterr().out
+    record = json.loads((tmp_path / "provenance.json").read_text())
+    assert record["cells"] == 2 and record["cells_in_grid"] == len(volume_bias.STUDY.grid("ci"))
+    assert record["runs"][0]["cells"].startswith("task=molars_like, fold=0: 2 ran")
+    assert main([*args[:6], "--only", "fold=1", "--budget", "0.01", "--workers", "0", "--results", str(tmp_path), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "left (not started: they would not finish within the budget)" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["study", "42"], "chapter: no study for '42'"),
+    (["study", "02", "--only", "model=SVM"], r"only: model=SVM is not in this grid; model takes \['LR', 'ConvNet', 'U-Net'\]"),
+    (["study", "02", "--only", "net=LR"], "only: unknown field 'net'; choose from"),
+    (["study", "02", "--budget", "soon"], "budget: 'soon' is not a duration"),
+    (["study", "02", "--scheduler", "tcp://x:1"], "--scheduler: a scheduler address needs --executor dask"),
+])
+def test_study_command_errors_name_the_choices(argv, message, capsys):
+    import re
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and re.search(message, err[0]), err
