@@ -1,4 +1,22 @@
-"""One training loop for every chapter: seeds, Adam, plateau schedule, early stopping, best weights, tqdm."""
+"""One training loop for every chapter: :func:`fit` with a schedule, and :func:`predict`.
+
+Every training in the book is ``fit(model, loss, batches, schedule, length)``:
+
+* ``batches(generator) → (x, y)`` draws one batch — a patch sampler (random crops, augmentation) or
+  :class:`EpochBatches` (shuffled passes over a fixed training set);
+* ``schedule`` is one of three, each with its paper — :class:`Constant`: Adam at a fixed rate (Chapter 3;
+  the book's choice, as Sudre et al. name no optimiser); :class:`Polynomial`: Adam with weight decay, ``lr · (1 − it/length)^power`` (Hosseini; Chapter 4's
+  3-D study); :class:`Plateau`: Adam, the rate divided by ``factor`` when the validation loss stalls, early
+  stopping, ending with the best validation weights (Bertels et al.);
+* ``length`` is the number of iterations (an epoch is ``EpochBatches.per_epoch`` of them).
+
+``checkpoint``: the whole training state (weights, optimiser, schedule, the sampling generator and torch's
+RNG, the batch sampler's position, the best weights so far, the history) is written atomically every
+``checkpoint_every`` iterations; if the file exists when :func:`fit` starts, training resumes from it, so a cut
+run loses at most ``checkpoint_every`` iterations and ends with the same weights as an uncut one (tested).
+``amp``: mixed precision on CUDA (bfloat16 autocast for the network; the loss in float32); ignored on the
+CPU, where training is deterministic for a given seed and thread count.
+"""
 
 from __future__ import annotations
 
@@ -8,180 +26,218 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
-import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
-__all__ = ["TrainConfig", "train", "predict", "train_polynomial"]
+__all__ = ["Constant", "Polynomial", "Plateau", "Schedule", "EpochBatches", "fit", "validation_loss", "predict"]
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Optimisation settings. The schedule is Bertels et al.'s, in epochs: the learning rate is divided by
-    ``plateau_factor`` when the validation loss has not improved for ``plateau_patience`` epochs, and
-    training stops after ``stop_patience`` epochs without improvement (or at ``max_epochs``)."""
+class Constant:
+    """Adam at a constant learning rate ``lr`` (Sudre et al. name no optimiser: the book's choice)."""
 
-    lr: float = 1e-3
-    max_epochs: int = 100
-    batch_size: int = 4
-    plateau_patience: int = 75
-    plateau_factor: float = 5.0
-    stop_patience: int = 150
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.lr <= 0 or self.max_epochs < 1 or self.batch_size < 1:
-            raise ValueError("lr, max_epochs, batch_size: must be positive.")
-        if self.plateau_factor <= 1:
-            raise ValueError("plateau_factor: must be > 1 (the learning rate is divided by it).")
+    lr: float
+    weight_decay: float = 0.0
 
 
-def train(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-          train_x: torch.Tensor, train_y: torch.Tensor, val_x: torch.Tensor, val_y: torch.Tensor,
-          config: TrainConfig = TrainConfig(), device: torch.device | str = "cpu",
-          progress: bool = False) -> pd.DataFrame:
-    """Train ``model`` in place (ending with the weights of the best validation epoch); return the history.
+@dataclass(frozen=True)
+class Polynomial:
+    """Adam with weight decay and ``lr · (1 − it/length)^power`` (Hosseini's schedule; nnU-Net's)."""
 
-    ``loss_fn(logits, labels)`` returns a scalar. A non-finite loss stops training with a clear error.
-    """
-    device = torch.device(device)
-    gen = torch.Generator().manual_seed(config.seed)
-    torch.manual_seed(config.seed)
-    model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-        opt, mode="min", factor=1 / config.plateau_factor, patience=config.plateau_patience)
-    best, best_state, since_best, rows = math.inf, None, 0, []
-    n = len(train_x)
-    for epoch in tqdm(range(config.max_epochs), desc="epochs", disable=not progress, leave=False):
-        model.train()
-        order = torch.randperm(n, generator=gen)
-        losses = []
-        for start in range(0, n, config.batch_size):
-            idx = order[start:start + config.batch_size]
-            x, y = train_x[idx].to(device), train_y[idx].to(device)
-            loss = loss_fn(model(x), y)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss: became {loss.item()} at epoch {epoch}; lower the learning rate.")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
-        val = evaluate_loss(model, loss_fn, val_x, val_y, config.batch_size, device)
-        sched.step(val)
-        rows.append({"epoch": epoch, "train_loss": float(np.mean(losses)), "val_loss": val,
-                     "lr": opt.param_groups[0]["lr"]})
-        if val < best - 1e-7:
-            best, best_state, since_best = val, copy.deepcopy(model.state_dict()), 0
-        else:
-            since_best += 1
-            if since_best >= config.stop_patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return pd.DataFrame(rows)
+    lr: float
+    power: float = 0.9
+    weight_decay: float = 1e-4
+
+
+@dataclass(frozen=True)
+class Plateau:
+    """Bertels et al.'s schedule: Adam; every ``every`` iterations (one epoch) the loss ``validate(model)``
+    is measured; the rate is divided by ``factor`` after ``patience`` validations without improvement, and
+    training stops after ``stop_patience`` of them, ending with the weights of the best validation."""
+
+    lr: float
+    validate: Callable[[nn.Module], float]
+    every: int
+    patience: int
+    stop_patience: int
+    factor: float = 5.0
+    weight_decay: float = 0.0
+
+
+#: Any of the three schedules.
+Schedule = Union[Constant, Polynomial, Plateau]
+
+
+class EpochBatches:
+    """Shuffled passes over a fixed training set: each epoch a new permutation (from the training's
+    generator), then consecutive batches of ``batch_size`` (the last one smaller). ``per_epoch`` batches
+    make one epoch. Its position is part of a :func:`fit` checkpoint."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> None:
+        if len(x) != len(y) or len(x) == 0:
+            raise ValueError(f"x, y: need the same non-zero number of samples, got {len(x)} and {len(y)}.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size: need ≥ 1, got {batch_size}.")
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.per_epoch = math.ceil(len(x) / batch_size)
+        self._order: Optional[torch.Tensor] = None
+        self._next = 0
+
+    def __call__(self, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._order is None or self._next >= self.per_epoch:
+            self._order, self._next = torch.randperm(len(self.x), generator=gen), 0
+        idx = self._order[self._next * self.batch_size:(self._next + 1) * self.batch_size]
+        self._next += 1
+        return self.x[idx], self.y[idx]
+
+    def state_dict(self) -> dict:
+        return {"order": self._order, "next": self._next}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._order, self._next = state["order"], state["next"]
 
 
 @torch.no_grad()
-def evaluate_loss(model, loss_fn, x, y, batch_size, device) -> float:
+def validation_loss(model: nn.Module, loss: Callable, x: torch.Tensor, y: torch.Tensor, batch_size: int,
+                    device: Union[torch.device, str] = "cpu") -> float:
+    """The mean of ``loss`` over ``(x, y)`` in batches, weighted by batch size (the model in eval mode)."""
+    was_training = model.training
     model.eval()
     total = 0.0
     for start in range(0, len(x), batch_size):
         xb, yb = x[start:start + batch_size].to(device), y[start:start + batch_size].to(device)
-        total += loss_fn(model(xb), yb).item() * len(xb)
+        total += loss(model(xb), yb).item() * len(xb)
+    model.train(was_training)
     return total / len(x)
 
 
-@torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4, device: torch.device | str = "cpu") -> torch.Tensor:
-    """Sigmoid probabilities for every image of ``x`` (on the CPU)."""
-    model.eval()
-    out = [torch.sigmoid(model(x[s:s + batch_size].to(device))).cpu() for s in range(0, len(x), batch_size)]
-    return torch.cat(out)
-
-
-def train_polynomial(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                     sample_batch: Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]],
-                     iterations: int, lr: float, weight_decay: float = 1e-4, power: float = 0.9, seed: int = 0,
-                     device: torch.device | str = "cpu", progress: bool = False,
-                     record: Optional[Callable[[torch.Tensor, torch.Tensor], dict]] = None,
-                     checkpoint: Optional[os.PathLike] = None, checkpoint_every: int = 100,
-                     amp: bool = False) -> pd.DataFrame:
-    """Hosseini's schedule: Adam with weight decay, ``lr · (1 − iter/max_iter)^0.9``, a fixed number of
-    iterations; ``sample_batch(generator)`` draws one (images, labels) batch (crops, augmentation).
-    ``power=0`` and ``weight_decay=0`` give plain Adam at a constant rate (Sudre et al.'s training).
-
-    Returns the per-iteration training loss, plus the columns ``record(logits, labels)`` returns at each
-    iteration (e.g. the batch's Dice; the logits are detached). A non-finite loss stops training with a
-    clear error (``FloatingPointError``).
-
-    ``checkpoint``: a file to which the whole training state (weights, optimiser, schedule, the sampling
-    generator and torch's RNG, the history so far) is written atomically every ``checkpoint_every``
-    iterations; if it exists when the call starts, training resumes from it, so a cut run loses at most
-    ``checkpoint_every`` iterations and ends with the same weights as an uncut one (tested). The caller
-    deletes it once the result is safe. ``amp``: mixed precision on CUDA (bfloat16 autocast for the network;
-    the loss is computed in float32); ignored on the CPU.
-    """
-    if iterations < 1 or lr <= 0 or weight_decay < 0:
-        raise ValueError(f"iterations, lr, weight_decay: need ≥ 1, > 0 and ≥ 0, got {iterations}, {lr}, {weight_decay}.")
+def _check(schedule: Schedule, length: int, checkpoint_every: int) -> None:
+    if not isinstance(schedule, (Constant, Polynomial, Plateau)):
+        raise TypeError(f"schedule: expected Constant, Polynomial or Plateau, got {type(schedule).__name__}.")
+    if length < 1:
+        raise ValueError(f"length: need ≥ 1 iteration, got {length}.")
+    if not schedule.lr > 0 or schedule.weight_decay < 0:
+        raise ValueError(f"schedule: need lr > 0 and weight_decay ≥ 0, got {schedule.lr} and {schedule.weight_decay}.")
+    if isinstance(schedule, Plateau):
+        if schedule.every < 1 or schedule.patience < 0 or schedule.stop_patience < 1:
+            raise ValueError("schedule: Plateau needs every ≥ 1, patience ≥ 0 and stop_patience ≥ 1.")
+        if not schedule.factor > 1:
+            raise ValueError(f"schedule: Plateau's factor must be > 1 (the rate is divided by it), got {schedule.factor}.")
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every: need ≥ 1 iteration, got {checkpoint_every}.")
+
+
+def fit(model: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        batches: Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]], schedule: Schedule, length: int, *,
+        seed: int = 0, device: Union[torch.device, str] = "cpu", checkpoint: Optional[os.PathLike] = None,
+        checkpoint_every: int = 100, amp: bool = False, progress: bool = False,
+        record: Optional[Callable[[torch.Tensor, torch.Tensor], dict]] = None) -> pd.DataFrame:
+    """Train ``model`` in place for ``length`` iterations (fewer if :class:`Plateau` stops early); return the
+    history, one row per iteration: ``iteration``, ``train_loss``, ``lr``, the columns ``record(logits,
+    labels)`` returns (logits detached), and under :class:`Plateau` ``val_loss`` at each validation.
+
+    A non-finite loss stops training with ``FloatingPointError`` (the caller decides what a diverged
+    training means); a checkpoint that cannot be resumed is a ``ValueError`` naming the file and the fix.
+    """
+    _check(schedule, length, checkpoint_every)
     device = torch.device(device)
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model.to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: (1 - it / iterations) ** power)
-    rows, start = [], 0
+    opt = torch.optim.Adam(model.parameters(), lr=schedule.lr, weight_decay=schedule.weight_decay)
+    if isinstance(schedule, Plateau):
+        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=1 / schedule.factor,
+                                                           patience=schedule.patience)
+    else:
+        power = schedule.power if isinstance(schedule, Polynomial) else 0.0
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda it: (1 - it / length) ** power)
+    state = {"rows": [], "done": 0, "best": math.inf, "best_weights": None, "since_best": 0}
     if checkpoint is not None and Path(checkpoint).is_file():
-        rows, start = _load_checkpoint(Path(checkpoint), model, opt, sched, gen, device, iterations)
+        state = _load_checkpoint(Path(checkpoint), model, opt, sched, gen, batches, device, length)
     use_amp = amp and device.type == "cuda"
     model.train()
-    for it in tqdm(range(start, iterations), desc="iterations", disable=not progress, leave=False,
-                   initial=start, total=iterations):
-        x, y = sample_batch(gen)
+    for it in tqdm(range(state["done"], length), desc="iterations", disable=not progress, leave=False,
+                   initial=state["done"], total=length):
+        x, y = batches(gen)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             logits = model(x.to(device))
         logits = logits.float()
         y = y.to(device)
-        loss = loss_fn(logits, y)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss: became {loss.item()} at iteration {it}; lower the learning rate.")
+        value = loss(logits, y)
+        if not torch.isfinite(value):
+            raise FloatingPointError(f"loss: became {value.item()} at iteration {it}; lower the learning rate.")
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        value.backward()
         opt.step()
-        sched.step()
-        rows.append({"iteration": it, "train_loss": loss.item(), **(record(logits.detach(), y) if record else {})})
-        if checkpoint is not None and (it + 1) % checkpoint_every == 0 and it + 1 < iterations:
-            _save_checkpoint(Path(checkpoint), model, opt, sched, gen, rows, it + 1, iterations)
-    return pd.DataFrame(rows)
+        row = {"iteration": it, "train_loss": value.item(), "lr": opt.param_groups[0]["lr"],
+               **(record(logits.detach(), y) if record else {})}
+        stop = False
+        if isinstance(schedule, Plateau):
+            if (it + 1) % schedule.every == 0 or it + 1 == length:
+                val = schedule.validate(model)
+                sched.step(val)
+                row["val_loss"] = val
+                if val < state["best"] - 1e-7:
+                    state.update(best=val, best_weights=copy.deepcopy(model.state_dict()), since_best=0)
+                else:
+                    state["since_best"] += 1
+                    stop = state["since_best"] >= schedule.stop_patience
+        else:
+            sched.step()
+        state["rows"].append(row)
+        state["done"] = it + 1
+        if stop:
+            break
+        if checkpoint is not None and (it + 1) % checkpoint_every == 0 and it + 1 < length:
+            _save_checkpoint(Path(checkpoint), model, opt, sched, gen, batches, state, length)
+    if isinstance(schedule, Plateau) and state["best_weights"] is not None:
+        model.load_state_dict(state["best_weights"])
+    return pd.DataFrame(state["rows"])
 
 
-def _save_checkpoint(path: Path, model, opt, sched, gen, rows, done: int, iterations: int) -> None:
+def _save_checkpoint(path: Path, model, opt, sched, gen, batches, state: dict, length: int) -> None:
     from dicecore.results import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "rows": rows, "done": done,
-                "iterations": iterations}, buf)
+                "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "state": state, "length": length,
+                "batches": batches.state_dict() if hasattr(batches, "state_dict") else None}, buf)
     atomic_write_bytes(path, buf.getvalue())
 
 
-def _load_checkpoint(path: Path, model, opt, sched, gen, device, iterations: int) -> tuple[list, int]:
+def _load_checkpoint(path: Path, model, opt, sched, gen, batches, device, length: int) -> dict:
     try:
-        state = torch.load(path, map_location=device, weights_only=False)
-        if state["iterations"] != iterations:
-            raise ValueError(f"it was written for {state['iterations']} iterations, this run has {iterations}")
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
+        saved = torch.load(path, map_location=device, weights_only=False)
+        if saved["length"] != length:
+            raise ValueError(f"it was written for {saved['length']} iterations, this run has {length}")
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        sched.load_state_dict(saved["sched"])
     except Exception as err:  # a truncated or foreign file: say which, and how to go on
         raise ValueError(f"checkpoint: cannot resume from {str(path)!r} ({err}); delete the file to start "
                          "this training again.") from err
-    gen.set_state(state["gen"])
-    torch.set_rng_state(state["torch_rng"])
-    return list(state["rows"]), int(state["done"])
+    gen.set_state(saved["gen"])
+    torch.set_rng_state(saved["torch_rng"])
+    if saved["batches"] is not None and hasattr(batches, "load_state_dict"):
+        batches.load_state_dict(saved["batches"])
+    return saved["state"]
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4, device: Union[torch.device, str] = "cpu",
+            activation: Optional[str] = "sigmoid") -> torch.Tensor:
+    """The model's output for every image of ``x``, in batches, on the CPU: probabilities through
+    ``activation`` (``"sigmoid"``, ``"softmax"`` over channels) or the logits (``None``)."""
+    if activation not in ("sigmoid", "softmax", None):
+        raise ValueError(f"activation: 'sigmoid', 'softmax' or None, got {activation!r}.")
+    model.eval()
+    out = []
+    for s in range(0, len(x), batch_size):
+        logits = model(x[s:s + batch_size].to(device)).cpu()
+        out.append(torch.sigmoid(logits) if activation == "sigmoid" else
+                   torch.softmax(logits, 1) if activation == "softmax" else logits)
+    return torch.cat(out)

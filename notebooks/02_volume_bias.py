@@ -241,7 +241,16 @@ pd.DataFrame({t: {"images": d.images.shape,
 # pooling, linear up-sampling, no normalisation, filters [[10, 20], [20, 10]], [[20, 40], [40, 20]],
 # [[40, 80], [80, 40]], [40, 20]); the ConvNet keeps its first level only. Adam, initial learning rate
 # 1e-3 (1 for LR), divided by five when the validation loss stalls and early stopping, as the paper,
-# with patiences scaled to the profile ({py:class}`dicecore.train.TrainConfig`). Each training is one
+# with patiences scaled to the profile.
+#
+# Every training in this book goes through one loop, met here first:
+# {py:func}`fit(model, loss, batches, schedule, length) <dicecore.train.fit>`. `batches` draws a batch
+# (here {py:class}`~dicecore.train.EpochBatches`, shuffled passes over the training subjects; later
+# chapters sample patches), and `schedule` is the paper's: {py:class}`~dicecore.train.Plateau` for
+# Bertels et al., {py:class}`~dicecore.train.Constant` in Chapter 3 (the book's choice: Sudre et al. name no
+# optimiser),
+# {py:class}`~dicecore.train.Polynomial` for Hosseini and for Chapter 4's 3-D study. The loop checkpoints
+# and resumes, and runs in mixed precision on a GPU. Each training is one
 # *cell* of the chapter's study ({py:data}`dicecore.experiments.volume_bias.STUDY`: a
 # {py:class}`~dicecore.experiments.volume_bias.VolumeBiasCell` per task, model, loss and fold), run by the
 # framework every chapter shares ({py:func}`dicecore.experiments.study.run_study`): in parallel

@@ -285,7 +285,7 @@ print("share on the missed polyp lower through m at γ = "
 # profile below is a first check that fits the book build: Kvasir-like phantom frames
 # ({py:func}`~dicecore.data.polyps.kvasir_like`, 64 px, random 48 px crops with flips and rotations),
 # a two-level U-Net of Chapter 2's design with two softmax outputs, Adam with weight decay 10⁻⁴ and the paper's
-# polynomial decay ({py:func}`~dicecore.train.train_polynomial`), five losses and one seed, scored with
+# polynomial decay ({py:class}`~dicecore.train.Polynomial` in {py:func}`~dicecore.train.fit`), five losses and one seed, scored with
 # the paper's metrics ({py:func}`~dicecore.metrics.segmentation_metrics`; NSD at τ = 2 px, checked
 # against MONAI's surface Dice) on 32 held-out frames. A sixth training is §5.5's ablation: PM Dice with
 # the gradient flowing through $m$ (`detach_modulation=False`).

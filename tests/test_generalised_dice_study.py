@@ -123,16 +123,6 @@ def test_one_training_end_to_end_is_deterministic(tiny):
     assert 0 <= first.loc[0, "test_dsc"] <= 1 and 0 < first.loc[0, "fg_fraction"] <= 1
 
 
-def test_train_polynomial_records_per_iteration_columns():
-    from dicecore.train import train_polynomial
-
-    model = torch.nn.Conv2d(1, 2, 1)
-    x, y = torch.randn(4, 1, 4, 4), torch.randint(0, 2, (4, 4, 4))
-    history = train_polynomial(model, torch.nn.functional.cross_entropy, lambda g: (x, y), iterations=3, lr=1e-2,
-                               power=0.0, weight_decay=0.0, record=lambda logits, labels: {"n": logits.shape[0]})
-    assert list(history.columns) == ["iteration", "train_loss", "n"] and (history["n"] == 4).all()
-
-
 def _results(values, network="unet"):
     """Synthetic grid rows: values[(patch, lr, loss)] = median DSC."""
     rows = []

@@ -1,4 +1,4 @@
-"""Chapter 4's 3-D study (dicecore.experiments.missing_empty_3d) and the resumable training loop it uses."""
+"""Chapter 4's 3-D study (dicecore.experiments.missing_empty_3d); its training loop is tested in test_train.py."""
 
 import numpy as np
 import pandas as pd
@@ -7,75 +7,7 @@ import torch
 
 from dicecore.experiments import missing_empty_3d as study
 from dicecore.losses import dice_loss, marginal_dice_loss
-from dicecore.train import train_polynomial
 
-
-# --- the training loop: checkpoint and resume -------------------------------------------------------------
-
-def _toy():
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 1, 1))
-    x = torch.randn(8, 1, 6, 6)
-    y = (x > 0.3).float()
-
-    def sample(gen):
-        idx = torch.randint(8, (2,), generator=gen)
-        return x[idx], y[idx]
-    return model, sample
-
-
-def _loss(z, y):
-    return torch.nn.functional.binary_cross_entropy_with_logits(z, y)
-
-
-def test_a_cut_training_resumes_to_the_same_weights(tmp_path):
-    model, sample = _toy()
-    uncut = train_polynomial(model, _loss, sample, iterations=7, lr=1e-2, seed=3)
-    reference = [p.detach().clone() for p in model.parameters()]
-
-    model, sample = _toy()
-    ckpt = tmp_path / "run.pt"
-
-    def cut(logits, y, calls=[0]):  # noqa: B006 — counts the iterations of this run only
-        calls[0] += 1
-        if calls[0] == 6:
-            raise KeyboardInterrupt  # the command was cut during iteration 6
-        return {}
-    with pytest.raises(KeyboardInterrupt):
-        train_polynomial(model, _loss, sample, iterations=7, lr=1e-2, seed=3, record=cut, checkpoint=ckpt,
-                         checkpoint_every=2)
-    assert ckpt.is_file()  # written after iterations 2 and 4
-    model, sample = _toy()  # a fresh process: new weights, resumed from the file
-    resumed = train_polynomial(model, _loss, sample, iterations=7, lr=1e-2, seed=3, checkpoint=ckpt,
-                               checkpoint_every=2)
-    for a, b in zip(reference, model.parameters()):
-        torch.testing.assert_close(a, b, rtol=0, atol=0)
-    pd.testing.assert_frame_equal(uncut, resumed)
-
-
-def test_a_corrupt_or_foreign_checkpoint_names_the_file_and_the_fix(tmp_path):
-    model, sample = _toy()
-    bad = tmp_path / "bad.pt"
-    bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="checkpoint: cannot resume from .*bad.pt.*delete the file"):
-        train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, checkpoint=bad)
-    ckpt = tmp_path / "other.pt"
-    train_polynomial(model, _loss, sample, iterations=5, lr=1e-2, checkpoint=ckpt, checkpoint_every=2)
-    with pytest.raises(ValueError, match="written for 5 iterations, this run has 9"):
-        train_polynomial(model, _loss, sample, iterations=9, lr=1e-2, checkpoint=ckpt)
-    with pytest.raises(ValueError, match="checkpoint_every: need ≥ 1"):
-        train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, checkpoint_every=0)
-
-
-def test_amp_is_ignored_on_the_cpu():
-    model, sample = _toy()
-    a = train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, seed=1, amp=True)
-    model, sample = _toy()
-    b = train_polynomial(model, _loss, sample, iterations=3, lr=1e-2, seed=1)
-    pd.testing.assert_frame_equal(a, b)
-
-
-# --- the grid ---------------------------------------------------------------------------------------------
 
 def test_the_grid_is_the_papers():
     grid = study.tasks("paper")

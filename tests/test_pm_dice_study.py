@@ -3,11 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from dicecore.experiments import pm_dice as study
 from dicecore.losses import TABLE_LOSSES
-from dicecore.train import train_polynomial
 
 
 @pytest.fixture
@@ -78,15 +76,6 @@ def test_verdicts_respect_the_seed_noise():
     assert verdicts["Dice loss gives higher recall, CE higher precision"] == gone
     assert verdicts["PM Dice gives higher precision than Dice"] == gone
     assert verdicts["PM Dice gives the best mDice and mNSD (of the 3 losses trained)"] == "reproduced"
-
-
-def test_train_polynomial_decays_the_rate_and_rejects_bad_settings():
-    model = torch.nn.Conv2d(1, 2, 1)
-    x, y = torch.randn(4, 1, 4, 4), torch.randint(0, 2, (4, 4, 4))
-    history = train_polynomial(model, torch.nn.functional.cross_entropy, lambda g: (x, y), iterations=5, lr=1e-2)
-    assert len(history) == 5 and history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
-    with pytest.raises(ValueError, match="iterations, lr, weight_decay"):
-        train_polynomial(model, torch.nn.functional.cross_entropy, lambda g: (x, y), iterations=0, lr=1e-2)
 
 
 def test_gamma_tasks_and_sweep_tables():

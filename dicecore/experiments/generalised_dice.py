@@ -328,7 +328,7 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
     whether the loss diverged. With ``examples_dir``, a 3-D cell writes its prediction on
     :func:`example_slice` there as ``<key>.npz`` (atomically), for Fig. 4."""
     from dicecore.metrics import dice_score
-    from dicecore.train import train_polynomial
+    from dicecore.train import Constant, fit
 
     t0 = time.perf_counter()
     cfg = PROFILES[task.profile]
@@ -346,8 +346,8 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
         return {"dsc": _batch_dice(logits, y)}
 
     try:
-        history = train_polynomial(model, loss_function(task.loss), sampler, cfg["iterations"][dims], task.lr,
-                                   weight_decay=0.0, power=0.0, seed=task.seed, device=task.device, record=record)
+        history = fit(model, loss_function(task.loss), sampler, Constant(task.lr), cfg["iterations"][dims],
+                      seed=task.seed, device=task.device, record=record)
         diverged = False
     except FloatingPointError:  # a loss that became NaN/inf: the paper's "0 (0)" cells
         history, diverged = pd.DataFrame({"dsc": [0.0]}), True

@@ -27,7 +27,7 @@ from dicecore.losses import dice_loss
 from dicecore.metrics import dice_score, roc_auc
 from dicecore.models import PaperUNet
 from dicecore.theory.epsilon import heuristic_epsilon
-from dicecore.train import TrainConfig, predict, train
+from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 
 __all__ = [
     "PAPER_EPSILON", "epsilon_table", "SLICE_PROFILE", "SLICE_CONFIGS", "SliceConfig", "slice_data",
@@ -134,9 +134,11 @@ def run_slice_config(config: SliceConfig, data: dict, profile: dict = SLICE_PROF
                                                validate=False)
     torch.manual_seed(config.seed)
     model = PaperUNet(x.shape[1], dims=2, levels=(([16, 16], [16, 16]), ([32, 32], [32, 32])), bottom=(64, 32))
-    cfg = TrainConfig(lr=profile["lr"], max_epochs=profile["epochs"], batch_size=config.batch_size,
-                      plateau_patience=10**6, stop_patience=10**6, seed=config.seed)
-    train(model, loss_fn, x, yt, x[:8], yt[:8], cfg)
+    batches = EpochBatches(x, yt, config.batch_size)
+    # a constant rate for the whole budget, keeping the weights of the epoch with the lowest loss on 8 slices
+    keep_best = Plateau(profile["lr"], lambda m: validation_loss(m, loss_fn, x[:8], yt[:8], config.batch_size),
+                        every=batches.per_epoch, patience=10**6, stop_patience=10**6)
+    fit(model, loss_fn, batches, keep_best, profile["epochs"] * batches.per_epoch, seed=config.seed)
     probs = predict(model, torch.from_numpy(data["x_test"]))
     truth = torch.from_numpy(data["y_test"])
     pred_mask = probs > 0.5

@@ -19,7 +19,7 @@ fills it from I's trainings and says so.
 Every training is a :class:`Task` (dataset, labelling, configuration, B, fold) evaluated on its fold's
 held-out subjects with their *full* labels (five-fold cross-validation split by subject), so that a network
 that learnt to output empty LGG / ES-myocardium maps scores a low DSC there by design. Training is Adam with
-a polynomial decay (:func:`dicecore.train.train_polynomial`), checkpointed so that a cut run resumes, in mixed
+a polynomial decay (:func:`dicecore.train.fit` with :class:`~dicecore.train.Polynomial`), checkpointed so that a cut run resumes, in mixed
 precision on a GPU; :func:`dicecore.experiments.runner.run_tasks` runs several trainings at once.
 
 Profiles:
@@ -568,7 +568,7 @@ def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame
     deletes it once the result file is written). ``examples_dir``:
     Fig. 3's example slices are written there as ``<key>.npz``."""
     from dicecore.results import atomic_write_bytes
-    from dicecore.train import train_polynomial
+    from dicecore.train import Polynomial, fit
 
     t0 = time.perf_counter()
     cfg = PROFILES[task.profile]
@@ -584,9 +584,9 @@ def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame
     model = build_network(task.dataset, data["images"].shape[1], dcfg["filters"])
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{task.key}.pt"
     iterations = cfg["iterations"] if task.iterations is None else task.iterations
-    history = train_polynomial(model, loss_function(task, eps), sampler, iterations, cfg["lr"],
-                               weight_decay=0.0, seed=seed, device=task.device, checkpoint=ckpt,
-                               checkpoint_every=cfg["checkpoint_every"], amp=task.amp)
+    history = fit(model, loss_function(task, eps), sampler, Polynomial(cfg["lr"], weight_decay=0.0), iterations,
+                  seed=seed, device=task.device, checkpoint=ckpt, checkpoint_every=cfg["checkpoint_every"],
+                  amp=task.amp)
     pred = _predict(model, data["images"][te], task.dataset, task.device)  # te: a few held-out entries
     truth = data["labels"][te]
     rows = []

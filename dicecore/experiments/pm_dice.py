@@ -33,7 +33,7 @@ import torch
 from dicecore.data.polyps import kvasir_like
 from dicecore.losses.difficulty import TABLE_LOSSES, loss_for_row
 from dicecore.metrics import segmentation_metrics, summarise_segmentation
-from dicecore.train import train_polynomial
+from dicecore.train import Polynomial, fit
 
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "Task", "tasks", "gamma_tasks", "run_task", "summarise",
@@ -295,9 +295,9 @@ def run_task(task: Task, examples_dir=None, n_examples: int = 4) -> pd.DataFrame
     if task.gamma:
         settings = dict(settings, gamma=task.gamma)
     loss = loss_for_row(row, **settings)
-    history = train_polynomial(
+    history = fit(
         model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
-        _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), cfg["iterations"], cfg["lr"],
+        _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), Polynomial(cfg["lr"]), cfg["iterations"],
         seed=task.seed, device=task.device)
     model.eval()
     with torch.no_grad():

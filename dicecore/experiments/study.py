@@ -278,37 +278,18 @@ class ResultStore:
     def count(self, cells: Sequence[Cell]) -> tuple[int, int]:
         """(finished, in the grid)."""
         keys = list(dict.fromkeys(c.key for c in cells))
-        return sum(self.path_for_key(k).is_file() for k in keys), len(keys)
-
-    def path_for_key(self, key: str) -> Path:
-        return self.cells_dir / f"{key}.csv"
+        return sum((self.cells_dir / f"{k}.csv").is_file() for k in keys), len(keys)
 
     def remove_checkpoint(self, cell: Cell) -> None:
         self.paths(cell).checkpoint.unlink(missing_ok=True)
 
     def record_run(self, grid: Sequence[Cell], profile: str, wall_s: float, device: str, workers: int,
-                   threads: int, cells: str, **extra: Any) -> dict:
-        """Add one run to ``provenance.json`` (atomically): commit, device, workers × threads, what ran."""
-        import json
+                   cells: str, **extra: Any) -> dict:
+        """Add one run to ``provenance.json`` (:func:`dicecore.results.record_run`: commit, device, workers ×
+        threads, what ran, "k of n" cells of ``grid``)."""
+        from dicecore.results import record_run
 
-        import torch
-
-        from dicecore.results import provenance, write_provenance
-
-        path = self.folder / "provenance.json"
-        runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
-        record = provenance(profile, wall_s, torch.device(device), **extra)
-        threads = threads or torch.get_num_threads()  # 0: the cells ran in this process, at its setting
-        at_once = max(workers, 1)
-        where = (f"{device} ({at_once} training{'s' if at_once > 1 else ''} at once, "
-                 f"{threads} CPU thread{'s' if threads > 1 else ''} each)")
-        runs.append({"git_commit": record["git_commit"], "device": where, "cells": cells,
-                     "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]})
-        done, total = self.count(grid)
-        record.update(runs=runs, cells=done, cells_in_grid=total,
-                      wall_time_s=round(sum(r["wall_time_s"] for r in runs), 1))
-        write_provenance(path, record)
-        return record
+        return record_run(self.folder, [c.key for c in grid], profile, wall_s, device, workers, cells, **extra)
 
 
 # --- running ---------------------------------------------------------------------------------------------
@@ -488,8 +469,7 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     left = [c.key for c in cells if not store.path(c).is_file()]
     if record and ran:
         what = ", ".join(f"{k}={','.join(map(str, v))}" for k, v in (only or {}).items()) or "all cells"
-        store.record_run(grid, profile, seconds, device, workers, threads,
-                         f"{what}: {ran} ran{'; ' + note if note else ''}")
+        store.record_run(grid, profile, seconds, device, workers, f"{what}: {ran} ran{'; ' + note if note else ''}")
     return RunSummary(len(cells), done_before, ran, len(left), seconds, over_budget, left)
 
 

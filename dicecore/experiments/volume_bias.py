@@ -22,7 +22,7 @@ from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.losses import dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score, mean_cross_entropy, soft_dice_score, volume_error
 from dicecore.models import build_model
-from dicecore.train import TrainConfig, predict, train
+from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 
 __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
@@ -104,13 +104,15 @@ def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.Data
     x, y = torch.from_numpy(data.images), torch.from_numpy(data.labels)
     dims = x.ndim - 2
     lr = 1.0 if cell.model == "LR" else 1e-3  # the paper's initial learning rates
-    config = TrainConfig(lr=lr, max_epochs=cell.max_epochs, batch_size=cfg["batch_size"],
-                         plateau_patience=cfg["plateau_patience"], stop_patience=cfg["stop_patience"],
-                         seed=cell.seed * 1000 + cell.fold)
-    torch.manual_seed(config.seed)  # the initial weights, independent of what ran before in this process
+    seed = cell.seed * 1000 + cell.fold
+    torch.manual_seed(seed)  # the initial weights, independent of what ran before in this process
     model = build_model(cell.model, x.shape[1], dims)
-    history = train(model, _loss_fn(cell.loss), x[tr], y[tr], x[val], y[val], config, device=cell.device)
-    probs = predict(model, x[test], cfg["batch_size"], device=cell.device)
+    loss, bs = _loss_fn(cell.loss), cfg["batch_size"]
+    batches = EpochBatches(x[tr], y[tr], bs)
+    schedule = Plateau(lr, lambda m: validation_loss(m, loss, x[val], y[val], bs, cell.device), every=batches.per_epoch,
+                       patience=cfg["plateau_patience"], stop_patience=cfg["stop_patience"])
+    history = fit(model, loss, batches, schedule, cell.max_epochs * batches.per_epoch, seed=seed, device=cell.device)
+    probs = predict(model, x[test], bs, device=cell.device)
     yt = y[test]
     out = pd.DataFrame({
         "subject": test,
@@ -123,7 +125,7 @@ def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.Data
     for k, v in asdict(cell).items():
         if k not in ("device", "amp"):
             out[k] = v
-    out["epochs"] = len(history)
+    out["epochs"] = int(history["val_loss"].notna().sum())  # epochs trained (early stopping)
     out["seconds"] = time.perf_counter() - t0
     return out
 

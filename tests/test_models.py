@@ -1,12 +1,9 @@
-"""dicecore.models and dicecore.train: the paper's architectures, the loop, its schedule and errors."""
+"""dicecore.models: the papers' architectures (the training loop: test_train.py)."""
 
-import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
 
 from dicecore.models import PaperUNet, build_model, paper_convnet, paper_unet
-from dicecore.train import TrainConfig, predict, train
 
 
 @pytest.mark.parametrize("dims,shape", [(2, (2, 1, 16, 16)), (3, (1, 2, 8, 8, 8))])
@@ -36,44 +33,6 @@ def test_model_errors():
         PaperUNet(1, dims=1)
     with pytest.raises(ValueError, match="divisible by 8"):
         paper_unet(1, 2)(torch.randn(1, 1, 12, 12))
-
-
-def _toy(n=12):
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(n, 1, 8, 8, generator=g)
-    return x, (x > 0.3).float()
-
-
-def test_train_learns_and_restores_best_weights():
-    x, y = _toy()
-    model = build_model("LR", 1, 2)
-    hist = train(model, lambda l, t: F.binary_cross_entropy_with_logits(l, t), x[:8], y[:8], x[8:], y[8:],
-                 TrainConfig(lr=0.5, max_epochs=40, batch_size=4, plateau_patience=5, stop_patience=10))
-    assert isinstance(hist, pd.DataFrame) and hist["val_loss"].iloc[-1] < hist["val_loss"].iloc[0]
-    probs = predict(model, x[8:])
-    assert ((probs > 0.5).float() == y[8:]).float().mean() > 0.9
-    best = F.binary_cross_entropy_with_logits(model(x[8:]), y[8:]).item()
-    assert best == pytest.approx(hist["val_loss"].min(), rel=1e-5)
-
-
-def test_train_schedule_and_early_stop():
-    x, y = _toy()
-    model = build_model("LR", 1, 2)
-    constant = lambda logits, t: (logits * 0).sum() + 1.0  # never improves after epoch 0
-    hist = train(model, constant, x, y, x, y, TrainConfig(lr=1e-2, max_epochs=50, plateau_patience=2,
-                                                          stop_patience=6, plateau_factor=5))
-    assert len(hist) == 7  # best at epoch 0, then 6 epochs without improvement
-    assert hist["lr"].iloc[-1] < 1e-2
-
-
-def test_train_errors():
-    x, y = _toy()
-    with pytest.raises(FloatingPointError, match="loss: became nan"):
-        train(build_model("LR", 1, 2), lambda l, t: l.sum() * float("nan"), x, y, x, y, TrainConfig(max_epochs=2))
-    with pytest.raises(ValueError, match="lr"):
-        TrainConfig(lr=0)
-    with pytest.raises(ValueError, match="plateau_factor"):
-        TrainConfig(plateau_factor=1.0)
 
 
 def test_two_path_cnn_keeps_the_size_and_uses_maxout():
