@@ -322,7 +322,7 @@ def plot_visual_comparison(rows, losses, panel: float = 1.9):
 def plot_grid_heatmaps(results, value: str = "dsc_median", losses=None):
     """Sudre et al.'s Figs. 1–2 as small multiples: for each loss, ``value`` over effective patch size (rows)
     × learning rate (columns), one cell per trained setting (the paper interpolates isolines; a grid of a
-    few cells is shown as it is). ``results``: :func:`dicecore.experiments.generalised_dice.run_task` rows."""
+    few cells is shown as it is). ``results``: :func:`dicecore.experiments.generalised_dice.run_cell` rows."""
     import matplotlib.pyplot as plt
 
     losses = list(dict.fromkeys(results["loss"])) if losses is None else list(losses)

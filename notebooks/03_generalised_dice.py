@@ -41,8 +41,6 @@ from dicecore.params import chapter_parameters_from
 params = chapter_parameters_from(globals(), "03_generalised_dice")  # checks every parameter; seeds everything
 
 # %%
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -251,28 +249,18 @@ claims.append((
 
 # %%
 import tempfile
-import time
-from functools import partial
-from pathlib import Path
 
 from dicecore import paths
 from dicecore.experiments import generalised_dice as study
-from dicecore.experiments.runner import run_tasks
+from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
 from dicecore.plotting import plot_grid_heatmaps, plot_held_out_dsc, plot_visual_comparison
-from dicecore.results import provenance, read_table, write_provenance, write_table
 
 results_dir = paths.results_dir("03_generalised_dice")  # found from the package, not the cwd
-out_dir = results_dir / "per_training" if params.is_paper else Path(tempfile.mkdtemp())
-grid = study.tasks(params.profile, str(params.device))
-t_start = time.perf_counter()
-train_cell = partial(study.run_task, examples_dir=results_dir / "examples" if params.is_paper else None)
-results = run_tasks(grid, train_cell, out_dir, workers=2, progress=False)
-if params.is_paper:
-    write_table(results, results_dir / "grid.csv")
-    write_provenance(results_dir / "provenance.json",
-                     provenance("paper", time.perf_counter() - t_start, params.device, seed=params.seed,
-                                cells=len(results), cells_in_grid=len(grid)))
-print(f"{len(grid)} trainings, {time.perf_counter() - t_start:.0f} s")
+out_dir = results_dir if params.is_paper else tempfile.mkdtemp()  # ci: a fresh folder every build
+run = run_study(study.STUDY, params.profile, device=str(params.device), workers=2, folder=out_dir,
+                progress=False, record=params.is_paper)
+results = ResultStore(out_dir).read(study.STUDY.grid(params.profile))
+print(run)
 results_2d = results[results["network"].isin(["unet", "twopath"])]
 
 # %% [markdown]
@@ -330,20 +318,17 @@ claims += [c for c in study.network_claims(results_2d, data_2d) if not c[0].star
 # central 3, 15 or 39, the paper's Table 1) and MONAI's HighResNet
 # ({py:func}`~dicecore.models.high_res_net`), 3000 iterations per cell. That grid needs a GPU (about
 # 40 single-core CPU-hours by our per-iteration timings, HighResNet's L patches alone 27), so the book
-# build does not train it; `dicecore run 03 -p profile=paper` does, and
-# commits `results/03_generalised_dice/`. What is committed is shown below, cell by cell — a grid that was
-# only partly run says which cells are missing ("not run"), and its provenance says where it ran.
+# build does not train it; `dicecore study 03 --profile paper --device cuda --budget 8m` does, piece by
+# piece, into `results/03_generalised_dice/`. What is committed is shown below, cell by cell — a grid that
+# was only partly run says which cells are missing ("not run"), and its provenance says where it ran.
 
 # %%
-committed = results_dir / "grid.csv"
-paper_results = read_table(committed) if committed.is_file() else None
-if paper_results is None:
-    print("No paper-profile results are committed yet: run `dicecore run 03 -p profile=paper` on a GPU.")
+shown = committed_results(study.STUDY)
+paper_results = None if shown is None else shown.rows
+if shown is None:
+    print("No cpu- or paper-profile results are committed yet: dicecore study 03 --profile cpu")
 else:
-    record = json.loads((results_dir / "provenance.json").read_text())
-    print(f"{len(paper_results)} of {len(study.tasks('paper'))} cells of the paper grid committed; "
-          f"ran on {record['device_name']} ({record['device']}), commit {str(record['git_commit'])[:9]}, "
-          f"{record['wall_time_s'] / 60:.0f} min.")
+    print(shown.header())
     display(study.imbalance_table(paper_results).style.hide(axis="index").format(precision=3))
 
 # %% [markdown]
@@ -391,8 +376,8 @@ if paper_results is not None and (paper_results["network"] == "highresnet").any(
 # the cells that are committed.
 
 # %%
-examples = study.example_predictions(study.tasks("paper"), results_dir / "examples") if paper_results is not None \
-    else {}
+examples = (study.example_predictions(study.STUDY.grid(shown.profile), results_dir / "examples")
+            if shown is not None else {})
 columns = [(f"{study.NETWORKS[n][0]} {p}", preds) for (n, p, lr), preds in examples.items() if lr == 1e-4]
 if columns:
     flair, reference, z = study.example_slice("paper")
@@ -403,8 +388,8 @@ else:
 
 # %%
 if paper_results is not None:
-    data_paper = (f"paper profile on {record['device_name']}: {len(paper_results)} of "
-                  f"{len(study.tasks('paper'))} cells (BraTS-like slices, WMH-like volumes)")
+    data_paper = (f"{shown.profile} profile on {shown.record['device_name']}: {shown.done} of {shown.total} "
+                  "cells (BraTS-like slices, WMH-like volumes)")
     claims += [(f"{claim} [paper profile]", check, verdict, data)
                for claim, check, verdict, data in study.claims(paper_results[paper_results["network"].isin(
                    ["unet", "twopath"])], data_paper) + study.network_claims(paper_results, data_paper)]

@@ -19,12 +19,16 @@ def tiny(monkeypatch):
 
 
 def test_grid_and_the_papers_tables():
-    ci, paper = study.tasks("ci"), study.tasks("paper")
+    from dicecore.experiments.study import select_cells
+
+    ci, paper = study.cells("ci"), study.cells("paper")
     assert len(ci) == 2 * 2 * 4 and len(paper) == 4 * 3 * 3 * 4
     assert {t.network for t in ci} == {"unet"}
     assert len({t.key for t in paper}) == len(paper)
     assert {(t.patch, t.lr) for t in ci} == {("S", 1e-3), ("S", 1e-4), ("L", 1e-3), ("L", 1e-4)}
-    assert {t.network for t in study.tasks("paper", networks=["deepmedic"])} == {"deepmedic"}
+    assert {t.network for t in select_cells(paper, {"network": ["deepmedic"]})} == {"deepmedic"}
+    assert {t.iterations for t in paper if t.network in ("unet", "twopath")} == {1000}
+    assert {t.iterations for t in paper if t.network in ("deepmedic", "highresnet")} == {3000}
     assert len(study.PAPER_GRID) == 4 * 36 and len(study.PAPER_TABLE1) == 12
     cell = study.PAPER_GRID.set_index(["network", "patch", "lr", "loss"])
     assert tuple(cell.loc[("unet", "L", 1e-4, "SS")]) == (0.18, 0.24)
@@ -33,13 +37,13 @@ def test_grid_and_the_papers_tables():
     assert tuple(cell.loc[("deepmedic", "L", 1e-3, "SS")]) == (0.05, 0.12)
     assert study.PATCHES["deepmedic"]["L"] == (87, 39, 1)
     with pytest.raises(ValueError, match="profile: unknown profile 'big'"):
-        study.tasks("big")
-    with pytest.raises(ValueError, match="networks: \\['deepmedic'\\] not in the 'ci' profile"):
-        study.tasks("ci", networks=["deepmedic"])
+        study.cells("big")
+    with pytest.raises(ValueError, match=r"only: network=deepmedic is not in this grid; network takes \['unet'\]"):
+        select_cells(ci, {"network": ["deepmedic"]})
     per_network = dict(study.PROFILES["ci"], networks=("unet", "twopath"), patches={"unet": ("S",), "twopath": ("L",)})
     study.PROFILES["per_network"] = per_network
     try:
-        assert {(t.network, t.patch) for t in study.tasks("per_network")} == {("unet", "S"), ("twopath", "L")}
+        assert {(t.network, t.patch) for t in study.cells("per_network")} == {("unet", "S"), ("twopath", "L")}
     finally:
         del study.PROFILES["per_network"]
     with pytest.raises(ValueError, match="name: unknown network 'vnet'"):
@@ -96,11 +100,14 @@ def test_patches_with_context_for_valid_convolutions():
 def test_every_network_trains_one_cell(network, monkeypatch, tmp_path):
     cfg = dict(study.PROFILES["paper"], iterations={2: 3, 3: 2}, last=2, n_train={2: 1, 3: 1}, n_test={2: 1, 3: 1})
     monkeypatch.setitem(study.PROFILES, "tiny3", cfg)
-    task = study.Task(network, "S", 1e-3, "GDL_v", 0, "tiny3")
-    row = study.run_task(task, examples_dir=tmp_path).iloc[0]
+    from dicecore.experiments.study import ResultStore
+
+    task = study.GeneralisedDiceCell(network=network, patch="S", lr=1e-3, loss="GDL_v",
+                                     iterations=cfg["iterations"][study.NETWORKS[network][1]], profile="tiny3")
+    row = study.run_cell(task, ResultStore(tmp_path).paths(task)).iloc[0]
     assert row["effective_patch"] == study.PATCHES[network]["S"][1] and row["batch_size"] == 5
     assert 0 <= row["test_dsc"] <= 1 and 0 < row["fg_fraction"] <= 1 and not row["diverged"]
-    saved = study.example_predictions([task], tmp_path)
+    saved = study.example_predictions([task], tmp_path / "examples")
     if network == "twopath":  # Fig. 4 is the 3-D study's
         assert saved == {}
     else:
@@ -114,8 +121,8 @@ def test_every_network_trains_one_cell(network, monkeypatch, tmp_path):
 
 
 def test_one_training_end_to_end_is_deterministic(tiny):
-    task = study.Task("unet", "S", 1e-3, "GDL_v", 0, tiny)
-    first, second = study.run_task(task), study.run_task(task)
+    task = study.GeneralisedDiceCell(network="unet", patch="S", lr=1e-3, loss="GDL_v", iterations=4, profile=tiny)
+    first, second = study.run_cell(task), study.run_cell(task)
     assert len(first) == 1 and not first.loc[0, "diverged"]
     cols = ["dsc_median", "dsc_iqr", "test_dsc", "fg_fraction"]
     pd.testing.assert_frame_equal(first[cols], second[cols], check_exact=True)

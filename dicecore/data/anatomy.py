@@ -25,9 +25,12 @@ from scipy import ndimage
 
 __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
-    "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS",
+    "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION",
 ]
 
+#: Version of the anatomy phantoms (BraTS-like, WMH-like, MSSEG-like, ACDC-like) — part of every result key
+#: trained on them — raised whenever they change, so that results on old and new phantoms never mix.
+ANATOMY_PHANTOM_VERSION = 1
 #: The BraTS-like volume, in voxels of 2 mm (the MNI152 brain's bounding box).
 BRATS_SHAPE = (80, 96, 80)
 _HGG_MEAN_VOXELS = 11_900

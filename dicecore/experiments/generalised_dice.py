@@ -25,10 +25,13 @@ Profiles:
   ``patches`` may also map each network to its own patch sizes.
 * ``paper``: both tasks, every network, patches S, M and L, learning rates 10⁻³, 10⁻⁴ and 10⁻⁵, 1000
   (2-D) or 3000 (3-D) iterations, statistics over the last 200 — the paper's grid.
+* ``cpu``: the same grid for now; what a 2-core machine ran of it is committed (the whole 2-D grid and the
+  3-D cells at patch S). The evidence-at-power issue sizes it anew.
 
-Each (network, patch, learning rate, loss, seed) is a :class:`Task` for
-:func:`dicecore.experiments.runner.run_tasks`, so runs resume and can go to several processes; a partly
-run grid is a valid result (:func:`summarise` marks the cells not yet run).
+Each (network, patch, learning rate, loss, seed) is a :class:`GeneralisedDiceCell` of the chapter's
+:data:`STUDY` (:mod:`dicecore.experiments.study`): ``dicecore study 03 --profile cpu --budget 150m`` runs or
+resumes it, in several processes; a partly run grid is a valid result (:func:`summarise` marks the cells
+not yet run).
 """
 
 from __future__ import annotations
@@ -36,15 +39,20 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import asdict, dataclass
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 import torch
 
+from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
+from dicecore.experiments.study import Cell, CellPaths, Study
+
 __all__ = [
-    "PROFILES", "NETWORKS", "PATCHES", "LOSSES", "PAPER_TABLE1", "PAPER_GRID", "Task", "tasks", "tumour_slices",
+    "PROFILES", "NETWORKS", "PATCHES", "LOSSES", "PAPER_TABLE1", "PAPER_GRID", "GeneralisedDiceCell", "cells", "STUDY",
+    "tumour_slices",
     "lesion_volumes", "example_slice", "example_predictions", "patch_sampler", "build_network", "loss_function",
-    "run_task", "summarise", "failed_cells", "imbalance_table", "claims", "network_claims", "network_order",
+    "run_cell", "summarise", "failed_cells", "imbalance_table", "claims", "network_claims", "network_order",
 ]
 
 #: network → (the paper's name, task dimension, our widths against the published ones).
@@ -75,6 +83,7 @@ PROFILES = {
               "lrs": (1e-3, 1e-4, 1e-5), "iterations": {2: 1000, 3: 3000}, "last": 200, "seeds": (0,),
               "n_train": {2: 150, 3: 36}, "n_test": {2: 30, 3: 4}},
 }
+PROFILES["cpu"] = dict(PROFILES["paper"])
 
 #: Sudre et al., Table 1 — the median foreground fraction ("imbalance ratio") of each network's patches.
 PAPER_TABLE1 = pd.DataFrame([(net, patch, ratio) for net, ratios in (
@@ -140,32 +149,27 @@ PAPER_GRID = pd.DataFrame(
 
 
 @dataclass(frozen=True)
-class Task:
+class GeneralisedDiceCell(Cell):
+    """One training: a ``network`` (:data:`NETWORKS`), a ``patch`` size (S, M, L of :data:`PATCHES`), a
+    learning rate ``lr``, a ``loss`` (:data:`LOSSES`), ``iterations`` long, on phantoms of version ``phantom``."""
+
     network: str
     patch: str
     lr: float
     loss: str
-    seed: int = 0
-    profile: str = "ci"
-    device: str = "cpu"
-
-    @property
-    def key(self) -> str:
-        return f"{self.network}__{self.patch}__lr{self.lr:g}__{self.loss}__seed{self.seed}"
+    iterations: int
+    phantom: int = ANATOMY_PHANTOM_VERSION
 
 
-def tasks(profile: str = "ci", device: str = "cpu", networks=None) -> list[Task]:
-    """Every (network, patch, learning rate, loss, seed) of the profile's grid (``networks``: a subset)."""
+def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False) -> list[GeneralisedDiceCell]:
+    """Every (network, patch, learning rate, loss, seed) of the profile's grid (a part: ``--only``)."""
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
     cfg = PROFILES[profile]
-    nets = cfg["networks"] if networks is None else tuple(networks)
-    unknown = [n for n in nets if n not in cfg["networks"]]
-    if unknown:
-        raise ValueError(f"networks: {unknown} not in the {profile!r} profile; choose from {cfg['networks']}.")
     patches = cfg["patches"]
-    return [Task(n, p, lr, loss, s, profile, device) for n in nets
-            for p in (patches[n] if isinstance(patches, dict) else patches)
+    return [GeneralisedDiceCell(network=n, patch=p, lr=lr, loss=loss, iterations=cfg["iterations"][NETWORKS[n][1]],
+                                profile=profile, seed=seed + s, device=device, amp=amp)
+            for n in cfg["networks"] for p in (patches[n] if isinstance(patches, dict) else patches)
             for lr in cfg["lrs"] for loss in LOSSES for s in cfg["seeds"]]
 
 
@@ -269,7 +273,7 @@ def _batch_dice(logits: torch.Tensor, reference: torch.Tensor) -> float:
     return float(dice_score((logits > 0).reshape(1, -1), (reference > 0.5).reshape(1, -1)))
 
 
-def _data(task: Task, held_out: bool = False):
+def _data(task: GeneralisedDiceCell, held_out: bool = False):
     cfg = PROFILES[task.profile]
     dims = NETWORKS[task.network][1]
     n_train, n = cfg["n_train"][dims], cfg["n_test" if held_out else "n_train"][dims]
@@ -309,8 +313,8 @@ def example_slice(profile: str = "paper") -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float], dict[str, np.ndarray]]:
-    """``{(network, patch, lr): {loss: predicted mask}}`` saved by :func:`run_task` for Fig. 4, upright as
-    :func:`example_slice`."""
+    """``{(network, patch, lr): {loss: predicted mask}}`` saved by :func:`run_cell` for Fig. 4 (the store's
+    ``examples/<key>.npz``), upright as :func:`example_slice`."""
     from pathlib import Path
 
     out: dict = {}
@@ -322,11 +326,11 @@ def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float],
     return out
 
 
-def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
+def run_cell(task: GeneralisedDiceCell, paths: Optional[CellPaths] = None) -> pd.DataFrame:
     """Train one grid cell; one row: the training DSC over the last iterations (median, IQR), the held-out
     DSC (mean over held-out slices or volumes), the median foreground fraction of the training patches, and
-    whether the loss diverged. With ``examples_dir``, a 3-D cell writes its prediction on
-    :func:`example_slice` there as ``<key>.npz`` (atomically), for Fig. 4."""
+    whether the loss diverged. With ``paths``, a 3-D cell writes its prediction on :func:`example_slice` to
+    ``paths.example`` (atomically), for Fig. 4."""
     from dicecore.metrics import dice_score
     from dicecore.train import Constant, fit
 
@@ -346,7 +350,7 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
         return {"dsc": _batch_dice(logits, y)}
 
     try:
-        history = fit(model, loss_function(task.loss), sampler, Constant(task.lr), cfg["iterations"][dims],
+        history = fit(model, loss_function(task.loss), sampler, Constant(task.lr), task.iterations,
                       seed=task.seed, device=task.device, record=record)
         diverged = False
     except FloatingPointError:  # a loss that became NaN/inf: the paper's "0 (0)" cells
@@ -356,17 +360,16 @@ def run_task(task: Task, examples_dir=None) -> pd.DataFrame:
     model.eval()
     logits = _predict(model, test_x, context, task.device)
     test = dice_score(logits > 0, torch.from_numpy(test_y[:, None]) > 0).tolist()  # per held-out slice/volume
-    if examples_dir is not None and dims == 3:
+    if paths is not None and dims == 3:
         import io
-        from pathlib import Path
 
         from dicecore.results import atomic_write_bytes
 
         z = example_slice(task.profile)[2]
         buf = io.BytesIO()
         np.savez_compressed(buf, pred=(logits[0, 0, :, :, z] > 0).numpy().astype(np.uint8), z=z)
-        atomic_write_bytes(Path(examples_dir) / f"{task.key}.npz", buf.getvalue())
-    row = {k: v for k, v in asdict(task).items() if k not in ("device", "profile")}
+        atomic_write_bytes(paths.example, buf.getvalue())
+    row = {k: v for k, v in asdict(task).items() if k not in ("device", "amp")}
     row.update({"dsc_median": float(last.median()), "dsc_iqr": float(last.quantile(0.75) - last.quantile(0.25)),
                 "test_dsc": float(np.mean(test)) if not diverged else 0.0, "diverged": diverged,
                 "fg_fraction": float(np.median(fractions)) if fractions else float("nan"),
@@ -536,3 +539,7 @@ def network_claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> lis
     else:
         out.append(("3-D: DeepMedic is agnostic to the choice of loss", "no cell run", "not run yet", data))
     return out
+
+
+#: The chapter's study — ``dicecore study 03 --profile cpu`` runs or resumes it.
+STUDY = Study("03_generalised_dice", __name__, cells, run_cell, summarise)

@@ -56,6 +56,7 @@ PROFILES = ("ci", "cpu", "paper")
 #: Chapter number → the module declaring its ``STUDY`` (imported only when asked for).
 STUDIES = {
     "02": "dicecore.experiments.volume_bias",
+    "03": "dicecore.experiments.generalised_dice",
 }
 
 
@@ -491,8 +492,9 @@ class Committed:
         lines = [f"profile {self.profile}: {self.done} of {self.total} cells, "
                  f"{self.record.get('wall_time_s', 0) / 60:.0f} min in all"]
         for run in self.record.get("runs", []):
-            lines.append(f"  {run['cells']}: commit {str(run['git_commit'])[:9]}, {run['device']}, finished "
-                         f"{run['finished_utc'][:16].replace('T', ' ')} UTC, {run['wall_time_s'] / 60:.0f} min")
+            finished = f", finished {run['finished_utc'][:16].replace('T', ' ')} UTC" if "finished_utc" in run else ""
+            lines.append(f"  {run['cells']}: commit {str(run['git_commit'])[:9]}, {run['device']}{finished}, "
+                         f"{run['wall_time_s'] / 60:.0f} min")
         return "\n".join(lines)
 
 
