@@ -1,7 +1,7 @@
 """Benchmark the training runner: trainings per hour with several trainings at once vs one at a time.
 
 Chapter 4's paper grid is many small 3-D trainings; one of them rarely fills an H100, so
-:func:`dicecore.experiments.runner.run_tasks` runs ``workers`` of them concurrently (one process each, all
+:func:`dicecore.experiments.study.run_study` runs ``workers`` of them concurrently (one process each, all
 on the same device). This script times the same list of trainings — the first ``--n`` BraTS-like
 trainings of a profile of :mod:`dicecore.experiments.missing_empty_3d` — with each ``--workers`` value
 and writes ``benchmarks/results/runner_<device>.csv`` (atomically) with a provenance JSON beside it.
@@ -26,7 +26,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dicecore.experiments import missing_empty_3d as study  # noqa: E402
-from dicecore.experiments.runner import throughput  # noqa: E402
+from dicecore.experiments.study import throughput  # noqa: E402
 from dicecore.results import provenance, write_provenance, write_table  # noqa: E402
 
 
@@ -40,11 +40,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", help="CSV path (default benchmarks/results/runner_<device>.csv)")
     args = ap.parse_args(argv)
     workers = [int(w) for w in args.workers.split(",")]
-    chosen = study.tasks(args.profile, device=args.device, datasets=("brats",), amp=args.amp)[:args.n]
+    chosen = study.grid_cells(args.profile, device=args.device, amp=args.amp, datasets=("brats",))[:args.n]
     t0 = time.perf_counter()
     rows = []
     for w in workers:
-        r = throughput(chosen, study.run_task, w, progress=True)
+        r = throughput(study.STUDY, args.profile, chosen, w, device=args.device, amp=args.amp, progress=True)
         rows.append({**r, "profile": args.profile, "device": args.device, "amp": args.amp,
                      "tasks": ";".join(t.key for t in chosen)})
         print(f"{w} at once: {r['trainings_per_hour']:.1f} trainings/hour ({r['seconds']:.0f} s)", flush=True)

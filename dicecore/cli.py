@@ -57,7 +57,7 @@ def _study(args: argparse.Namespace) -> int:
     try:
         summary = run_study(study, args.profile, only=only, budget_s=budget, device=device, amp=args.amp,
                             seed=args.seed, workers=args.workers, executor=executor, folder=args.results,
-                            progress=not args.quiet, note=f"executor {args.executor}")
+                            progress=not args.quiet, note=f"executor {args.executor}", data_root=args.data_root)
     finally:
         if close is not None:
             close()
@@ -161,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples: dicecore study 02 --profile cpu --budget 150m\n"
                "          dicecore study 02 --profile paper --device cuda --budget 8m --workers 4\n"
                "          dicecore study 02 --profile cpu --only model=U-Net --only task=brats_like,isles17_like\n"
-               "          dicecore study 02 --profile paper --executor dask --scheduler tcp://head:8786",
+               "          dicecore study 02 --profile paper --executor dask --scheduler tcp://head:8786\n"
+               "          dicecore study 04 --profile paper --device cuda --amp --data-root /data/dice",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     study.add_argument("chapter", help="chapter number, e.g. 02")
     study.add_argument("--profile", default="cpu", choices=STUDY_PROFILES, help="ci, cpu or paper (default cpu)")
@@ -177,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--scheduler", help="address of a running Dask scheduler (with --executor dask); "
                                            "default: a LocalCluster of --workers processes")
     study.add_argument("--seed", type=int, default=0)
+    study.add_argument("--data-root", metavar="DIR",
+                       help="your copy of the data instead of the phantoms (Chapter 4: DIR holds brats/ and/or "
+                            "acdc/); results go to results/NN_*/own_data/")
     study.add_argument("--results", help="results folder (default results/NN_*/ of the checkout, or $DICECORE_RESULTS)")
     study.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     study.set_defaults(func=_study)

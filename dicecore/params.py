@@ -22,8 +22,11 @@ import torch
 __all__ = ["PROFILES", "REQUIRED_PARAMETERS", "ChapterParameters", "chapter_parameters", "chapter_parameters_from",
            "resolve_device", "seed_everything"]
 
-#: ``ci``: CPU, small, the whole book in ≤ 10 min on 2 cores; ``paper``: as close to the paper as one GPU allows.
-PROFILES = ("ci", "paper")
+#: The profiles, named as every chapter's study names them (:data:`dicecore.experiments.study.PROFILES`) —
+#: ``ci``: CPU, small, the whole book in ≤ 10 min on 2 cores; ``cpu``: a chapter's study at the size one
+#: 2-core machine runs in a few hours, its results committed; ``paper``: as close to the paper as one GPU
+#: allows. A chapter without a ``cpu`` grid runs its ``ci`` sizes under ``cpu``.
+PROFILES = ("ci", "cpu", "paper")
 #: The names every chapter's ``parameters`` cell defines (tested in ``tests/test_notebooks.py``).
 REQUIRED_PARAMETERS = ("profile", "device", "seed", "data_root")
 
@@ -37,7 +40,14 @@ class ChapterParameters:
 
     @property
     def is_paper(self) -> bool:
+        """Whether this is the paper's scale (the finer theory grids and the paper-sized studies)."""
         return self.profile == "paper"
+
+    @property
+    def writes_results(self) -> bool:
+        """Whether the chapter's trainings go to the committed results folder and resume from it (profiles
+        ``cpu`` and ``paper``); under ``ci`` they go to a fresh folder every build."""
+        return self.profile in ("cpu", "paper")
 
 
 def resolve_device(device: str = "auto") -> torch.device:

@@ -119,7 +119,7 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
     path = Path(out_dir) / "provenance.json"
     runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
     record = provenance(profile, wall_s, torch.device(device), **extra)
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_tasks
+    threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_study
     at_once = max(workers, 1)
     where = (f"{device} ({at_once} training{'s' if at_once > 1 else ''} at once, "
              f"{threads} CPU thread{'s' if threads > 1 else ''} each)")

@@ -134,7 +134,7 @@ def run_chapter(
     ``_build/runs/<chapter>-<profile>.ipynb`` next to the ``notebooks/`` folder. The notebook executes in a
     temporary folder and appears at ``output`` only once it finished (written atomically), so a run that is
     cut part-way leaves no partial notebook; re-running it resumes wherever the chapter's own experiments
-    keep per-training results (``dicecore.experiments.runner``). When a cell raises, ``ChapterFailed``
+    keep per-training results (:mod:`dicecore.experiments.study`). When a cell raises, ``ChapterFailed``
     names the cell and the error, and the notebook executed up to that cell is kept beside ``output`` as
     ``<name>.failed.ipynb`` for inspection (removed by the next successful run).
     """

@@ -268,9 +268,9 @@ from dicecore import paths
 
 results_dir = paths.results_dir("02_volume_bias")  # found from the package, not the cwd
 # paper: resumable, committed; ci: a fresh folder every build
-out_dir = results_dir if params.is_paper else tempfile.mkdtemp()
+out_dir = results_dir if params.writes_results else tempfile.mkdtemp()
 run = run_study(study.STUDY, params.profile, seed=params.seed, device=str(params.device),
-                workers=workers, folder=out_dir, progress=False, record=params.is_paper)
+                workers=workers, folder=out_dir, progress=False, record=params.writes_results)
 per_subject = ResultStore(out_dir).read(study.STUDY.grid(params.profile, seed=params.seed))
 summary = study.summarise(per_subject)
 comparison = study.loss_comparison(per_subject)

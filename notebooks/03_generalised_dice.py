@@ -256,9 +256,9 @@ from dicecore.experiments.study import ResultStore, committed as committed_resul
 from dicecore.plotting import plot_grid_heatmaps, plot_held_out_dsc, plot_visual_comparison
 
 results_dir = paths.results_dir("03_generalised_dice")  # found from the package, not the cwd
-out_dir = results_dir if params.is_paper else tempfile.mkdtemp()  # ci: a fresh folder every build
+out_dir = results_dir if params.writes_results else tempfile.mkdtemp()  # ci: a fresh folder every build
 run = run_study(study.STUDY, params.profile, device=str(params.device), workers=2, folder=out_dir,
-                progress=False, record=params.is_paper)
+                progress=False, record=params.writes_results)
 results = ResultStore(out_dir).read(study.STUDY.grid(params.profile))
 print(run)
 results_2d = results[results["network"].isin(["unet", "twopath"])]

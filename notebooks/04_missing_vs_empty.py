@@ -26,11 +26,11 @@
 # under `results/04_missing_vs_empty/` (§4.6): those are too long for a book build.
 
 # %% tags=["parameters"]
-profile = "ci"  # "ci": 2-D check live, 3-D results rendered; "paper": also runs (resumes) the 3-D grid
-device = "auto"  # where the paper profile's 3-D grid trains (the 2-D check runs on the CPU)
+profile = "ci"  # "ci": 2-D check live, 3-D results rendered; "cpu", "paper": also runs (resumes) that 3-D grid
+device = "auto"  # where the 3-D grid trains (the 2-D check runs on the CPU)
 seed = 0
 data_root = None  # None: phantoms. Real data: see dicecore.data.datasets
-workers = 4  # 3-D trainings at once under the paper profile (several share one GPU)
+workers = 4  # 3-D trainings at once under the cpu and paper profiles (several share one GPU)
 
 # %%
 from dicecore.params import chapter_parameters_from
@@ -38,7 +38,6 @@ from dicecore.params import chapter_parameters_from
 params = chapter_parameters_from(globals(), "04_missing_vs_empty")  # checks every parameter; seeds everything
 
 # %%
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -54,9 +53,9 @@ from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
 from dicecore.provenance import page_provenance
 from dicecore.plotting import book_style
 
-if params.data_root is not None and not params.is_paper:
-    raise ValueError("data_root: your data is used by the 3-D grid of §4.6, which trains under the paper "
-                     "profile; pass -p profile=paper as well (§4.1–4.5 stay on the phantoms).")
+if params.data_root is not None and not params.writes_results:
+    raise ValueError("data_root: your data is used by the 3-D grid of §4.6, which trains under the cpu and paper "
+                     "profiles; pass -p profile=paper as well (§4.1–4.5 stay on the phantoms).")
 book_style()
 pd.set_option("display.max_colwidth", None)
 n_brats = None if params.is_paper else 40
@@ -244,9 +243,9 @@ display(Markdown(
 #   trainings; ε of Iε from each training fold's labels; significance of "partial worse than full" by a
 #   paired bootstrap over the same held-out subjects (p < 0.05, in *italics*, as the paper).
 #
-# Each training is resumable from its checkpoint and the runner trains several at once
-# ({py:func}`~dicecore.experiments.missing_empty_3d.run_grid`). Two grid sizes exist besides the tiny one the
-# tests use:
+# Each training is one cell of the chapter's study ({py:data}`dicecore.experiments.missing_empty_3d.STUDY`),
+# resumable from its checkpoint, and the framework every chapter shares trains several at once
+# ({py:func}`dicecore.experiments.study.run_study`). Two grid sizes exist besides the tiny one the tests use:
 #
 # | | `paper` (a GPU) | `cpu` (what is committed now) | the paper |
 # |---|---|---|---|
@@ -256,49 +255,40 @@ display(Markdown(
 # | training | 1500 iterations, Adam 10⁻³, polynomial decay, bf16 | 400 iterations, the same optimiser | No New-Net's |
 #
 # This project has had no GPU, so what is committed is the `cpu` grid, as far as a 2-core CPU could take it
-# (provenance below); the tables say "not run" for the rest. `dicecore run 04 -p profile=paper -p
-# device=cuda` runs the `paper` grid and the page then shows it instead;
-# `python -m dicecore.experiments.missing_empty_3d --profile cpu` resumes the `cpu` one. With your own copy
-# of the data, `-p data_root=DIR` (DIR holding `brats/` and/or `acdc/`, links to the BraTS 2018 and ACDC
-# training folders) trains the `paper` grid on it instead
+# (provenance below); the tables say "not run" for the rest. `dicecore study 04 --profile cpu --budget 150m`
+# resumes the `cpu` grid piece by piece; `dicecore study 04 --profile paper --device cuda --amp` runs the
+# `paper` grid, and the page then shows it instead. With your own copy of the data, `--data-root DIR` (DIR
+# holding `brats/` and/or `acdc/`, links to the BraTS 2018 and ACDC training folders; `-p data_root=DIR`
+# when running the chapter) trains the grid on it instead
 # ({py:func}`~dicecore.experiments.missing_empty_3d.cohort` says how the files are prepared), into
 # `results/04_missing_vs_empty/own_data/`.
 
 # %%
-import json
 from pathlib import Path
 
 from dicecore import paths
 from dicecore.experiments import missing_empty_3d as grid3d
-from dicecore.experiments.runner import collect
+from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
 from dicecore.plotting import plot_detection_roc, plot_visual_comparison
 
 own = None if params.data_root is None else str(params.data_root)
 results_3d = paths.results_dir("04_missing_vs_empty") / ("own_data" if own else "")
-if params.is_paper:
+if params.writes_results:  # cpu or paper: run (or resume) that grid, each training written as it finishes
     datasets = [d for d in ("brats", "acdc") if own is None or (Path(own) / d).is_dir()]
-    t_grid = time.perf_counter()
-    grid3d.run_grid("paper", results_3d, datasets, workers=workers, device=str(params.device),
-                    amp=params.device.type == "cuda", seed=params.seed, data_root=own)
-    grid3d.record_run(results_3d, "paper", time.perf_counter() - t_grid, str(params.device), workers,
-                      f"{', '.join(datasets)}; all folds" + (f"; data {own}" if own else ""), own)
-shown = None
-for name in ("paper", "cpu"):  # the paper profile's results when there are any, else the cpu grid's
-    done = [t for t in grid3d.tasks(name, params.seed, data_root=own)
-            if (results_3d / "per_training" / f"{t.key}.csv").is_file()]
-    if done:
-        shown, per_entry = name, collect(done, results_3d / "per_training")
-        break
+    run_study(grid3d.STUDY, params.profile, only={"dataset": datasets}, device=str(params.device),
+              amp=params.device.type == "cuda", seed=params.seed, workers=workers, folder=results_3d,
+              progress=False, data_root=own)
+where = {} if own is None else {"data_root": own}
+shown = committed_results(grid3d.STUDY, folder=results_3d, seed=params.seed, **where)
 if shown is None:
-    print("No 3-D results are committed yet: run `dicecore run 04 -p profile=paper -p device=cuda`, or "
-          "`python -m dicecore.experiments.missing_empty_3d --profile cpu` on a CPU.")
+    print("No 3-D results are committed yet: dicecore study 04 --profile cpu (a CPU), or --profile paper "
+          "--device cuda --amp (a GPU).")
 else:
-    record = json.loads((results_3d / "provenance.json").read_text())
-    n_cells = per_entry.groupby(["dataset", "labelling", "config", "batch_size", "fold"]).ngroups
-    print(f"profile `{shown}`: {n_cells} of {len(grid3d.tasks(shown))} trainings committed "
-          f"(folds {', '.join(str(int(f)) for f in sorted(per_entry['fold'].unique()))}); ran on {record['device_name']}; runs:")
-    for run in record["runs"]:
-        print(f"  commit {run['git_commit'][:9]}, {run['device']}, {run['cells']}, {run['wall_time_s'] / 60:.0f} min")
+    store = ResultStore(results_3d)
+    per_entry = store.read(grid3d.grid_cells(shown.profile, params.seed, data_root=own))
+    long_runs = store.read(grid3d.budget_cells(shown.profile, params.seed, data_root=own))
+    folds_run = ", ".join(str(int(f)) for f in sorted(per_entry["fold"].unique()))
+    print(f"{shown.header()}\nfolds with results: {folds_run}; ran on {shown.record['device_name']}")
     summary_3d = grid3d.summarise(per_entry)
     aucs_3d = grid3d.detection_auc(per_entry)
     partial_3d = grid3d.partial_losses_table(per_entry)
@@ -336,22 +326,22 @@ if shown is not None:
 # only later — if the loss asks for it — which tumours to leave out, which needs the grade's subtler cues
 # (enhancement). The committed `cpu` cells train 400 iterations; the same partially labelled cells of fold 0
 # at B = 2 were also trained four times longer
-# ({py:func}`~dicecore.experiments.missing_empty_3d.budget_tasks`, table by
+# ({py:func}`~dicecore.experiments.missing_empty_3d.budget_cells`, table by
 # {py:func}`~dicecore.experiments.missing_empty_3d.budget_table`):
 
 # %%
 budget = None
 if shown is not None:
-    long_cells = [t for t in grid3d.budget_tasks(shown, 4 * grid3d.PROFILES[shown]["iterations"], seed=params.seed)
-                  if (results_3d / "per_training" / f"{t.key}.csv").is_file()]
-    if long_cells:
-        base = per_entry[(per_entry.fold == 0) & (per_entry.batch_size == 2) & (per_entry.dataset == "brats")]
-        budget = grid3d.budget_table(pd.concat([base, collect(long_cells, results_3d / "per_training")],
-                                               ignore_index=True))
+    if len(long_runs):
+        same_folds = per_entry.fold.isin(long_runs.fold.unique())  # the grid's cells of the folds trained longer
+        base = per_entry[same_folds & (per_entry.batch_size == 2) & (per_entry.dataset == "brats")]
+        budget = grid3d.budget_table(pd.concat([base, long_runs], ignore_index=True))
         display(budget.style.hide(axis="index").format(precision=2))
+    elif grid3d.PROFILES[shown.profile]["budget_iterations"]:
+        print(f"The longer trainings are not committed yet: dicecore study 04 --profile {shown.profile} "
+              f"--only iterations={grid3d.PROFILES[shown.profile]['budget_iterations']}")
     else:
-        print("The longer trainings are not committed yet: python -m dicecore.experiments.missing_empty_3d "
-              f"--profile {shown} --budget {4 * grid3d.PROFILES[shown]['iterations']}")
+        print(f"The {shown.profile} profile has no training-budget check: its trainings are long already.")
 
 # %% [markdown]
 # Four times the iterations at B = 2 is as many training images as the B = 8 cells saw, and it settles
@@ -400,7 +390,7 @@ if shown is not None:
 # %%
 if shown is not None:
     for dataset in ("brats", "acdc"):
-        rows = grid3d.figure3_rows(results_3d / "examples", shown, dataset, 2, fold=0, seed=params.seed,
+        rows = grid3d.figure3_rows(results_3d / "examples", shown.profile, dataset, 2, fold=0, seed=params.seed,
                                    data_root=own)
         if rows:
             fig = plot_visual_comparison(rows, ["GT_train", "I", "BI", "Iε"])
@@ -438,9 +428,10 @@ claims = pd.DataFrame([
      < ratio_brats[("BraTS whole tumour", "full")] else "not reproduced",
      f"BraTS-like phantom ({'all' if n_brats is None else n_brats} subjects)"),
     *study.slice_claims(summary, slice_label),
-    *(grid3d.claims(summary_3d, aucs_3d, partial_3d, f"3-D, `{shown}` profile, folds "
-                    f"{', '.join(str(int(f)) for f in sorted(per_entry['fold'].unique()))}")
-      + (grid3d.budget_claims(budget, f"3-D, `{shown}` profile, fold 0") if budget is not None else [])
+    *(grid3d.claims(summary_3d, aucs_3d, partial_3d, f"3-D, `{shown.profile}` profile, folds {folds_run}")
+      + (grid3d.budget_claims(budget, f"3-D, `{shown.profile}` profile, folds "
+                              f"{', '.join(str(int(f)) for f in sorted(long_runs['fold'].unique()))}")
+         if budget is not None else [])
       if shown is not None else
       [("the same effects on 3-D BraTS and ACDC (Table 1); I ≈ marginal ≈ leaf on ACDC",
         "no 3-D results committed", "not run yet", "—")]),
@@ -451,9 +442,9 @@ claims.style.hide(axis="index")
 # ## Appendix: how many trainings per hour?
 #
 # The grid is many small trainings, and one small 3-D U-Net rarely keeps a GPU (or every CPU core) busy, so
-# {py:func}`~dicecore.experiments.runner.run_tasks` trains several at once, one process each on the same
-# device. `benchmarks/runner_concurrency.py` times the same trainings one at a time and several at once
-# ({py:func}`~dicecore.experiments.runner.throughput`); its committed results:
+# {py:func}`~dicecore.experiments.study.run_study` trains several at once (`--workers`), one process each on
+# the same device. `benchmarks/runner_concurrency.py` times the same trainings one at a time and several at
+# once ({py:func}`~dicecore.experiments.study.throughput`); its committed results:
 
 # %% tags=["remove-input"]
 from dicecore.bench import runner_benchmarks

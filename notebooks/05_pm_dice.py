@@ -30,10 +30,10 @@
 # each of the fourteen losses of Tables 1–3 pushes* on one frame, and trains CPU-sized checks on
 # Kvasir-like, ACDC-like and MSSEG-like phantoms (Tables 1–3), with and without the stop-gradient, sweeps
 # γ on the MSSEG-like slices (Figs. 3–4) and compares the segmentations (Fig. 5). The full training study (all
-# losses, three seeds) is the GPU profile's; what of it has been run is in §5.11.
+# losses, three seeds) is the `cpu` and `paper` profiles'; what of it has been run is in §5.11.
 
 # %% tags=["parameters"]
-profile = "ci"  # "ci" (CPU: 5 losses, 1 seed) or "paper" (GPU: 14 losses, 3 seeds, ResNet-34 U-Net)
+profile = "ci"  # "ci" (5 losses, 1 seed), "cpu" (14 losses, 3 seeds) or "paper" (GPU: ResNet-34 U-Net)
 device = "auto"  # where the training study runs
 seed = 0
 data_root = None  # unused: the frame is a phantom (loaders: dicecore.data.lesions)
@@ -45,7 +45,6 @@ from dicecore.params import chapter_parameters_from
 params = chapter_parameters_from(globals(), "05_pm_dice")  # checks every parameter; seeds everything
 
 # %%
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -292,35 +291,28 @@ print("share on the missed polyp lower through m at γ = "
 
 # %%
 import tempfile
-from functools import partial
 from pathlib import Path
 
 from dicecore import paths
 from dicecore.experiments import pm_dice as study
-from dicecore.experiments.runner import run_tasks
-from dicecore.results import record_run
+from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
 
 results_dir = paths.results_dir("05_pm_dice")  # found from the package, not the cwd
-# paper: every training's rows under results/05_pm_dice/per_training (kept, so a cut run resumes), Fig. 5's
-# predictions under examples/; ci: a fresh folder every build
-train_dir = results_dir if params.is_paper else Path(tempfile.mkdtemp())
-out_dir, examples_dir = train_dir / "per_training", train_dir / "examples"
-grid = study.grid(params.profile, str(params.device))
+# cpu, paper: every training's rows under results/05_pm_dice/per_training (kept, so a cut run resumes),
+# Fig. 5's predictions under examples/; ci: a fresh folder every build
+train_dir = results_dir if params.writes_results else Path(tempfile.mkdtemp())
+examples_dir = train_dir / "examples"
 
 
 def train(part):
-    """Run (or resume) one part of the grid; under the paper profile, add the run to the provenance."""
-    t0 = time.perf_counter()
-    rows = run_tasks(grid[part], partial(study.run_task, examples_dir=examples_dir), out_dir,
-                     workers=workers, progress=False)
-    if params.is_paper:
-        record_run(results_dir, [t.key for ts in grid.values() for t in ts], "paper",
-                   time.perf_counter() - t0, str(params.device), workers, part)
-    return rows, time.perf_counter() - t0
+    """Run (or resume) one part of the grid (the chapter's cells, by part); its rows and the wall time."""
+    cells = study.part_cells(params.profile, part, device=str(params.device))
+    run = run_study(study.STUDY, params.profile, cells=cells, device=str(params.device), workers=workers,
+                    folder=train_dir, progress=False, record=params.writes_results, note=part)
+    return ResultStore(train_dir).read(cells), cells, run.seconds
 
 
-trainings = grid["kvasir_like"]
-per_image, wall = train("kvasir_like")
+per_image, trainings, wall = train("kvasir_like")
 summary = study.summarise(per_image)
 print(f"{len(trainings)} trainings, {per_image['image'].nunique()} test frames each, {wall:.0f} s")
 study.beside_paper(summary, study.PAPER_TABLE1, study.METRICS).style.hide(axis="index").set_caption(
@@ -351,8 +343,7 @@ claims.append(study.ablation_claim(summary, kvasir_data))
 # losses as §5.6, on 64-pixel slices with 48-pixel crops in the `ci` profile.
 
 # %%
-acdc_trainings = grid["acdc_like"]
-acdc_per_image, wall = train("acdc_like")
+acdc_per_image, acdc_trainings, wall = train("acdc_like")
 acdc = study.summarise(acdc_per_image).merge(study.organ_dice(acdc_per_image), on="loss")
 print(f"{len(acdc_trainings)} trainings, {acdc_per_image['image'].nunique()} test slices each, {wall:.0f} s")
 study.beside_paper(acdc, study.PAPER_TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
@@ -378,7 +369,7 @@ claims += study.training_claims(acdc, f"ACDC-like phantom, {params.profile} prof
 # as the paper's (no crops), with the same small U-Net and schedule as §5.6.
 
 # %%
-per_slice, wall = train("gamma_sweep")
+per_slice, _, wall = train("gamma_sweep")
 both, background = study.sweep_tables(per_slice)
 print(f"{per_slice['gamma'].nunique()} trainings, {wall:.0f} s")
 plot_gamma_sweeps(both, background)
@@ -408,8 +399,7 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 # of the fourteen losses, `paper` all of them with three seeds.
 
 # %%
-table3_trainings = grid["msseg_like"]
-table3_per_slice, wall = train("msseg_like")
+table3_per_slice, table3_trainings, wall = train("msseg_like")
 msseg = study.summarise(table3_per_slice)
 print(f"{len(table3_trainings)} trainings (PM Dice shared with the sweep), {wall:.0f} s")
 study.beside_paper(msseg, study.PAPER_TABLE3, study.METRICS).style.hide(axis="index").set_caption(
@@ -474,16 +464,20 @@ claims += [
 ]
 
 # %% [markdown]
-# ## 5.11 The `paper` profile: committed results
+# ## 5.11 The committed results
 #
-# The `paper` grid — all fourteen losses and the ablation, three seeds, the ResNet-34 U-Net on 256-pixel
-# crops, 6000 iterations; the plain U-Net on whole MSSEG-like slices, 4000 iterations — is sized for a GPU
-# (on this project's 2-core CPU one MSSEG-like training alone would take about half an hour, the grid
-# days). `dicecore run 05 -p profile=paper -p device=cuda` runs it, or resumes it: every training's rows
-# go to `results/05_pm_dice/per_training/` as it finishes, and each run adds its commit, device and wall
-# time to `provenance.json`. What is committed there is shown here, beside the paper's tables, with the
-# claims it can test ({py:func}`~dicecore.experiments.pm_dice.committed_report`); a partly run grid shows
-# how many trainings each table rests on.
+# Each training above is one *cell* of the chapter's study ({py:data}`dicecore.experiments.pm_dice.STUDY`),
+# run by the framework every chapter shares ({py:func}`dicecore.experiments.study.run_study`). Two larger
+# grids are committed cell by cell under `results/05_pm_dice/`. The `cpu` grid — all fourteen losses and the
+# ablation, three seeds, the `ci` network and frames trained three times longer — fits one 2-core machine in
+# a few hours. The `paper` grid — the ResNet-34 U-Net on 256-pixel crops, 6000 iterations; the plain U-Net on
+# whole MSSEG-like slices, 4000 iterations — is sized for a GPU (on this project's 2-core CPU one
+# MSSEG-like training alone took about fifty minutes). `dicecore study 05 --profile cpu --budget 150m` runs
+# a grid, or resumes it, within a time budget (`--profile paper --device cuda` on a GPU): every training's
+# rows go to `results/05_pm_dice/per_training/` as it finishes, and each run adds its commit, device and
+# wall time to `provenance.json`. The largest profile with committed trainings is shown here, beside the
+# paper's tables, with the claims it can test ({py:func}`~dicecore.experiments.pm_dice.committed_report`);
+# a partly run grid shows how many trainings each table rests on.
 #
 # A table on which every trained loss sits at the ceiling (flagged below) tells something about the
 # phantom, not the losses: trained at the paper's scale, a network finds our MSSEG-like lesions — bright
@@ -493,21 +487,14 @@ claims += [
 # way), which this edition does not yet have.
 
 # %%
-import json
-
-found = {} if params.is_paper else study.committed(results_dir)
-if params.is_paper:
-    print("This page is the paper profile: the tables above are the committed results.")
-elif not found:
-    print("No paper-profile results are committed yet: run "
-          "`dicecore run 05 -p profile=paper -p device=cuda` on a GPU.")
+shown = committed_results(study.STUDY)
+if shown is not None and shown.profile == params.profile:
+    print(f"This page runs the {params.profile} profile: the tables above are its committed results.")
+elif shown is None:
+    print("No cpu- or paper-profile results are committed yet: dicecore study 05 --profile cpu")
 else:
-    record = json.loads((results_dir / "provenance.json").read_text())
-    print(f"{record['cells']} of {record['cells_in_grid']} trainings committed")
-    for run in record["runs"]:
-        print(f"  {run['cells']}: commit {run['git_commit'][:9]}, {run['device']}, "
-              f"finished {run['finished_utc'][:16].replace('T', ' ')} UTC, {run['wall_time_s'] / 60:.0f} min")
-    report = study.committed_report(found)
+    print(shown.header())
+    report = study.committed_report(study.committed_parts(results_dir, shown.profile), shown.profile)
     for caption, table in report["tables"]:
         display(table.style.hide(axis="index").set_caption(caption))
     for part in report["saturated"]:

@@ -11,11 +11,12 @@ import pytest
 from dicecore.data.anatomy import AcdcLike, BratsLike
 from dicecore.data.phantoms import uncertainty_task
 from dicecore.experiments import volume_bias as study
-from dicecore.experiments.runner import run_tasks
+from dicecore.experiments.study import ResultStore, run_study
 
 
 def _run(tmp_path, name, chosen):
-    per_subject = run_tasks(chosen, study.run_cell, tmp_path / name, workers=0, progress=False)
+    run_study(study.STUDY, "ci", cells=chosen, workers=0, folder=tmp_path / name, progress=False)
+    per_subject = ResultStore(tmp_path / name).read(chosen)
     return per_subject.drop(columns=["seconds"]), study.summarise(per_subject)
 
 

@@ -1,11 +1,13 @@
-"""dicecore.experiments: the task runner (parallel, resumable) and Chapter 2's study (deterministic)."""
+"""Chapter 2's study run through the framework (parallel, resumable, deterministic), and the runner benchmark."""
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from dicecore.experiments import volume_bias as study
-from dicecore.experiments.runner import collect, run_tasks, throughput
+from dicecore.experiments.study import ResultStore, run_study, throughput
 
 
 def test_cell_lists():
@@ -16,25 +18,22 @@ def test_cell_lists():
         study.cells("huge")
 
 
-def test_runner_is_deterministic_and_resumes(tmp_path):
+def test_runner_is_deterministic_and_resumes(tmp_path, monkeypatch):
     chosen = [t for t in study.cells("ci") if t.task == "isles17_like" and t.fold == 0]
-    first = run_tasks(chosen, study.run_cell, tmp_path / "a", workers=2, progress=False)
-    second = run_tasks(chosen, study.run_cell, tmp_path / "b", workers=0, progress=False)
+    for folder, workers in (("a", 2), ("b", 0)):
+        run_study(study.STUDY, "ci", cells=chosen, workers=workers, folder=tmp_path / folder, progress=False)
+    first, second = (ResultStore(tmp_path / f).read(chosen) for f in ("a", "b"))
     cols = ["CE", "1-SD", "dV", "dice"]
     pd.testing.assert_frame_equal(first[cols], second[cols], rtol=1e-6)
-    # a finished task is not run again: corrupting nothing, calling with a failing fn still succeeds
-    again = run_tasks(chosen, lambda t: 1 / 0, tmp_path / "a", workers=0, progress=False)
-    pd.testing.assert_frame_equal(again, first)
-    (tmp_path / "a" / f"{chosen[0].key}.csv").unlink()
-    with pytest.raises(FileNotFoundError, match="no results table"):
-        collect(chosen, tmp_path / "a")
-    partial = collect(chosen, tmp_path / "a", missing="skip")  # a partly run grid: the cells that ran
-    pd.testing.assert_frame_equal(partial, collect(chosen[1:], tmp_path / "a"))
-    assert 0 < len(partial) < len(first)
-    with pytest.raises(FileNotFoundError, match="out_dir: none of the 1 tasks has a result"):
-        collect(chosen[:1], tmp_path / "a", missing="skip")
-    with pytest.raises(ValueError, match="missing: 'error' or 'skip'"):
-        collect(chosen, tmp_path / "a", missing="ignore")
+    # a finished cell is not run again: with a run_cell that fails, the call still succeeds
+    failing = dataclasses.replace(study.STUDY, run_cell=lambda cell, paths: 1 / 0)
+    monkeypatch.setattr(study, "STUDY", failing)  # what a worker finds
+    again = run_study(failing, "ci", cells=chosen, workers=0, folder=tmp_path / "a", progress=False)
+    assert (again.ran, again.done_before) == (0, len(chosen))
+    pd.testing.assert_frame_equal(ResultStore(tmp_path / "a").read(chosen), first)
+    with pytest.raises(ValueError, match="cells: .* is not a cell of the ci grid of 02_volume_bias"):
+        run_study(failing, "ci", cells=[dataclasses.replace(chosen[0], max_epochs=1)],
+                  workers=0, folder=tmp_path / "c", progress=False)
 
 
 def test_summary_marks_significant_bias():
@@ -152,10 +151,10 @@ def test_empirical_claims_use_the_paired_test_when_given():
     assert dice_claim[2] == "partly" and "isles17_like: CE 0.59" in dice_claim[1]
 
 
-def test_throughput_times_a_task_list(tmp_path):
+def test_throughput_times_a_list_of_cells():
     chosen = [t for t in study.cells("ci") if t.task == "isles17_like"][:2]
-    one = throughput(chosen, study.run_cell, workers=0)
+    one = throughput(study.STUDY, "ci", chosen, workers=0)
     assert one["trainings"] == 2 and one["seconds"] > 0
     assert one["trainings_per_hour"] == pytest.approx(3600 * 2 / one["seconds"])
-    with pytest.raises(ValueError, match="tasks: need at least one task"):
-        throughput([], study.run_cell, workers=0)
+    with pytest.raises(ValueError, match="cells: need at least one cell"):
+        throughput(study.STUDY, "ci", [], workers=0)

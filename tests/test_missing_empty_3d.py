@@ -6,11 +6,18 @@ import pytest
 import torch
 
 from dicecore.experiments import missing_empty_3d as study
+from dicecore.experiments.study import ResultStore, run_study
 from dicecore.losses import dice_loss, marginal_dice_loss
 
 
+def _cell(dataset, labelling, config, batch_size=2, fold=0, profile="ci", **kw):
+    kw.setdefault("iterations", study.PROFILES[profile]["iterations"])
+    return study.MissingEmptyCell(dataset=dataset, labelling=labelling, config=config, batch_size=batch_size,
+                                  fold=fold, profile=profile, **kw)
+
+
 def test_the_grid_is_the_papers():
-    grid = study.tasks("paper")
+    grid = study.STUDY.grid("paper")
     brats = [t for t in grid if t.dataset == "brats"]
     acdc = [t for t in grid if t.dataset == "acdc"]
     assert len(brats) == 5 * 2 * (3 * 4 - 1)  # BI at B = 1 is I
@@ -18,17 +25,24 @@ def test_the_grid_is_the_papers():
     assert len(acdc) == 5 * (3 + 5) and {t.batch_size for t in acdc} == {2}
     assert {t.config for t in acdc if t.labelling == "full"} == {"I", "BI", "Iε"}
     assert len({t.key for t in grid}) == len(grid)
-    assert "Ieps" in study.Task("brats", "full", "Iε", 2, 0).key
+    assert grid[0].key == ("dataset-brats__labelling-full__config-I__batch_size-1__fold-0__iterations-1500__"
+                           "phantom-1__profile-paper__seed-0")
+    assert "config-Ieps" in _cell("brats", "full", "Iε").key
     with pytest.raises(ValueError, match="config: 'marginal' is trained on partially labelled ACDC only"):
-        study.Task("brats", "partial", "marginal", 2, 0)
+        _cell("brats", "partial", "marginal")
     with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc'"):
-        study.Task("isles", "full", "I", 2, 0)
+        _cell("isles", "full", "I")
     with pytest.raises(ValueError, match="labelling: 'full' or 'partial'"):
-        study.Task("brats", "some", "I", 2, 0)
+        _cell("brats", "some", "I")
     with pytest.raises(ValueError, match="profile: one of"):
-        study.tasks("huge")
+        study.cells("huge")
     with pytest.raises(ValueError, match="datasets: 'brats' and/or 'acdc'"):
-        study.tasks("ci", datasets=("kvasir",))
+        study.grid_cells("ci", datasets=("kvasir",))
+    # the cpu profile adds the training-budget check, four times longer; the paper profile has none
+    budget = study.budget_cells("cpu")
+    assert len(study.STUDY.grid("cpu")) == len(study.grid_cells("cpu")) + len(budget) == 150 + 15
+    assert {c.iterations for c in budget} == {1600} and {c.config for c in budget} == {"I", "BI", "Iε"}
+    assert study.budget_cells("paper") == []
 
 
 def test_the_papers_table1_as_printed():
@@ -120,20 +134,20 @@ def test_the_marginal_loss_leaves_the_es_myocardium_unannotated():
     target = torch.cat([labels, flag], 1)
     torch.manual_seed(1)
     logits = torch.randn(2, 4, 4, 4, 2)
-    loss = study.loss_function(study.Task("acdc", "partial", "marginal", 2, 0))(logits, target)
+    loss = study.loss_function(_cell("acdc", "partial", "marginal"))(logits, target)
     annotated = torch.tensor([[True, True, True, True], [True, True, False, True]])
     ref = marginal_dice_loss(logits, labels.long(), annotated, 1e-7, activation="softmax", to_onehot_y=True,
                              include_background=False)
     torch.testing.assert_close(loss, ref)
-    leaf = study.loss_function(study.Task("acdc", "partial", "leaf", 2, 0))
+    leaf = study.loss_function(_cell("acdc", "partial", "leaf"))
     assert not torch.isclose(loss, leaf(logits, target))  # no RV here: leaf drops its empty maps, marginal not
     target[:, 0, 3, 3] = 1  # an RV in both frames: now every annotated structure is present in every frame
-    marginal = study.loss_function(study.Task("acdc", "partial", "marginal", 2, 0))
+    marginal = study.loss_function(_cell("acdc", "partial", "marginal"))
     # with the background out of the loss, merging the ES myocardium into it (marginal) and dropping its
     # empty map (leaf) remove the same term: the two losses are one function here
     torch.testing.assert_close(marginal(logits, target), leaf(logits, target))
     for config in ("I", "BI", "leaf"):  # the other losses read the label map and ignore the flag
-        value = study.loss_function(study.Task("acdc", "partial", config, 2, 0))(logits, target)
+        value = study.loss_function(_cell("acdc", "partial", config))(logits, target)
         assert torch.isfinite(value)
 
 
@@ -152,16 +166,17 @@ def test_networks_keep_the_spatial_shape():
 # --- one training, and the tables ---------------------------------------------------------------------------
 
 def test_one_training_end_to_end_is_reproducible(tmp_path):
-    task = study.Task("brats", "partial", "Iε", 2, 0, "ci")
-    a = study.run_task(task, checkpoint_dir=tmp_path / "ckpt", examples_dir=tmp_path / "ex")
-    b = study.run_task(task)
+    task = _cell("brats", "partial", "Iε")
+    paths = ResultStore(tmp_path).paths(task)
+    a = study.run_cell(task, paths)
+    b = study.run_cell(task)
     cols = ["entry", "group", "dice", "pred_ml", "dV_ml"]
     pd.testing.assert_frame_equal(a[cols], b[cols])
     assert set(a["structure"]) == {"WT"} and set(a["group"]) == {"HGG", "LGG"}
     assert float(a["epsilon"].iloc[0]) > 0
-    ex = np.load(tmp_path / "ex" / f"{task.key}.npz")
+    ex = np.load(paths.example)
     assert ex["HGG_pred"].shape == (40, 48) and "LGG_z" in ex
-    assert study.remove_finished_checkpoints([task], tmp_path, tmp_path / "ckpt") == 0  # no result file there
+    assert paths.checkpoint.is_file()  # kept until the runner has written the result
 
 
 def _fake(rows):
@@ -271,10 +286,10 @@ def test_real_data_cohorts_from_the_public_layouts(tmp_path):
     acdc = study.cohort("acdc", "ci", 0, str(root))
     assert acdc["images"].shape == (4, 1, 96, 96, 24) and list(acdc["group"]) == ["ED", "ES", "ED", "ES"]
     assert set(np.unique(acdc["labels"])) <= {0, 2, 3}
-    phantom = study.Task("brats", "partial", "I", 2, 0, "ci")
-    real = study.Task("brats", "partial", "I", 2, 0, "ci", data_root=str(root))
-    assert real.key.startswith(phantom.key + "__data-")
-    out = study.run_task(real)
+    phantom = _cell("brats", "partial", "I")
+    real = study.cells("ci", data_root=str(root))[study.cells("ci").index(phantom)]
+    assert real.key.startswith(phantom.key.split("__profile-")[0] + "__data_root-")  # a hash of the folder
+    out = study.run_cell(real)
     assert len(out) == 2 and set(out["group"]) == {"HGG", "LGG"}  # one subject of each grade held out
     with pytest.raises(FileNotFoundError, match="data_root: .*acdc.* is not a folder"):
         study.cohort("acdc", "ci", 0, str(tmp_path / "elsewhere"))
@@ -284,17 +299,21 @@ def test_real_data_cohorts_from_the_public_layouts(tmp_path):
 def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
     import json
 
-    args = ["--profile", "ci", "--datasets", "brats", "--folds", "0", "--workers", "0", "--out", str(tmp_path)]
-    assert study.main(args) == 0
+    from dicecore.cli import main
+
+    args = ["study", "04", "--profile", "ci", "--only", "dataset=brats", "--only", "fold=0", "--only",
+            "iterations=4", "--workers", "0", "--results", str(tmp_path), "-q"]
+    assert main(args) == 0
     record = json.loads((tmp_path / "provenance.json").read_text())
-    assert record["cells"] == 10 and record["cells_in_grid"] == len(study.tasks("ci")) == 36
-    assert record["runs"][0]["cells"] == "brats; folds 0" and record["profile"] == "ci"
+    assert record["cells"] == 10 and record["cells_in_grid"] == len(study.STUDY.grid("ci")) == 36 + 6
+    assert record["runs"][0]["cells"].startswith("dataset=brats, fold=0, iterations=4: 10 ran")
+    assert record["profile"] == "ci"
     assert len(list((tmp_path / "examples").glob("*.npz"))) == 10
     assert not list((tmp_path / "checkpoints").glob("*.pt"))  # removed once each result was written
     before = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "per_training").iterdir()}
-    assert study.main(args) == 0  # resumes: nothing left to train, nothing rewritten
+    assert main(args) == 0  # resumes: nothing left to train, nothing rewritten
     assert before == {p.name: p.stat().st_mtime_ns for p in (tmp_path / "per_training").iterdir()}
-    assert len(json.loads((tmp_path / "provenance.json").read_text())["runs"]) == 2
+    assert len(json.loads((tmp_path / "provenance.json").read_text())["runs"]) == 1  # a run that ran nothing
     rows = study.figure3_rows(tmp_path / "examples", "ci", "brats", 2)
     assert [r[0] for r in rows] == ["HGG (held out)", "LGG (held out)"]
     name, image, reference, panels = rows[1]
@@ -303,16 +322,18 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
 
 
 def test_the_budget_check_is_its_own_cells_and_table(tmp_path):
-    cells = study.budget_tasks("ci", 6)
-    assert [t.config for t in cells] == ["I", "BI", "Iε"] and all(t.key.endswith("__it6") for t in cells)
-    assert not {t.key for t in cells} & {t.key for t in study.tasks("ci")}
+    cells = study.budget_cells("ci", folds=(0,))
+    assert [c.config for c in cells] == ["I", "BI", "Iε"] and all("__iterations-8__" in c.key for c in cells)
+    assert not {c.key for c in cells} & {c.key for c in study.grid_cells("ci")}
     with pytest.raises(ValueError, match="iterations: need ≥ 1"):
-        study.Task("brats", "partial", "I", 2, 0, iterations=0)
-    assert study.main(["--profile", "ci", "--budget", "6", "--workers", "0", "--out", str(tmp_path)]) == 0
-    long = pd.concat([pd.read_csv(tmp_path / "per_training" / f"{t.key}.csv") for t in cells])
-    short = study.run_task(study.Task("brats", "partial", "I", 2, 0, "ci"))
-    table = study.budget_table(pd.concat([short, long], ignore_index=True))
-    assert list(zip(table.config, table.iterations)) == [("BI", 6), ("I", 4), ("I", 6), ("Iε", 6)]
+        _cell("brats", "partial", "I", iterations=0)
+    run_study(study.STUDY, "ci", cells=cells, workers=0, folder=tmp_path, progress=False)
+    long = ResultStore(tmp_path).read(cells)
+    short = study.run_cell(_cell("brats", "partial", "I"))
+    both = pd.concat([short, long], ignore_index=True)
+    pd.testing.assert_frame_equal(study.grid_rows(both), short, check_dtype=False)  # the longer ones left out
+    table = study.budget_table(both)
+    assert list(zip(table.config, table.iterations)) == [("BI", 8), ("I", 4), ("I", 8), ("Iε", 8)]
     assert table["held-out subjects"].eq(5).all() and table["DSC LGG"].between(0, 1).all()
     hand = pd.DataFrame({"config": ["I", "BI", "Iε"], "B": 2, "iterations": 1600, "DSC HGG": [0.99, 0.98, 0.97],
                          "DSC LGG": [0.98, 0.0, 0.9], "ΔV LGG [ml]": 0.0, "held-out subjects": 12})

@@ -17,7 +17,14 @@ def test_defaults_resolve_and_seed():
 def test_unknown_profile_is_an_error():
     with pytest.raises(ValueError, match="profile: unknown profile 'fast'"):
         chapter_parameters(profile="fast")
-    assert PROFILES == ("ci", "paper")
+    from dicecore.experiments.study import PROFILES as STUDY_PROFILES
+
+    assert PROFILES == STUDY_PROFILES == ("ci", "cpu", "paper")  # the chapters' and the studies' names agree
+
+
+def test_which_profiles_write_the_committed_results():
+    assert [chapter_parameters(profile=p).writes_results for p in PROFILES] == [False, True, True]
+    assert [chapter_parameters(profile=p).is_paper for p in PROFILES] == [False, False, True]
 
 
 def test_bad_seed_device_and_data_root(tmp_path):

@@ -1,4 +1,5 @@
-"""Chapter 5's training study: tasks, one tiny training end to end, the summary and the verdict rules."""
+"""Chapter 5's training study: its cells by part, one tiny training end to end, the summary and the verdict
+rules."""
 
 import numpy as np
 import pandas as pd
@@ -15,33 +16,46 @@ def tiny(monkeypatch):
     return "tiny"
 
 
-def test_tasks_and_paper_table():
-    ci, paper = study.tasks("ci"), study.tasks("paper")
-    assert [t.loss for t in ci] == ["CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice", "PM Dice, gradient through m"]
-    assert len(paper) == 15 * 3 and len({t.key for t in paper}) == 45
-    assert [t.loss for t in study.tasks("ci", task="acdc_like", ablations=False)] == [t.loss for t in ci[:5]]
-    assert all(t.task == "acdc_like" for t in study.tasks("paper", task="acdc_like"))
+def test_cells_by_part_and_paper_tables():
+    ci, paper = study.part_cells("ci", "kvasir_like"), study.part_cells("paper", "kvasir_like")
+    assert [c.loss for c in ci] == ["CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice", "PM Dice, gradient through m"]
+    assert len(paper) == 15 * 3 and len({c.key for c in paper}) == 45
+    assert [c.loss for c in study.part_cells("ci", "acdc_like")] == [c.loss for c in ci[:5]]
+    assert all(c.task == "acdc_like" for c in study.part_cells("paper", "acdc_like"))
     for table in (study.PAPER_TABLE1, study.PAPER_TABLE2, study.PAPER_TABLE3):
         assert list(table["loss"]) == list(TABLE_LOSSES)
     assert study.PAPER_TABLE3.set_index("loss").loc["CE + PM Dice", ["mDice", "mPrec."]].tolist() == [68.71, 76.46]
-    msseg = {t.loss: t.gamma for t in study.tasks("paper", task="msseg_like")}
+    msseg = {c.loss: c.gamma for c in study.part_cells("paper", "msseg_like")}
     assert msseg["PM Dice"] == msseg["Focal CE + PM Dice"] == study.MSSEG_GAMMA == (1.0, 2.0)
-    assert msseg["Dice"] == msseg["TopK CE + Dice"] == ()  # γ only where a PM Dice term is
+    assert msseg["Dice"] is None and msseg["TopK CE + Dice"] is None  # γ only where a PM Dice term is
     # the Table 3 PM Dice training is the γ sweep's (γ_BG, γ_FG) = (1, 2) training: one run serves both
-    assert next(t for t in study.tasks("ci", task="msseg_like") if t.loss == "PM Dice").key in {
-        t.key for t in study.gamma_tasks("ci")}
+    table3_pm = next(c for c in study.part_cells("ci", "msseg_like") if c.loss == "PM Dice")
+    assert table3_pm.key in {c.key for c in study.part_cells("ci", "gamma_sweep")}
+    assert table3_pm.key == "task-msseg_like__loss-PM-Dice__gamma-1x2__iterations-400__phantom-1__profile-ci__seed-0"
+    assert len(study.STUDY.grid("ci")) == sum(len(study.part_cells("ci", p)) for p in study.PARTS) - 1
+    # the cpu grid: every loss, three seeds, longer trainings; a profile's keys never stand in for another's
+    cpu = study.STUDY.grid("cpu")
+    assert {c.iterations for c in cpu} == {1200} and {c.seed for c in cpu} == {0, 1, 2}
+    assert not {c.key for c in cpu} & {c.key for c in study.STUDY.grid("ci")}
     assert study.PAPER_TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
     assert study.PAPER_TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [
         91.88, 90.54, 89.43, 95.67]
     with pytest.raises(ValueError, match="profile: unknown profile 'big'"):
-        study.tasks("big")
-    with pytest.raises(ValueError, match="task: unknown task 'brats'"):
-        study.tasks("ci", task="brats")
+        study.part_cells("big")
+    with pytest.raises(ValueError, match="part: unknown part 'brats'"):
+        study.part_cells("ci", "brats")
+
+
+def _cell(task, loss, profile, gamma=None):
+    cfg = study.PROFILES[profile]
+    iterations = {"msseg_like": cfg["msseg"], "acdc_like": cfg["acdc"]}.get(task, cfg).get("iterations",
+                                                                                              cfg["iterations"])
+    return study.PMDiceCell(task=task, loss=loss, gamma=gamma, iterations=iterations, phantom=1, profile=profile)
 
 
 def test_one_training_end_to_end_is_deterministic(tiny):
-    task = study.Task("kvasir_like", "PM Dice", 0, tiny)
-    first, second = study.run_task(task), study.run_task(task)
+    cell = _cell("kvasir_like", "PM Dice", tiny)
+    first, second = study.run_cell(cell), study.run_cell(cell)
     cols = ["dice", "iou", "precision", "recall", "nsd", "final_train_loss"]
     assert len(first) == 4 and set(cols) <= set(first.columns)
     pd.testing.assert_frame_equal(first[cols], second[cols], check_exact=True)
@@ -78,11 +92,11 @@ def test_verdicts_respect_the_seed_noise():
     assert verdicts["PM Dice gives the best mDice and mNSD (of the 3 losses trained)"] == "reproduced"
 
 
-def test_gamma_tasks_and_sweep_tables():
-    tasks = study.gamma_tasks("ci")
-    assert [t.gamma for t in tasks] == [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (5.0, 5.0),
+def test_gamma_cells_and_sweep_tables():
+    cells = study.part_cells("ci", "gamma_sweep")
+    assert [c.gamma for c in cells] == [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (2.0, 2.0), (5.0, 5.0),
                                         (0.0, 2.0), (0.5, 2.0), (1.0, 2.0)]
-    assert len({t.key for t in tasks}) == 8 and tasks[-1].key == "msseg_like__PM-Dice__g1-2__ci__seed0"
+    assert len({c.key for c in cells}) == 8 and "__gamma-0.5x2__" in cells[-2].key
     rows = []
     for gamma, dice in (("2, 2", 80), ("0, 0", 0), ("1, 2", 78), ("0, 2", 75), ("5, 5", 85)):
         rows.append({"gamma": gamma, "seed": 0, "class": 1, "image": 0, "dice": dice / 100, "iou": dice / 100,
@@ -102,14 +116,18 @@ def test_gamma_tasks_and_sweep_tables():
 def test_msseg_like_task_trains(tiny):
     study.PROFILES[tiny]["msseg"] = {"n_train": 6, "n_test": 2, "crop": None, "batch_size": 2,
                                      "model": "small-unet", "lr": 1e-3, "iterations": 3}
-    out = study.run_task(study.Task("msseg_like", "PM Dice", 0, tiny, gamma=(1.0, 2.0)))
+    out = study.run_cell(_cell("msseg_like", "PM Dice", tiny, gamma=(1.0, 2.0)))
     assert len(out) == 2 and out["gamma"].iloc[0] == "1, 2"
 
 
 def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):
     study.PROFILES[tiny]["acdc"] = {"frame": 32, "crop": 16, "n_train": 6, "n_test": 3, "iterations": 3}
-    trainings = [study.Task("acdc_like", loss, 0, tiny) for loss in ("Dice", "PM Dice, gradient through m")]
-    out = pd.concat([study.run_task(t, examples_dir=tmp_path, n_examples=2) for t in trainings])
+    from dicecore.experiments.study import ResultStore
+
+    trainings = [_cell("acdc_like", loss, tiny) for loss in ("Dice", "PM Dice, gradient through m")]
+    store = ResultStore(tmp_path)
+    out = pd.concat([study.run_cell(c, store.paths(c), n_examples=2) for c in trainings])
+    tmp_path = tmp_path / "examples"
     assert sorted(out["class"].unique()) == [1, 2, 3] and len(out) == 2 * 3 * 3
     organs = study.organ_dice(out)
     assert list(organs.columns) == ["loss", "RV", "MYO", "LV"] and len(organs) == 2
@@ -145,21 +163,19 @@ def test_beside_paper_cells():
 
 
 def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp_path):
-    from dicecore.experiments.runner import run_tasks
+    from dicecore.experiments.study import ResultStore
 
     study.PROFILES[tiny]["acdc"] = {"frame": 32, "crop": 16, "n_train": 6, "n_test": 3, "iterations": 3}
     study.PROFILES[tiny]["msseg"] = {"n_train": 6, "n_test": 2, "crop": None, "batch_size": 2,
                                      "model": "small-unet", "lr": 1e-3, "iterations": 3}
-    assert study.committed(tmp_path, tiny) == {}  # nothing committed: nothing to show
-    grid = study.grid(tiny)
-    assert list(grid) == list(study.PARTS)
-    assert len({t.key for ts in grid.values() for t in ts}) == sum(map(len, grid.values())) - 1  # Table 3's PM Dice
-    keys = {t.key for t in grid["kvasir_like"]}
-    assert not keys & {t.key for t in study.tasks("ci")}  # a profile's results never stand in for another's
-    ran = ([t for t in grid["kvasir_like"] if t.loss in ("CE", "Dice", "PM Dice", "PM Dice, gradient through m")]
+    assert study.committed_parts(tmp_path, tiny) == {}  # nothing committed: nothing to show
+    grid = {part: study.part_cells(tiny, part) for part in study.PARTS}
+    ran = ([c for c in grid["kvasir_like"] if c.loss in ("CE", "Dice", "PM Dice", "PM Dice, gradient through m")]
            + grid["acdc_like"][:2] + grid["gamma_sweep"][:2])
-    run_tasks(ran, study.run_task, tmp_path / "per_training", workers=0, progress=False)
-    found = study.committed(tmp_path, tiny)
+    store = ResultStore(tmp_path)
+    for cell in ran:
+        store.write(cell, study.run_cell(cell))
+    found = study.committed_parts(tmp_path, tiny)
     assert sorted(found) == ["acdc_like", "gamma_sweep", "kvasir_like"]
     rows, done, total = found["kvasir_like"]
     assert (done, total) == (4, 6) and set(rows["loss"]) == {"CE", "Dice", "PM Dice", "PM Dice, gradient through m"}

@@ -24,7 +24,7 @@ from dicecore.data.lesions import (
     kvasir_pairs, load_kvasir_pair, load_lesion_subject, msseg2_subjects, msseg2016_subjects,
 )
 from dicecore.data.files import find_label_files, label_values, load_image, load_label_map, parse_classes
-from dicecore.experiments.runner import run_tasks
+from dicecore.experiments.study import ResultStore, run_study
 from dicecore.grad import dice_loss_grad
 from dicecore.losses import (
     DiceLoss, GeneralizedDiceLoss, PMDiceLoss, cross_entropy_loss, dice_loss, eq4_dice_loss,
@@ -440,30 +440,18 @@ def test_failed_chapter_is_kept_for_inspection_and_a_rerun_succeeds(tiny_chapter
     assert sorted(p.name for p in out.parent.iterdir()) == ["tiny.ipynb"]  # no temporary files left
 
 
-class _Task:
-    def __init__(self, key):
-        self.key = key
+def test_a_cut_run_leaves_no_partial_file_and_a_rerun_resumes(tmp_path, monkeypatch):
+    import _toy_study as toy
 
-
-def _train(task):
-    if task.key == "t2":
-        raise KeyboardInterrupt  # the run is cut while training t2
-    return pd.DataFrame({"task": [task.key], "value": [int(task.key[1:])]})
-
-
-def test_a_cut_run_leaves_no_partial_file_and_a_rerun_resumes(tmp_path):
-    tasks = [_Task(f"t{i}") for i in range(4)]
+    cells = toy.STUDY.grid("ci")
+    monkeypatch.setenv(toy.CUT_ENV, cells[2].key)  # the run is cut while the third cell trains
     with pytest.raises(KeyboardInterrupt):
-        run_tasks(tasks, _train, tmp_path, workers=0, progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t0.csv", "t1.csv"]  # finished ones only, no temp file
-    ran = []
-
-    def resume(task):
-        ran.append(task.key)
-        return pd.DataFrame({"task": [task.key], "value": [int(task.key[1:])]})
-
-    table = run_tasks(tasks, resume, tmp_path, workers=0, progress=False)
-    assert ran == ["t2", "t3"] and table["value"].tolist() == [0, 1, 2, 3]
+        run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    finished = sorted(p.name for p in (tmp_path / "per_training").iterdir())
+    assert finished == sorted(f"{c.key}.csv" for c in cells[:2])  # finished ones only, no temporary file
+    summary = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    assert (summary.done_before, summary.ran) == (2, 2)
+    assert ResultStore(tmp_path).read(cells)["n"].tolist() == [c.n for c in cells]
 
 
 def test_an_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):

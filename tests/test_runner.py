@@ -79,7 +79,7 @@ def test_cli_takes_papermills_name_value_form(tmp_path, capsys, monkeypatch):
 def test_cli_list_and_debug(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "01_dice_anatomy" in out and "profile='ci'" in out and "profiles: ci, paper" in out
+    assert "01_dice_anatomy" in out and "profile='ci'" in out and "profiles: ci, cpu, paper" in out
     with pytest.raises(ValueError, match="unknown name"):
         main(["--debug", "run", "01", "-p", "bogus=1"])
 

@@ -1,5 +1,5 @@
-"""The contract every chapter's study keeps (Chapter 2 so far), the `dicecore study` command, and scale-out
-on Dask: the same rows as the local pool."""
+"""The contract every chapter's study keeps, the `dicecore study` command, and scale-out on Dask: the same
+rows as the local pool."""
 
 import json
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from dicecore.cli import main
-from dicecore.experiments import volume_bias
+from dicecore.experiments import generalised_dice, missing_empty_3d, pm_dice, volume_bias
 from dicecore.experiments.study import STUDIES, ResultStore, committed, find_study, run_study, select_cells
 from dicecore.paths import results_dir
 
@@ -16,6 +16,62 @@ from dicecore.paths import results_dir
 def tiny_ci(monkeypatch):
     """Chapter 2's ci profile at a tiny size (10 subjects, 3 epochs): the machinery, not the science."""
     monkeypatch.setitem(volume_bias.PROFILES, "ci", dict(volume_bias.PROFILES["ci"], n_subjects=10, max_epochs=3))
+
+
+#: Each chapter's ci profile at a tiny size (the machinery, not the science), checkpointing every two
+#: iterations, and the cells the contract runs: (module, tiny settings of "ci", --only).
+TINY = {
+    "02": (volume_bias, {"n_subjects": 10, "max_epochs": 3},
+           {"task": ["molars_like"], "fold": ["0"]}),
+    "03": (generalised_dice, {"iterations": {2: 6}, "last": 3, "n_train": {2: 3}, "n_test": {2: 2},
+                              "checkpoint_every": 2},
+           {"patch": ["S"], "lr": ["0.001"], "loss": ["GDL_v", "WCE"]}),
+    "04": (missing_empty_3d, {}, {"dataset": ["brats"], "labelling": ["partial"], "config": ["I", "BI"],
+                                  "batch_size": ["2"], "fold": ["0"], "iterations": ["4"]}),
+    "05": (pm_dice, {"frame": 32, "crop": 16, "n_train": 8, "n_test": 4, "iterations": 6, "batch_size": 2,
+                     "checkpoint_every": 2},
+           {"task": ["kvasir_like"], "loss": ["Dice", "PM Dice"]}),
+}
+
+
+def test_every_chapter_with_a_study_has_a_tiny_contract():
+    assert sorted(TINY) == sorted(STUDIES)
+
+
+@pytest.mark.parametrize("chapter", sorted(TINY))
+def test_every_study_keeps_the_contract(chapter, tmp_path, monkeypatch):
+    """Run a piece of each study twice — straight through, and cut inside a cell just after its first
+    checkpoint, then resumed: the resumed cell gives the rows of the straight run; a further run skips every
+    cell; the chapter's summary renders from the store."""
+    import dicecore.train as train
+
+    module, tiny, only = TINY[chapter]
+    monkeypatch.setitem(module.PROFILES, "ci", dict(module.PROFILES["ci"], **tiny))
+    study = module.STUDY
+    cells = select_cells(study.grid("ci"), only)
+    assert len(cells) == 2
+    straight = run_study(study, "ci", only=only, workers=0, folder=tmp_path / "straight", progress=False)
+    assert (straight.ran, straight.left) == (2, 0)
+
+    save = train._save_checkpoint
+
+    def save_then_cut(*args, **kwargs):
+        save(*args, **kwargs)
+        raise KeyboardInterrupt  # the machine goes down just after the first checkpoint
+
+    monkeypatch.setattr(train, "_save_checkpoint", save_then_cut)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(study, "ci", only=only, workers=0, folder=tmp_path / "cut", progress=False)
+    store = ResultStore(tmp_path / "cut")
+    assert not store.done(cells[0]) and store.paths(cells[0]).checkpoint.is_file()
+    monkeypatch.setattr(train, "_save_checkpoint", save)
+    resumed = run_study(study, "ci", only=only, workers=0, folder=tmp_path / "cut", progress=False)
+    assert resumed.ran == 2 and not store.paths(cells[0]).checkpoint.is_file()
+    rows = {name: ResultStore(tmp_path / name).read(cells).drop(columns="seconds") for name in ("straight", "cut")}
+    pd.testing.assert_frame_equal(rows["cut"], rows["straight"])
+    again = run_study(study, "ci", only=only, workers=0, folder=tmp_path / "cut", progress=False)
+    assert (again.ran, again.done_before) == (0, 2)
+    assert len(study.summarise(ResultStore(tmp_path / "cut").read(cells))) > 0
 
 
 @pytest.mark.parametrize("chapter", sorted(STUDIES))

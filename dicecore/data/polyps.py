@@ -14,7 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["PolypExample", "kvasir_like", "polyp_example"]
+__all__ = ["POLYP_PHANTOM_VERSION", "PolypExample", "kvasir_like", "polyp_example"]
+
+#: The version of these phantoms; it enters every result key trained on them, so that a change to the
+#: phantom never mixes old and new results.
+POLYP_PHANTOM_VERSION = 1
 
 
 def _disc(shape, centre, radii, angle=0.0):

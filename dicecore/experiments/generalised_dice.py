@@ -329,8 +329,9 @@ def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float],
 def run_cell(task: GeneralisedDiceCell, paths: Optional[CellPaths] = None) -> pd.DataFrame:
     """Train one grid cell; one row: the training DSC over the last iterations (median, IQR), the held-out
     DSC (mean over held-out slices or volumes), the median foreground fraction of the training patches, and
-    whether the loss diverged. With ``paths``, a 3-D cell writes its prediction on :func:`example_slice` to
-    ``paths.example`` (atomically), for Fig. 4."""
+    whether the loss diverged. With ``paths``, the training checkpoints to ``paths.checkpoint`` (every
+    ``checkpoint_every`` iterations of the profile, default 100) and resumes from it, and a 3-D cell writes its
+    prediction on :func:`example_slice` to ``paths.example`` (atomically), for Fig. 4."""
     from dicecore.metrics import dice_score
     from dicecore.train import Constant, fit
 
@@ -343,16 +344,18 @@ def run_cell(task: GeneralisedDiceCell, paths: Optional[CellPaths] = None) -> pd
     sampler = patch_sampler(images, labels, size, batch, context)
     torch.manual_seed(task.seed)
     model = build_network(task.network, images.shape[1])
-    fractions = []
+    fractions = []  # kept here too: a diverged training returns no history
 
     def record(logits, y):
         fractions.append(float(y.mean()))
-        return {"dsc": _batch_dice(logits, y)}
+        return {"dsc": _batch_dice(logits, y), "fg": fractions[-1]}
 
     try:
         history = fit(model, loss_function(task.loss), sampler, Constant(task.lr), task.iterations,
-                      seed=task.seed, device=task.device, record=record)
-        diverged = False
+                      seed=task.seed, device=task.device, record=record,
+                      checkpoint=None if paths is None else paths.checkpoint,
+                      checkpoint_every=cfg.get("checkpoint_every", 100))
+        diverged, fractions = False, history["fg"].tolist()  # the whole training's, a resumed one's included
     except FloatingPointError:  # a loss that became NaN/inf: the paper's "0 (0)" cells
         history, diverged = pd.DataFrame({"dsc": [0.0]}), True
     last = history["dsc"].tail(cfg["last"])

@@ -16,11 +16,12 @@ E Σ_φ y over the training fold's labels (:func:`dicecore.theory.epsilon.heuris
 ACDC). DL_BI with B = 1 *is* DL_I (a tested identity), so that cell is not trained again: :func:`summarise`
 fills it from I's trainings and says so.
 
-Every training is a :class:`Task` (dataset, labelling, configuration, B, fold) evaluated on its fold's
-held-out subjects with their *full* labels (five-fold cross-validation split by subject), so that a network
-that learnt to output empty LGG / ES-myocardium maps scores a low DSC there by design. Training is Adam with
-a polynomial decay (:func:`dicecore.train.fit` with :class:`~dicecore.train.Polynomial`), checkpointed so that a cut run resumes, in mixed
-precision on a GPU; :func:`dicecore.experiments.runner.run_tasks` runs several trainings at once.
+Every training is a :class:`MissingEmptyCell` (dataset, labelling, configuration, B, fold, iterations) of
+:data:`STUDY`, evaluated on its fold's held-out subjects with their *full* labels (five-fold cross-validation
+split by subject), so that a network that learnt to output empty LGG / ES-myocardium maps scores a low DSC
+there by design. Training is Adam with a polynomial decay (:func:`dicecore.train.fit` with
+:class:`~dicecore.train.Polynomial`), checkpointed so that a cut run resumes, in mixed precision on a GPU;
+``dicecore study 04`` (:func:`dicecore.experiments.study.run_study`) runs several trainings at once.
 
 Profiles:
 
@@ -28,7 +29,8 @@ Profiles:
   science.
 * ``cpu``: the paper's field of view at lower resolution (BraTS-like at 4 mm: 40 × 40 × 24 patches of 40 × 48
   × 40 volumes, 57 subjects; ACDC-like 64 × 64 × 16 at 4.68 × 4.68 × 7.5 mm, 40 subjects), narrower networks
-  and 400 iterations — what a CPU can afford, cell by cell (a partly run grid is a valid result).
+  and 400 iterations — what a CPU can afford, cell by cell (a partly run grid is a valid result) — and
+  the training-budget check (:func:`budget_cells`) at 1600 iterations.
 * ``paper``: 2 mm, 80 × 80 × 48 patches, all 285 BraTS-like and 100 ACDC-like subjects, five folds — for a
   GPU (mixed precision, several trainings per GPU).
 """
@@ -44,7 +46,7 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -52,16 +54,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dicecore.data.anatomy import AcdcLike, BratsLike
+from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, AcdcLike, BratsLike
+from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score, roc_auc
 from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
-    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "Task", "tasks", "cohort", "build_network",
-    "loss_function", "training_epsilon", "run_task", "summarise", "table1", "detection_entries", "detection_auc", "partial_losses_table",
-    "claims", "STRUCTURES", "budget_tasks", "budget_table", "budget_claims", "example_frame", "figure3_rows", "run_grid", "remove_finished_checkpoints", "split", "training_labels", "cache_dir",
+    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "MissingEmptyCell",
+    "grid_cells", "budget_cells", "cells", "cohort", "build_network", "loss_function", "training_epsilon", "run_cell",
+    "summarise", "table1", "detection_entries", "detection_auc", "partial_losses_table", "claims", "STRUCTURES",
+    "budget_table", "budget_claims", "example_frame", "figure3_rows", "split", "training_labels", "cache_dir", "STUDY",
+    "grid_rows", "summarise_grid",
 ]
 
 #: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
@@ -77,38 +82,37 @@ PROFILES = {
                    filters=(4, 8, 16, 32)),
         acdc=dict(n_subjects=8, shape=(96, 96, 24), spacing=(3.12, 3.12, 5.0), batch_sizes=(2,),
                   filters=(4, 8, 16, 32)),
-        folds=2, iterations=4, lr=1e-3, checkpoint_every=2),
+        folds=2, iterations=4, budget_iterations=8, lr=1e-3, checkpoint_every=2),
     "cpu": dict(
         brats=dict(n_hgg=42, n_lgg=15, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2, 4, 8),
                    filters=(8, 16, 32, 64)),
         acdc=dict(n_subjects=40, shape=(64, 64, 16), spacing=(4.68, 4.68, 7.5), batch_sizes=(2,),
                   filters=(8, 16, 32, 64)),
-        folds=5, iterations=400, lr=1e-3, checkpoint_every=50),
+        folds=5, iterations=400, budget_iterations=1600, lr=1e-3, checkpoint_every=50),
     "paper": dict(
         brats=dict(n_hgg=210, n_lgg=75, downsample=1, patch=(80, 80, 48), batch_sizes=(1, 2, 4, 8),
                    filters=(16, 32, 64, 128, 256)),
         acdc=dict(n_subjects=100, shape=(192, 192, 48), spacing=(1.56, 1.56, 2.5), batch_sizes=(2,),
                   filters=(16, 32, 64, 128, 256)),
-        folds=5, iterations=1500, lr=1e-3, checkpoint_every=100),
+        folds=5, iterations=1500, budget_iterations=None, lr=1e-3, checkpoint_every=100),
 }
 
 
-@dataclass(frozen=True)
-class Task:
+@dataclass(frozen=True, kw_only=True)
+class MissingEmptyCell(Cell):
     """One training: ``dataset`` "brats" or "acdc", ``labelling`` "full" or "partial", ``config`` one of
-    :data:`CONFIGS`, batch size B, cross-validation ``fold``."""
+    :data:`CONFIGS`, batch size B, cross-validation ``fold``, ``iterations`` long, on phantoms of version
+    ``phantom`` — or on your copy of the data in ``data_root`` (a folder holding ``brats/`` and/or
+    ``acdc/``; it enters the key as a hash, so results on it never mix with the phantoms')."""
 
     dataset: str
     labelling: str
     config: str
     batch_size: int
     fold: int
-    profile: str = "ci"
-    seed: int = 0
-    device: str = "cpu"  # where it trains; not part of the key
-    amp: bool = False  # mixed precision (CUDA only); not part of the key
-    data_root: Optional[str] = None  # None: the phantoms; else a folder with brats/ and/or acdc/ (see cohort)
-    iterations: Optional[int] = None  # None: the profile's; else a longer (or shorter) training, in the key
+    iterations: int
+    phantom: int = ANATOMY_PHANTOM_VERSION
+    data_root: Optional[str] = field(default=None, metadata={"key": "hash"})
 
     def __post_init__(self):
         if self.dataset not in STRUCTURES:
@@ -121,23 +125,18 @@ class Task:
             raise ValueError(f"config: {self.config!r} is trained on partially labelled ACDC only, as the paper.")
         if self.profile not in PROFILES:
             raise ValueError(f"profile: one of {tuple(PROFILES)}, got {self.profile!r}.")
-        if self.iterations is not None and self.iterations < 1:
-            raise ValueError(f"iterations: need ≥ 1 (or None for the profile's), got {self.iterations}.")
-
-    @property
-    def key(self) -> str:
-        config = {"Iε": "Ieps"}.get(self.config, self.config)
-        data = "" if self.data_root is None else "__data-" + hashlib.sha256(
-            str(Path(self.data_root).resolve()).encode()).hexdigest()[:8]  # real data: never mixed with phantoms
-        budget = "" if self.iterations is None else f"__it{self.iterations}"
-        return (f"{self.dataset}__{self.labelling}__{config}__B{self.batch_size}__fold{self.fold}"
-                f"__{self.profile}__seed{self.seed}{budget}{data}")
+        if self.iterations < 1:
+            raise ValueError(f"iterations: need ≥ 1, got {self.iterations}.")
 
 
-def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", datasets=("brats", "acdc"),
-          folds=None, amp: bool = False, data_root: Optional[str] = None) -> list[Task]:
-    """The grid of a profile: BraTS-like {full, partial} × {I, BI, Iε} × B (BI at B = 1 left out: it is I);
-    ACDC-like {full, partial} × {I, BI, Iε} at B = 2, plus marginal and leaf under partial labels."""
+def _root(data_root) -> Optional[str]:
+    return None if data_root is None else str(Path(data_root).expanduser().resolve())
+
+
+def grid_cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False,
+               datasets=("brats", "acdc"), folds=None, data_root: Optional[str] = None) -> list[MissingEmptyCell]:
+    """Table 1's grid of a profile: BraTS-like {full, partial} × {I, BI, Iε} × B (BI at B = 1 left out: it is
+    I); ACDC-like {full, partial} × {I, BI, Iε} at B = 2, plus marginal and leaf under partial labels."""
     if profile not in PROFILES:
         raise ValueError(f"profile: one of {tuple(PROFILES)}, got {profile!r}.")
     cfg = PROFILES[profile]
@@ -151,22 +150,39 @@ def tasks(profile: str = "ci", seed: int = 0, device: str = "cpu", datasets=("br
                 configs = ("I", "BI", "Iε") + (("marginal", "leaf") if (dataset, labelling) == ("acdc", "partial")
                                                else ())
                 for b in cfg[dataset]["batch_sizes"]:
-                    out += [Task(dataset, labelling, c, b, fold, profile, seed, device, amp, data_root) for c in configs
-                            if not (c == "BI" and b == 1)]
+                    out += [MissingEmptyCell(dataset=dataset, labelling=labelling, config=c, batch_size=b, fold=fold,
+                                             iterations=cfg["iterations"], data_root=_root(data_root),
+                                             profile=profile, seed=seed, device=device, amp=amp)
+                            for c in configs if not (c == "BI" and b == 1)]
     return out
 
 
-def budget_tasks(profile: str, iterations: int, folds=(0,), batch_size: int = 2, seed: int = 0, device: str = "cpu",
-                 amp: bool = False) -> list[Task]:
-    """The training-budget check: the partially labelled BraTS-like cells I, BI and Iε at one B, trained for
-    ``iterations`` instead of the profile's — does learning empty maps take longer than learning tumours?"""
-    return [Task("brats", "partial", c, batch_size, f, profile, seed, device, amp, iterations=iterations)
+def budget_cells(profile: str, seed: int = 0, device: str = "cpu", amp: bool = False, folds=None,
+                 data_root: Optional[str] = None) -> list[MissingEmptyCell]:
+    """The training-budget check: the partially labelled BraTS-like cells I, BI and Iε at B = 2, trained
+    the profile's ``budget_iterations`` (four times its length) — does learning empty maps take longer than
+    learning tumours? ``[]`` for a profile without one (``paper``: its trainings are long already)."""
+    cfg = PROFILES[profile]
+    if not cfg.get("budget_iterations"):
+        return []
+    folds = range(cfg["folds"]) if folds is None else folds
+    return [MissingEmptyCell(dataset="brats", labelling="partial", config=c, batch_size=2, fold=f,
+                             iterations=cfg["budget_iterations"], data_root=_root(data_root), profile=profile,
+                             seed=seed, device=device, amp=amp)
             for f in folds for c in ("I", "BI", "Iε")]
+
+
+def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False,
+          data_root: Optional[str] = None) -> list[MissingEmptyCell]:
+    """Every training of a profile: Table 1's grid (:func:`grid_cells`), then the training-budget check
+    (:func:`budget_cells`)."""
+    return (grid_cells(profile, seed, device, amp, data_root=data_root)
+            + budget_cells(profile, seed, device, amp, data_root=data_root))
 
 
 def budget_table(per_entry: pd.DataFrame) -> pd.DataFrame:
     """Mean DSC of HGG and LGG and ΔV of LGG per configuration and training length (partial labels,
-    BraTS-like), from grid rows (``iterations`` empty: the profile's) and :func:`budget_tasks` rows."""
+    BraTS-like), from grid rows (``iterations`` empty: the profile's) and :func:`budget_cells` rows."""
     d = _scored(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")])
     profile_its = {p: PROFILES[p]["iterations"] for p in PROFILES}
     its = d["iterations"] if "iterations" in d else pd.Series(np.nan, index=d.index)
@@ -428,7 +444,7 @@ def _per_class_eps_dice(logits: torch.Tensor, onehot: torch.Tensor, eps) -> torc
                         for c, e in zip(range(1, probs.shape[1]), eps)]).mean()
 
 
-def loss_function(task: Task, epsilon=None):
+def loss_function(task: MissingEmptyCell, epsilon=None):
     """``loss(logits, target)`` of a task; ``target`` is (B, 1, …) — the tumour mask (BraTS) or the label map
     (ACDC, plus the ES flag that marks the unannotated myocardium for the marginal loss, see
     ``_sampler``). ``epsilon``: the training fold's ε per class, for ``Iε``."""
@@ -543,7 +559,9 @@ def figure3_rows(examples_dir, profile: str, dataset: str, batch_size: int, fold
     rows = {}
     for config in configs:
         trained = "I" if (config == "BI" and batch_size == 1) else config  # BI at B = 1 is I's training
-        key = Task(dataset, "partial", trained, batch_size, fold, profile, seed, data_root=data_root).key
+        key = MissingEmptyCell(dataset=dataset, labelling="partial", config=trained, batch_size=batch_size, fold=fold,
+                               iterations=PROFILES[profile]["iterations"], data_root=_root(data_root),
+                               profile=profile, seed=seed).key
         path = Path(examples_dir) / f"{key}.npz"
         if not path.is_file():
             continue
@@ -561,36 +579,33 @@ def figure3_rows(examples_dir, profile: str, dataset: str, batch_size: int, fold
     return list(rows.values())
 
 
-def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame:
-    """Train one task and score it on the fold's held-out subjects (full labels): one row per held-out
-    entry and structure with DSC, predicted and true volume (ml) and ΔV. ``checkpoint_dir``: where the
-    training's checkpoint lives while it runs (resumed if present; :func:`remove_finished_checkpoints`
-    deletes it once the result file is written). ``examples_dir``:
-    Fig. 3's example slices are written there as ``<key>.npz``."""
+def run_cell(cell: MissingEmptyCell, paths: Optional[CellPaths] = None) -> pd.DataFrame:
+    """Train one cell and score it on the fold's held-out subjects (full labels): one row per held-out
+    entry and structure with DSC, predicted and true volume (ml) and ΔV. With ``paths``, the training
+    checkpoints to ``paths.checkpoint`` (and resumes from it; the runner deletes it once the result is
+    written) and Fig. 3's example slices go to ``paths.example``."""
     from dicecore.results import atomic_write_bytes
     from dicecore.train import Polynomial, fit
 
     t0 = time.perf_counter()
-    cfg = PROFILES[task.profile]
-    dcfg = cfg[task.dataset]
-    data = cohort(task.dataset, task.profile, task.seed, task.data_root)
-    tr, te = split(data, cfg["folds"], task.fold, task.seed)
-    train_labels = training_labels(data, tr, task.dataset, task.labelling)
-    eps = training_epsilon(train_labels, task.dataset, data["group"][tr]) if task.config == "Iε" else None
-    sampler = _sampler(data["images"], tr, train_labels, data["group"][tr], task.dataset, dcfg.get("patch"),
-                       task.batch_size)
-    seed = task.seed * 1000 + task.fold
+    cfg = PROFILES[cell.profile]
+    dcfg = cfg[cell.dataset]
+    data = cohort(cell.dataset, cell.profile, cell.seed, cell.data_root)
+    tr, te = split(data, cfg["folds"], cell.fold, cell.seed)
+    train_labels = training_labels(data, tr, cell.dataset, cell.labelling)
+    eps = training_epsilon(train_labels, cell.dataset, data["group"][tr]) if cell.config == "Iε" else None
+    sampler = _sampler(data["images"], tr, train_labels, data["group"][tr], cell.dataset, dcfg.get("patch"),
+                       cell.batch_size)
+    seed = cell.seed * 1000 + cell.fold
     torch.manual_seed(seed)
-    model = build_network(task.dataset, data["images"].shape[1], dcfg["filters"])
-    ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / f"{task.key}.pt"
-    iterations = cfg["iterations"] if task.iterations is None else task.iterations
-    history = fit(model, loss_function(task, eps), sampler, Polynomial(cfg["lr"], weight_decay=0.0), iterations,
-                  seed=seed, device=task.device, checkpoint=ckpt, checkpoint_every=cfg["checkpoint_every"],
-                  amp=task.amp)
-    pred = _predict(model, data["images"][te], task.dataset, task.device)  # te: a few held-out entries
+    model = build_network(cell.dataset, data["images"].shape[1], dcfg["filters"])
+    history = fit(model, loss_function(cell, eps), sampler, Polynomial(cfg["lr"], weight_decay=0.0), cell.iterations,
+                  seed=seed, device=cell.device, checkpoint=None if paths is None else paths.checkpoint,
+                  checkpoint_every=cfg["checkpoint_every"], amp=cell.amp)
+    pred = _predict(model, data["images"][te], cell.dataset, cell.device)  # te: a few held-out entries
     truth = data["labels"][te]
     rows = []
-    classes = {"WT": 1} if task.dataset == "brats" else {"RV": 1, "MYO": 2, "LV": 3}
+    classes = {"WT": 1} if cell.dataset == "brats" else {"RV": 1, "MYO": 2, "LV": 3}
     for structure, value in classes.items():
         p = torch.from_numpy(pred == value)
         t = torch.from_numpy(truth == value)
@@ -601,35 +616,23 @@ def run_task(task: Task, checkpoint_dir=None, examples_dir=None) -> pd.DataFrame
                                   "structure": structure, "dice": dsc, "pred_ml": vp, "true_ml": vt,
                                   "dV_ml": vp - vt}))
     out = pd.concat(rows, ignore_index=True)
-    for k, v in asdict(task).items():
-        if k not in ("device", "amp"):
-            out[k] = v
+    for k in ("dataset", "labelling", "config", "batch_size", "fold", "profile", "seed", "data_root", "iterations",
+              "phantom"):
+        out[k] = getattr(cell, k)
     out["epsilon"] = "" if eps is None else "/".join(f"{e:.1f}" for e in eps)
     out["final_loss"] = float(history["train_loss"].tail(max(1, len(history) // 10)).mean())
     out["seconds"] = time.perf_counter() - t0
-    if examples_dir is not None:
+    if paths is not None:
         buf = io.BytesIO()
-        ex = example_entries(data, te, task.dataset)
+        ex = example_entries(data, te, cell.dataset)
         arrays = {}
         for g, i in ex.items():
             z = int(np.argmax((data["labels"][i] > 0).sum(axis=(0, 1))))
             k = int(np.nonzero(te == i)[0][0])
             arrays[f"{g}_pred"], arrays[f"{g}_entry"], arrays[f"{g}_z"] = pred[k][..., z], i, z
         np.savez_compressed(buf, **arrays)
-        atomic_write_bytes(Path(examples_dir) / f"{task.key}.npz", buf.getvalue())
+        atomic_write_bytes(paths.example, buf.getvalue())
     return out
-
-
-def remove_finished_checkpoints(task_list, out_dir, checkpoint_dir) -> int:
-    """Delete the checkpoints of trainings whose result file exists (run after
-    :func:`dicecore.experiments.runner.run_tasks`, so a checkpoint goes only once its result is safe)."""
-    n = 0
-    for t in task_list:
-        ckpt = Path(checkpoint_dir) / f"{t.key}.pt"
-        if ckpt.is_file() and (Path(out_dir) / f"{t.key}.csv").is_file():
-            ckpt.unlink()
-            n += 1
-    return n
 
 
 # --- the paper's numbers --------------------------------------------------------------------------------
@@ -715,6 +718,19 @@ def summarise(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         worse_dv.append(bool(t["p_value"] < alpha and t["mean"] > 0))
     out["dice_worse"], out["dV_worse"] = worse_dice, worse_dv
     return out
+
+
+def grid_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Table 1's rows among a study's rows: the trainings of their profile's length (the training-budget
+    check's longer ones left out; rows written before the length was recorded count as the profile's)."""
+    iterations = rows["iterations"] if "iterations" in rows else pd.Series(np.nan, index=rows.index)
+    profile_length = rows["profile"].map(lambda p: PROFILES[p]["iterations"])
+    return rows[iterations.isna() | (iterations == profile_length)]
+
+
+def summarise_grid(rows: pd.DataFrame) -> pd.DataFrame:
+    """:func:`summarise` of Table 1's rows (:func:`grid_rows`) — the study's summary."""
+    return summarise(grid_rows(rows))
 
 
 def table1(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
@@ -858,70 +874,5 @@ def claims(summary: pd.DataFrame, aucs: pd.DataFrame, partial: pd.DataFrame,
     return out
 
 
-def run_grid(profile: str, out_dir, datasets=("brats", "acdc"), folds=None, workers: int = 2, device: str = "cpu",
-             amp: bool = False, seed: int = 0, progress: bool = True, data_root: Optional[str] = None) -> pd.DataFrame:
-    """Run (or resume) a profile's grid into ``out_dir``: ``per_training/<key>.csv`` per training,
-    ``examples/<key>.npz`` for Fig. 3, ``checkpoints/`` while trainings run. Returns what is there."""
-    from dicecore.experiments.runner import collect
-
-    todo = tasks(profile, seed, device, datasets, folds, amp, data_root)
-    run_list(todo, out_dir, workers, progress, f"{profile} trainings")
-    return collect(todo, Path(out_dir) / "per_training")
-
-
-def run_list(todo, out_dir, workers: int = 2, progress: bool = True, desc: str = "trainings") -> None:
-    """Run (or resume) the trainings ``todo`` into ``out_dir`` (``per_training/``, ``examples/``, and
-    ``checkpoints/`` while they run; a checkpoint is deleted once its result file exists)."""
-    from dicecore.experiments.runner import run_tasks
-
-    out = Path(out_dir)
-    fn = functools.partial(run_task, checkpoint_dir=out / "checkpoints", examples_dir=out / "examples")
-    try:
-        run_tasks(todo, fn, out / "per_training", workers=workers, progress=progress, desc=desc)
-    finally:
-        remove_finished_checkpoints(todo, out / "per_training", out / "checkpoints")
-
-
-def main(argv=None) -> int:
-    """``python -m dicecore.experiments.missing_empty_3d --profile cpu --datasets brats --folds 0,1``"""
-    import argparse
-
-    ap = argparse.ArgumentParser(description="Run or resume Chapter 4's 3-D grid (a partly run grid is kept).")
-    ap.add_argument("--profile", default="cpu", choices=tuple(PROFILES))
-    ap.add_argument("--datasets", default="brats,acdc")
-    ap.add_argument("--folds", help="comma-separated folds (default: all of the profile's)")
-    ap.add_argument("--workers", type=int, default=2, help="trainings at once (default 2)")
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--amp", action="store_true", help="mixed precision (CUDA only)")
-    ap.add_argument("--out", default="results/04_missing_vs_empty")
-    ap.add_argument("--data-root", help="a folder holding brats/ and/or acdc/ (your copies); default: phantoms")
-    ap.add_argument("--budget", type=int, metavar="N",
-                    help="instead of the grid: the training-budget check (partial BraTS-like I, BI, Iε at B = 2) "
-                         "trained N iterations")
-    args = ap.parse_args(argv)
-    folds = None if args.folds is None else [int(f) for f in args.folds.split(",")]
-    t0 = time.perf_counter()
-    datasets = tuple(args.datasets.split(","))
-    if args.budget:
-        run_list(budget_tasks(args.profile, args.budget, folds or (0,), device=args.device, amp=args.amp),
-                 args.out, args.workers, desc=f"{args.budget}-iteration trainings")
-        datasets = (f"brats budget check ({args.budget} iterations)",)
-    else:
-        run_grid(args.profile, args.out, datasets, folds, args.workers, args.device, args.amp,
-                 data_root=args.data_root)
-    record_run(args.out, args.profile, time.perf_counter() - t0, args.device, args.workers,
-               f"{', '.join(datasets)}; folds {args.folds or 'all'}", args.data_root)
-    return 0
-
-
-def record_run(out_dir, profile: str, wall_s: float, device: str, workers: int, cells: str,
-               data_root: Optional[str] = None) -> dict:
-    """Add this run to ``out_dir/provenance.json`` (:func:`dicecore.results.record_run` over this grid)."""
-    from dicecore.results import record_run as record
-
-    return record(out_dir, [t.key for t in tasks(profile, data_root=data_root)], profile, wall_s, device,
-                  workers, cells)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+#: The 3-D study of Chapter 4 — Table 1's grid and the training-budget check (``dicecore study 04``).
+STUDY = Study("04_missing_vs_empty", __name__, cells, run_cell, summarise_grid)

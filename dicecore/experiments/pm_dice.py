@@ -16,31 +16,38 @@ Profiles:
   no session has had a GPU to measure its throughput (one MSSEG-like training took ~50 minutes on one CPU
   core; on the MSSEG-like phantom at this size every loss reached ~100 % mDice — the phantom saturates).
 
-Each (task, loss, seed) is a :class:`Task` for :func:`dicecore.experiments.runner.run_tasks`, so runs
-resume and can go to several processes.
+* ``cpu`` (a 2-core CPU, a few hours, committed): the ``ci`` sizes with all fourteen losses and the ablation,
+  three seeds and 1200 iterations — the book's choice, not yet checked against learning curves.
+
+Each (task, loss, γ, seed, profile) is a :class:`PMDiceCell` of :data:`STUDY`, run and resumed by
+:func:`dicecore.experiments.study.run_study` (``dicecore study 05 --profile cpu``); the notebook runs one
+part (:func:`part_cells`) at a time.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 import torch
 
-from dicecore.data.polyps import kvasir_like
+from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
+from dicecore.data.polyps import POLYP_PHANTOM_VERSION, kvasir_like
+from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
 from dicecore.losses.difficulty import TABLE_LOSSES, loss_for_row
 from dicecore.metrics import segmentation_metrics, summarise_segmentation
-from dicecore.train import Polynomial, fit
+from dicecore.train import Polynomial, fit, predict
 
 __all__ = [
-    "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "Task", "tasks", "gamma_tasks", "run_task", "summarise",
+    "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
     "PAPER_TABLE1", "PAPER_TABLE2", "PAPER_TABLE3", "MSSEG_GAMMA", "METRICS", "training_claims", "gamma_claims",
     "collapsed", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
-    "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "grid", "committed", "committed_report",
+    "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report", "STUDY",
 ]
 
 #: The metrics of Hosseini's Tables 1–3.
@@ -55,6 +62,13 @@ PROFILES = {
                      "iterations": 400},
            "acdc": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "model": "small-unet", "lr": 2e-3,
                     "iterations": 400}},
+    "cpu": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "iterations": 1200, "batch_size": 8, "lr": 2e-3,
+            "losses": tuple(TABLE_LOSSES), "seeds": (0, 1, 2), "model": "small-unet", "tolerance": 2.0,
+            "ablations": ("PM Dice, gradient through m",),
+            "msseg": {"n_train": 64, "n_test": 32, "crop": None, "batch_size": 4, "model": "small-unet", "lr": 2e-3,
+                      "iterations": 1200},
+            "acdc": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "model": "small-unet", "lr": 2e-3,
+                     "iterations": 1200}},
     "paper": {"frame": 320, "crop": 256, "n_train": 900, "n_test": 100, "iterations": 6000, "batch_size": 8,
               "lr": 5e-4, "losses": tuple(TABLE_LOSSES), "seeds": (0, 1, 2), "model": "resnet34-unet",
               "tolerance": 2.0, "ablations": ("PM Dice, gradient through m",),
@@ -120,77 +134,73 @@ PAPER_TABLE1 = pd.DataFrame([
 ], columns=["loss", *METRICS])
 
 
-@dataclass(frozen=True)
-class Task:
+@dataclass(frozen=True, kw_only=True)
+class PMDiceCell(Cell):
+    """One training: a ``task`` (:data:`TASKS`), a ``loss`` (a row of Tables 1–3 or an :data:`ABLATIONS`
+    name), PM Dice's ``gamma`` = (γ_BG, γ_FG) (``None``: the loss's default), ``iterations`` long, on
+    phantoms of version ``phantom``."""
+
     task: str
     loss: str
-    seed: int
-    profile: str = "ci"
-    device: str = "cpu"
-    gamma: tuple = ()  # PM Dice's (γ_BG, γ_FG); () = the loss's default
-
-    @property
-    def key(self) -> str:
-        slug = "".join(ch if ch.isalnum() else "-" for ch in self.loss).strip("-")
-        g = "__g" + "-".join(f"{v:g}" for v in self.gamma) if self.gamma else ""
-        return f"{self.task}__{slug}{g}__{self.profile}__seed{self.seed}"
-
-
-def tasks(profile: str = "ci", device: str = "cpu", task: str = "kvasir_like", ablations: bool = True) -> list[Task]:
-    """The trainings of one table: every loss of the profile × every seed, on ``task`` ("kvasir_like":
-    Table 1, "acdc_like": Table 2, "msseg_like": Table 3, where PM Dice terms take :data:`MSSEG_GAMMA`),
-    plus the profile's ablations (:data:`ABLATIONS`) when ``ablations``."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
-    if task not in TASKS:
-        raise ValueError(f"task: unknown task {task!r}; choose one of {TASKS}.")
-    cfg = PROFILES[profile]
-    losses = tuple(cfg["losses"]) + (tuple(cfg["ablations"]) if ablations else ())
-
-    def gamma(loss: str) -> tuple:  # Table 3: the paper's MSSEG γ for every PM Dice term
-        return MSSEG_GAMMA if task == "msseg_like" and "PM Dice" in loss else ()
-
-    return [Task(task, loss, seed, profile, device, gamma(loss)) for loss in losses for seed in cfg["seeds"]]
-
-
-def gamma_tasks(profile: str = "ci", device: str = "cpu") -> list[Task]:
-    """The γ sweeps of Figs. 3–4 on the MSSEG-like task: PM Dice with γ_BG = γ_FG = γ, then γ_FG = 2 and
-    γ_BG varied (the setting that is also in the first sweep is not trained twice)."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
-    gammas = [(g, g) for g in GAMMA_SWEEP] + [(g, 2.0) for g in GAMMA_BG_SWEEP if g != 2.0]
-    return [Task("msseg_like", "PM Dice", seed, profile, device, gamma) for gamma in gammas
-            for seed in PROFILES[profile]["seeds"]]
+    gamma: Optional[tuple] = None
+    iterations: int
+    phantom: int
 
 
 #: The parts of the chapter's training grid — Tables 1–3 and the γ sweeps of Figs. 3–4.
 PARTS = ("kvasir_like", "acdc_like", "msseg_like", "gamma_sweep")
 
 
-def grid(profile: str = "ci", device: str = "cpu") -> dict[str, list[Task]]:
-    """Every training of a profile, by part (:data:`PARTS`): Table 1 with the ablation, Table 2, Table 3
-    (whose PM Dice row is the sweep's (γ_BG, γ_FG) = (1, 2) training: one training, listed in both), the
-    γ sweeps. All write to one folder; keys are unique across parts."""
-    return {"kvasir_like": tasks(profile, device, "kvasir_like"),
-            "acdc_like": tasks(profile, device, "acdc_like", ablations=False),
-            "msseg_like": tasks(profile, device, "msseg_like", ablations=False),
-            "gamma_sweep": gamma_tasks(profile, device)}
+def _config(profile: str, task: str) -> dict:
+    """The profile's settings for ``task``: the shared ones, overridden by the task's own."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
+    if task not in TASKS:
+        raise ValueError(f"task: unknown task {task!r}; choose one of {TASKS}.")
+    cfg = PROFILES[profile]
+    return dict(cfg, **{"kvasir_like": {}, "msseg_like": cfg["msseg"], "acdc_like": cfg.get("acdc", {})}[task])
 
 
-def committed(results_dir, profile: str = "paper") -> dict[str, tuple[pd.DataFrame, int, int]]:
-    """The trainings of ``profile`` committed under ``results_dir/per_training`` (a partly run grid is
-    fine): ``{part: (per-image rows, trainings present, trainings in the part)}`` for each part with at
-    least one; ``{}`` when none has."""
-    from pathlib import Path
+def part_cells(profile: str = "ci", part: str = "kvasir_like", seed: int = 0, device: str = "cpu",
+               amp: bool = False) -> list[PMDiceCell]:
+    """The trainings of one part (:data:`PARTS`): for a table, every loss of the profile × every seed
+    ("kvasir_like": Table 1 with the ablations of :data:`ABLATIONS`, "acdc_like": Table 2, "msseg_like":
+    Table 3, where PM Dice terms take :data:`MSSEG_GAMMA`); for "gamma_sweep", PM Dice on the MSSEG-like task
+    with γ_BG = γ_FG = γ (Fig. 3), then γ_FG = 2 and γ_BG varied (Fig. 4), the setting both sweeps share
+    listed once. Table 3's PM Dice training *is* the sweep's (γ_BG, γ_FG) = (1, 2) one (same key)."""
+    if part not in PARTS:
+        raise ValueError(f"part: unknown part {part!r}; choose one of {PARTS}.")
+    task = "msseg_like" if part == "gamma_sweep" else part
+    cfg = _config(profile, task)
+    phantom = POLYP_PHANTOM_VERSION if task == "kvasir_like" else ANATOMY_PHANTOM_VERSION
+    if part == "gamma_sweep":
+        runs = [("PM Dice", (g, g)) for g in GAMMA_SWEEP] + [("PM Dice", (g, 2.0)) for g in GAMMA_BG_SWEEP if g != 2.0]
+    else:
+        losses = tuple(cfg["losses"]) + (tuple(cfg["ablations"]) if part == "kvasir_like" else ())
+        # Table 3: the paper's MSSEG γ for every PM Dice term
+        runs = [(loss, MSSEG_GAMMA if task == "msseg_like" and "PM Dice" in loss else None) for loss in losses]
+    return [PMDiceCell(task=task, loss=loss, gamma=gamma, iterations=cfg["iterations"], phantom=phantom,
+                       profile=profile, seed=seed + s, device=device, amp=amp)
+            for loss, gamma in runs for s in cfg["seeds"]]
 
-    from dicecore.experiments.runner import collect
 
-    folder = Path(results_dir) / "per_training"
+def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False) -> list[PMDiceCell]:
+    """Every training of the profile: the parts of :func:`part_cells` in order, a training two parts share
+    listed once."""
+    grid = {c.key: c for part in PARTS for c in part_cells(profile, part, seed, device, amp)}
+    return list(grid.values())
+
+
+def committed_parts(folder, profile: str) -> dict[str, tuple[pd.DataFrame, int, int]]:
+    """The trainings of ``profile`` committed under ``folder`` (a partly run grid is fine): ``{part: (rows,
+    trainings present, trainings in the part)}`` for each part with at least one; ``{}`` when none has."""
+    store = ResultStore(folder)
     out = {}
-    for part, todo in grid(profile).items():
-        present = [t for t in todo if (folder / f"{t.key}.csv").is_file()]
-        if present:
-            out[part] = (collect(present, folder), len(present), len(todo))
+    for part in PARTS:
+        todo = part_cells(profile, part)
+        done, total = store.count(todo)
+        if done:
+            out[part] = (store.read(todo), done, total)
     return out
 
 
@@ -213,7 +223,7 @@ def _model(name: str, in_channels: int, out_channels: int = 2):
 @functools.lru_cache(maxsize=2)
 def _frames(task: str, n: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
     """The phantom frames of a task, generated once per process; every training shares them, so nothing may
-    write to them (``run_task`` only reads: crops and flips make copies)."""
+    write to them (``run_cell`` only reads: crops and flips make copies)."""
     if task == "kvasir_like":
         images, masks = kvasir_like(n, size=frame, seed=1000)
     elif task == "msseg_like":
@@ -227,24 +237,20 @@ def _frames(task: str, n: int, frame: int) -> tuple[np.ndarray, np.ndarray]:
     return images, masks
 
 
-def _dataset(task: Task) -> tuple[dict, np.ndarray, np.ndarray]:
-    cfg = PROFILES[task.profile]
-    sub = {"kvasir_like": {}, "msseg_like": cfg["msseg"], "acdc_like": cfg.get("acdc", {})}.get(task.task)
-    if sub is None:
-        raise ValueError(f"task: unknown task {task.task!r}; choose one of {TASKS}.")
-    cfg = dict(cfg, **sub)
-    images, masks = _frames(task.task, cfg["n_train"] + cfg["n_test"], cfg["frame"])
+def _dataset(profile: str, task: str) -> tuple[dict, np.ndarray, np.ndarray]:
+    cfg = _config(profile, task)
+    images, masks = _frames(task, cfg["n_train"] + cfg["n_test"], cfg["frame"])
     return cfg, images, masks
 
 
 def test_frames(task: str, profile: str = "ci") -> tuple[np.ndarray, np.ndarray]:
-    """The held-out frames of ``task`` (images, labels), as :func:`run_task` scores them."""
-    cfg, images, masks = _dataset(Task(task, "CE", 0, profile))
+    """The held-out frames of ``task`` (images, labels), as :func:`run_cell` scores them."""
+    cfg, images, masks = _dataset(profile, task)
     return images[cfg["n_train"]:], masks[cfg["n_train"]:]
 
 
 def example_frame(task: str, profile: str = "ci", n_examples: int = 4) -> tuple[np.ndarray, np.ndarray, int]:
-    """Of the first ``n_examples`` held-out frames (those :func:`run_task` saves predictions for), the one with
+    """Of the first ``n_examples`` held-out frames (those :func:`run_cell` saves predictions for), the one with
     the most foreground: (image, labels, its index) — Fig. 5's frame."""
     images, labels = test_frames(task, profile)
     k = int(np.argmax((labels[:n_examples] > 0).sum(axis=(1, 2))))
@@ -279,61 +285,60 @@ def _sampler(images: torch.Tensor, masks: torch.Tensor, crop, batch_size: int):
     return sample
 
 
-def run_task(task: Task, examples_dir=None, n_examples: int = 4) -> pd.DataFrame:
-    """Train one (task, loss, seed) and score it on the held-out frames: one row per frame and class.
+def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: int = 4) -> pd.DataFrame:
+    """Train one (task, loss, γ, seed) and score it on the held-out frames: one row per frame and class.
 
-    With ``examples_dir``, the predicted label maps of the first ``n_examples`` held-out frames are written
-    there as ``<key>.npz`` (atomically), for the visual comparison of Fig. 5 (:func:`example_predictions`).
+    With ``paths``, the training checkpoints to ``paths.checkpoint`` (every ``checkpoint_every`` iterations
+    of the profile, default 100) and resumes from it, and the predicted label maps of the first
+    ``n_examples`` held-out frames are written to ``paths.example`` (atomically), for the visual comparison
+    of Fig. 5 (:func:`example_predictions`).
     """
     t0 = time.perf_counter()
-    cfg, images, masks = _dataset(task)
+    cfg, images, masks = _dataset(cell.profile, cell.task)
     x, y = torch.from_numpy(images), torch.from_numpy(masks.astype(np.int64))
     n = cfg["n_train"]
-    torch.manual_seed(task.seed)
-    model = _model(cfg["model"], x.shape[1], CLASSES[task.task])
-    row, settings = ABLATIONS.get(task.loss, (task.loss, {}))
-    if task.gamma:
-        settings = dict(settings, gamma=task.gamma)
+    torch.manual_seed(cell.seed)
+    model = _model(cfg["model"], x.shape[1], CLASSES[cell.task])
+    row, settings = ABLATIONS.get(cell.loss, (cell.loss, {}))
+    if cell.gamma:
+        settings = dict(settings, gamma=cell.gamma)
     loss = loss_for_row(row, **settings)
     history = fit(
         model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
-        _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), Polynomial(cfg["lr"]), cfg["iterations"],
-        seed=task.seed, device=task.device)
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(x[n + s:n + s + 8].to(task.device)).argmax(1).cpu()
-                          for s in range(0, cfg["n_test"], 8)])
-    out = segmentation_metrics(pred.numpy(), y[n:].numpy(), num_classes=CLASSES[task.task],
+        _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), Polynomial(cfg["lr"]), cell.iterations,
+        seed=cell.seed, device=cell.device, amp=cell.amp, checkpoint=None if paths is None else paths.checkpoint,
+        checkpoint_every=cfg.get("checkpoint_every", 100))
+    pred = predict(model, x[n:], batch_size=8, device=cell.device, activation=None).argmax(1)
+    out = segmentation_metrics(pred.numpy(), y[n:].numpy(), num_classes=CLASSES[cell.task],
                                tolerance=cfg["tolerance"])
-    if examples_dir is not None:
+    if paths is not None:
         import io
-        from pathlib import Path
 
         from dicecore.results import atomic_write_bytes
 
         buf = io.BytesIO()
         np.savez_compressed(buf, pred=pred[:n_examples].numpy().astype(np.uint8))
-        atomic_write_bytes(Path(examples_dir) / f"{task.key}.npz", buf.getvalue())
-    for k, v in asdict(task).items():
-        if k not in ("device", "gamma"):
-            out[k] = v
-    out["gamma"] = ", ".join(f"{v:g}" for v in task.gamma) if task.gamma else "default"
+        atomic_write_bytes(paths.example, buf.getvalue())
+    for k in ("task", "loss", "iterations", "phantom", "profile", "seed"):
+        out[k] = getattr(cell, k)
+    out["gamma"] = ", ".join(f"{v:g}" for v in cell.gamma) if cell.gamma else "default"
     out["final_train_loss"] = float(history["train_loss"].tail(20).mean())
     out["seconds"] = time.perf_counter() - t0
     return out
 
 
 def example_predictions(trainings, examples_dir, label=None) -> dict[str, np.ndarray]:
-    """``{name: predicted label maps (k, H, W)}`` saved by :func:`run_task`, the first seed of each name.
+    """``{name: predicted label maps (k, H, W)}`` saved by :func:`run_cell` under ``examples_dir``, the first
+    seed of each name.
 
-    ``label(task)`` names a training (default: its loss); a training it names ``None`` is left out.
+    ``label(cell)`` names a training (default: its loss); a training it names ``None`` is left out.
     """
     from pathlib import Path
 
     out = {}
-    for t in trainings:
-        name = t.loss if label is None else label(t)
-        path = Path(examples_dir) / f"{t.key}.npz"
+    for cell in trainings:
+        name = cell.loss if label is None else label(cell)
+        path = Path(examples_dir) / f"{cell.key}.npz"
         if name is not None and name not in out and path.is_file():
             with np.load(path) as data:
                 out[name] = data["pred"]
@@ -542,7 +547,7 @@ _PART_DATA = {"kvasir_like": "Kvasir-like phantom", "acdc_like": "ACDC-like phan
 
 
 def committed_report(found: dict, profile: str = "paper", ceiling: float = 99.0) -> dict:
-    """What the chapter shows of committed results (:func:`committed`): ``tables``, a list of (caption,
+    """What the chapter shows of committed results (:func:`committed_parts`): ``tables``, a list of (caption,
     ours-beside-the-paper table) for each of Tables 1–3 with trainings; ``sweep``, the two tables of
     :func:`sweep_tables` or None; ``claims``, every claim those trainings can test, each labelled with the
     data, the profile and how many of the part's trainings it rests on; ``saturated``, the parts on which
@@ -569,3 +574,7 @@ def committed_report(found: dict, profile: str = "paper", ceiling: float = 99.0)
         if part == "kvasir_like":
             claims.append(ablation_claim(table, data))
     return {"tables": tables, "sweep": sweep, "claims": claims, "saturated": saturated}
+
+
+#: The study of Chapter 5 — every (task, loss, γ, seed) training of a profile (``dicecore study 05``).
+STUDY = Study("05_pm_dice", __name__, cells, run_cell, summarise)

@@ -46,7 +46,7 @@ import pandas as pd
 __all__ = [
     "PROFILES", "STUDIES", "Cell", "CellPaths", "Study", "ResultStore", "CorruptResultWarning", "RunSummary",
     "cell_key", "select_cells", "parse_only", "parse_duration", "find_study", "run_study", "dask_executor",
-    "estimate_seconds", "Committed", "committed",
+    "estimate_seconds", "Committed", "committed", "throughput",
 ]
 
 #: The profiles of every chapter — ``ci`` (inside the book build), ``cpu`` (one 2-core machine, a few hours),
@@ -57,6 +57,8 @@ PROFILES = ("ci", "cpu", "paper")
 STUDIES = {
     "02": "dicecore.experiments.volume_bias",
     "03": "dicecore.experiments.generalised_dice",
+    "04": "dicecore.experiments.missing_empty_3d",
+    "05": "dicecore.experiments.pm_dice",
 }
 
 
@@ -94,7 +96,7 @@ def _text(value: Any) -> str:
         return f"{value:g}"
     if isinstance(value, (tuple, list)):
         return "x".join(_text(v) for v in value)
-    text = "".join(_ASCII.get(ch, ch) for ch in str(value))
+    text = "".join(_ASCII.get(ch, ch) for ch in str(value)).replace(" ", "-")
     text = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-+") else "~" for ch in text)
     while "__" in text:  # "__" separates the fields of a key
         text = text.replace("__", "_")
@@ -103,8 +105,8 @@ def _text(value: Any) -> str:
 
 def cell_key(cell: Cell) -> str:
     """``field-value__field-value__…`` over every key field, the chapter's fields first, then profile and
-    seed: file-name safe ASCII (ε → eps, anything else outside ``[A-Za-z0-9._+-]`` → ``~``; no ``__`` inside
-    a value). A field declared
+    seed: file-name safe ASCII (ε → eps, a space → ``-``, anything else outside ``[A-Za-z0-9._+-]`` → ``~``;
+    no ``__`` inside a value; a tuple's values joined by ``x``; ``None`` → ``none``). A field declared
     with ``metadata={"key": "hash"}`` (e.g. the folder of your own data) enters as an 8-character hash, so
     results on your data never mix with results on the phantoms."""
     parts = []
@@ -368,9 +370,13 @@ def dask_executor(workers: int = 2, scheduler: Optional[str] = None, timeout_s: 
     return client.get_executor(pure=False), close
 
 
-def _local_pool(workers: int, threads: int) -> Executor:
-    from dicecore.experiments.runner import _init_worker
+def _init_worker(threads: int) -> None:
+    import torch
 
+    torch.set_num_threads(threads)
+
+
+def _local_pool(workers: int, threads: int) -> Executor:
     return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker,
                                initargs=(threads,))
 
@@ -397,11 +403,13 @@ class RunSummary:
 
 
 def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequence[Any]]] = None,
-              budget_s: Optional[float] = None, device: str = "cpu", amp: bool = False, seed: int = 0,
+              cells: Optional[Sequence[Cell]] = None, budget_s: Optional[float] = None, device: str = "cpu", amp: bool = False, seed: int = 0,
               workers: int = 1, executor: Optional[Executor] = None, threads: Optional[int] = None,
               folder: Optional[os.PathLike] = None, progress: bool = True, record: bool = True,
-              note: str = "") -> RunSummary:
+              note: str = "", data_root: Optional[os.PathLike] = None) -> RunSummary:
     """Run (or resume) ``study``'s ``profile`` grid, or the part ``only`` selects, into its result store.
+    ``cells`` narrows the grid to those cells first (a part a chapter names, e.g. one table's trainings);
+    each must be a cell of the grid.
 
     Cells already finished are skipped. With ``budget_s``, a cell is started only if the time elapsed plus
     its estimate (:func:`estimate_seconds`, from the cells already run) fits in the budget; the call then
@@ -410,6 +418,10 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     (``workers=0``: in this process). Each cell sets ``threads`` torch threads (default: the CPUs divided
     among the workers; in this process, the caller's setting). Each finished cell is written at once, so a cut run loses only the cells in flight,
     which resume from their checkpoints. The run is added to the store's provenance (``record``).
+
+    ``data_root``: your copy of the data instead of the phantoms, for a study whose cells take one (its
+    ``cells`` has a ``data_root`` argument); its results go to ``results/NN_*/own_data/`` unless ``folder``
+    says otherwise, and their keys carry a hash of the folder.
     """
     from tqdm import tqdm  # text bars: tqdm.auto needs ipywidgets in a notebook, and warns without them
 
@@ -419,8 +431,32 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
         raise ValueError(f"budget: need a positive time, got {budget_s}.")
     if workers < 0:
         raise ValueError(f"workers: need ≥ 0 (0 runs in this process), got {workers}.")
-    grid = study.grid(profile, seed=seed, device=device, amp=amp)
-    cells = select_cells(grid, only)
+    where: dict[str, Any] = {}
+    if data_root is not None:
+        import inspect
+
+        if "data_root" not in inspect.signature(study.cells).parameters:
+            with_loaders = [n for n, m in STUDIES.items() if "data_root" in inspect.signature(
+                importlib.import_module(m).STUDY.cells).parameters]
+            raise ValueError(f"data_root: the study of {study.chapter} trains on phantoms only; the studies with "
+                             f"real-data loaders: {with_loaders}.")
+        if not Path(data_root).expanduser().is_dir():
+            raise FileNotFoundError(f"data_root: {str(data_root)!r} is not a folder; pass the folder holding your "
+                                    "copies of the datasets (see the Reproduce page).")
+        where["data_root"] = str(data_root)
+        if folder is None:
+            folder = results_dir(study.chapter) / "own_data"
+    grid = study.grid(profile, seed=seed, device=device, amp=amp, **where)
+    if cells is not None:
+        known = {c.key for c in grid}
+        stray = [c.key for c in cells if c.key not in known]
+        if stray:
+            raise ValueError(f"cells: {stray[0]} is not a cell of the {profile} grid of {study.chapter}; pass "
+                             "cells of study.grid(profile).")
+        wanted = {c.key for c in cells}
+        cells = select_cells([c for c in grid if c.key in wanted], only)
+    else:
+        cells = select_cells(grid, only)
     store = ResultStore(folder if folder is not None else results_dir(study.chapter))
     finished: dict[str, float] = {}  # seconds of every finished cell of the grid: the budget's estimates
     for c in grid:
@@ -474,6 +510,22 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     return RunSummary(len(cells), done_before, ran, len(left), seconds, over_budget, left)
 
 
+def throughput(study: Study, profile: str, cells: Sequence[Cell], workers: int, device: str = "cpu",
+               amp: bool = False, progress: bool = False) -> dict:
+    """Run ``cells`` (of ``study``'s ``profile`` grid) with ``workers`` at once (0: in this process) into a
+    scratch folder and return the wall time and trainings per hour — the runner benchmark (on a GPU,
+    several trainings share the device; on the CPU, the cores). Nothing is written to the results."""
+    import tempfile
+
+    if not cells:
+        raise ValueError("cells: need at least one cell to time.")
+    with tempfile.TemporaryDirectory() as scratch:
+        run = run_study(study, profile, cells=cells, workers=workers, device=device, amp=amp, folder=scratch,
+                        progress=progress, record=False)
+    return {"workers": workers, "trainings": len(cells), "seconds": run.seconds,
+            "trainings_per_hour": 3600 * len(cells) / run.seconds}
+
+
 # --- what a chapter shows ---------------------------------------------------------------------------------
 
 @dataclass
@@ -498,18 +550,18 @@ class Committed:
         return "\n".join(lines)
 
 
-def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: Optional[os.PathLike] = None
-              ) -> Optional[Committed]:
+def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: Optional[os.PathLike] = None,
+              **where: Any) -> Optional[Committed]:
     """The first of ``profiles`` (largest first) with committed cells in the study's results folder, or
     ``None``. A folder with cells but no ``provenance.json`` is an error: committed cells must say where
-    they ran."""
+    they ran. ``where`` goes to the study's ``cells`` (e.g. ``data_root=`` for results on your own data)."""
     import json
 
     from dicecore.paths import results_dir
 
     store = ResultStore(folder if folder is not None else results_dir(study.chapter))
     for profile in profiles:
-        grid = study.grid(profile)
+        grid = study.grid(profile, **where)
         rows = store.read(grid)
         if rows.empty:
             continue

@@ -89,8 +89,8 @@ def _loss_fn(name: str):
 
 def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.DataFrame:
     """Train one (task, model, loss, fold) and evaluate it on the fold's held-out subjects: one row per
-    subject (CE, 1 − SD, ΔV, hard Dice, true volume) with the cell's fields. ``paths`` is unused: a training
-    here takes seconds to minutes and is not checkpointed."""
+    subject (CE, 1 − SD, ΔV, hard Dice, true volume) with the cell's fields. With ``paths``, the training
+    checkpoints to ``paths.checkpoint`` after every epoch and resumes from it."""
     t0 = time.perf_counter()
     cfg = PROFILES[cell.profile]
     data = dataset(cell.task, cell.profile, cell.seed)
@@ -111,7 +111,8 @@ def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.Data
     batches = EpochBatches(x[tr], y[tr], bs)
     schedule = Plateau(lr, lambda m: validation_loss(m, loss, x[val], y[val], bs, cell.device), every=batches.per_epoch,
                        patience=cfg["plateau_patience"], stop_patience=cfg["stop_patience"])
-    history = fit(model, loss, batches, schedule, cell.max_epochs * batches.per_epoch, seed=seed, device=cell.device)
+    history = fit(model, loss, batches, schedule, cell.max_epochs * batches.per_epoch, seed=seed, device=cell.device,
+                  checkpoint=None if paths is None else paths.checkpoint, checkpoint_every=batches.per_epoch)
     probs = predict(model, x[test], bs, device=cell.device)
     yt = y[test]
     out = pd.DataFrame({
