@@ -18,7 +18,7 @@ __all__ = ["main"]
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dicecore.runner import parse_assignments, run_chapter
+    from dicecore.book.chapters import parse_assignments, run_chapter
 
     out = run_chapter(args.chapter, parse_assignments(_assignments(args.parameter or [])), output=args.output,
                       progress=not args.quiet)
@@ -42,7 +42,7 @@ def _assignments(items: list[list[str]]) -> list[str]:
 
 def _study(args: argparse.Namespace) -> int:
     from dicecore.experiments.study import dask_executor, find_study, parse_duration, parse_only, run_study
-    from dicecore.params import resolve_device
+    from dicecore.book.params import resolve_device
 
     study = find_study(args.chapter)
     only = parse_only(args.only or [])
@@ -115,8 +115,8 @@ def _epsilon(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from dicecore.params import PROFILES
-    from dicecore.runner import notebook_parameters, notebooks_dir
+    from dicecore.book.params import PROFILES
+    from dicecore.book.chapters import notebook_parameters, notebooks_dir
 
     chapters = sorted(notebooks_dir().glob("[0-9][0-9]_*.py"))
     if not chapters:

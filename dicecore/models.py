@@ -1,4 +1,6 @@
-"""Networks of the chapters. Bertels et al.'s three models of increasing capacity (Chapter 2).
+"""Every network the book trains, from one registry by name: :data:`NETWORKS` and :func:`network`.
+
+Bertels et al.'s three models of increasing capacity (Chapter 2):
 
 * :class:`LogisticRegression`: a 1×1(×1) convolution, i.e. logistic regression on the input features
   of each voxel.
@@ -23,20 +25,24 @@ Sudre et al.'s (2017) second 2-D network and its two 3-D networks (Chapter 3):
   of P voxels gives an output of P − 48 (Sudre et al.'s Table 1: 51 → 3, 63 → 15, 87 → 39).
 * :func:`high_res_net`: MONAI's HighResNet (dilated residual blocks, resolution kept throughout).
 
-Widths are parameters: the defaults are the published ones; Chapter 3's profiles use narrower networks so
-that its grids train on a CPU (the profile says which).
+The rest of the registry: two small two-level U-Nets of Bertels' design (:class:`PaperUNet`; Chapters 3–5
+on a CPU), MONAI's DynUNet in the No New-Net form and in the anisotropic form for cardiac stacks (Chapter 4's
+3-D grid), MONAI's plain U-Net and its U-Net on a ResNet-34 encoder (Hosseini's networks, Chapter 5).
+
+Widths are parameters: the defaults are the published ones; the chapters' CPU profiles pass narrower ones
+(each chapter's module says which).
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-__all__ = ["LogisticRegression", "PaperUNet", "paper_unet", "paper_convnet", "build_model", "MODELS", "TwoPathCNN",
-           "DeepMedicLike", "high_res_net"]
+__all__ = ["NETWORKS", "network", "LogisticRegression", "PaperUNet", "paper_unet", "paper_convnet", "TwoPathCNN",
+           "DeepMedicLike", "high_res_net", "dyn_unet"]
 
 
 def _conv(dims: int):
@@ -125,17 +131,6 @@ def paper_unet(in_channels: int, dims: int = 3) -> PaperUNet:
 def paper_convnet(in_channels: int, dims: int = 3) -> PaperUNet:
     """Bertels et al.'s ConvNet: the U-Net with its final two levels removed (one pooling level)."""
     return PaperUNet(in_channels, dims, levels=(([10, 20], [20, 10]),), bottom=(20, 40))
-
-
-#: Bertels et al.'s models by name.
-MODELS = {"LR": LogisticRegression, "ConvNet": paper_convnet, "U-Net": paper_unet}
-
-
-def build_model(name: str, in_channels: int, dims: int) -> nn.Module:
-    """``"LR"``, ``"ConvNet"`` or ``"U-Net"`` (Bertels et al.'s three models)."""
-    if name not in MODELS:
-        raise ValueError(f"name: unknown model {name!r}; choose one of {sorted(MODELS)}.")
-    return MODELS[name](in_channels, dims)
 
 
 class _Maxout(nn.Module):
@@ -244,3 +239,91 @@ def high_res_net(in_channels: int, widths: Sequence[int] = (16, 32, 64), out_cha
               {"name": "conv_1", "n_features": 80 * widths[2] // 64, "kernel_size": 1},
               {"name": "conv_2", "kernel_size": 1})
     return HighResNet(3, in_channels, out_channels, layer_params=params)
+
+
+def dyn_unet(in_channels: int, out_channels: int, filters: Sequence[int], anisotropic: bool = False,
+             output_bias: Optional[Sequence[float]] = None) -> nn.Module:
+    """MONAI's 3-D DynUNet. Default: the No New-Net form (3³ kernels, stride-2 down-sampling, instance norm,
+    leaky ReLU). ``anisotropic``: the form for stacks of thick slices (batch norm, PReLU, 3 × 3 × 1 kernels
+    at full resolution and no pooling along z at the first step). ``filters``: one width per level.
+    ``output_bias``: the output layer's bias at initialisation, one value per output map."""
+    from monai.networks.nets import DynUNet
+
+    levels = len(filters)
+    if not anisotropic:
+        kernels, strides = [3] * levels, [1] + [2] * (levels - 1)
+        net = DynUNet(3, in_channels, out_channels, kernels, strides, strides[1:], filters=list(filters))
+    else:
+        kernels = [[3, 3, 1]] + [3] * (levels - 1)
+        strides = [1, [2, 2, 1]] + [2] * (levels - 2)
+        net = DynUNet(3, in_channels, out_channels, kernels, strides, strides[1:], filters=list(filters),
+                      norm_name="batch", act_name="prelu")
+    if output_bias is not None:
+        if len(output_bias) != out_channels:
+            raise ValueError(f"output_bias: one value per output map ({out_channels}), got {len(output_bias)}.")
+        with torch.no_grad():
+            net.output_block.conv.conv.bias.copy_(torch.tensor([float(b) for b in output_bias]))
+    return net
+
+
+def _registered(build, allowed: tuple = (2, 3), single_output: bool = False):
+    """A registry entry: ``builder(in_channels, out_channels=1, dims=None, **options)`` that checks ``dims``
+    (one of ``allowed``, the first by default) and, for a network with one output map, ``out_channels``."""
+    def builder(in_channels: int, out_channels: int = 1, dims: Optional[int] = None, **options) -> nn.Module:
+        d = allowed[0] if dims is None else dims
+        if d not in allowed:
+            raise ValueError(f"dims: this network is {' or '.join(f'{k}-D' for k in allowed)}, got dims={d}.")
+        if single_output and out_channels != 1:
+            raise ValueError(f"out_channels: this network has one output map, got {out_channels}.")
+        return build(in_channels, out_channels, d, **options)
+    return builder
+
+
+def _small_unet(c: int, o: int, d: int) -> nn.Module:
+    return PaperUNet(c, d, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16), out_channels=o)
+
+
+def _slice_unet(c: int, o: int, d: int) -> nn.Module:
+    return PaperUNet(c, d, levels=(([16, 16], [16, 16]), ([32, 32], [32, 32])), bottom=(64, 32), out_channels=o)
+
+
+def _plain_unet(c: int, o: int, d: int) -> nn.Module:
+    from monai.networks.nets import BasicUNet
+
+    return BasicUNet(spatial_dims=d, in_channels=c, out_channels=o)
+
+
+def _resnet34_unet(c: int, o: int, d: int) -> nn.Module:
+    from monai.networks.nets import FlexibleUNet
+
+    return FlexibleUNet(in_channels=c, out_channels=o, backbone="resnet34", pretrained=False, spatial_dims=d)
+
+
+#: Every network the book trains, by name → ``builder(in_channels, out_channels=1, dims=…, **options)``:
+#: Bertels et al.'s ``logistic-regression``, ``bertels-convnet`` and ``bertels-unet`` (2-D or 3-D, one
+#: output); ``small-unet`` (:class:`PaperUNet`, two levels of 8–32 filters; Chapters 3 and 5) and
+#: ``slice-unet`` (two levels of 16–64; Chapter 4's 2-D study); Sudre et al.'s ``two-path-cnn``,
+#: ``deepmedic-like`` and ``highresnet``; ``dyn-unet`` (:func:`dyn_unet`; Chapter 4's 3-D grid); Hosseini et
+#: al.'s ``plain-unet`` (MONAI's BasicUNet) and ``resnet34-unet`` (MONAI's FlexibleUNet, ResNet-34 encoder).
+NETWORKS = {
+    "logistic-regression": _registered(lambda c, o, d: LogisticRegression(c, d), single_output=True),
+    "bertels-convnet": _registered(lambda c, o, d: paper_convnet(c, d), single_output=True),
+    "bertels-unet": _registered(lambda c, o, d: paper_unet(c, d), single_output=True),
+    "small-unet": _registered(_small_unet),
+    "slice-unet": _registered(_slice_unet),
+    "two-path-cnn": _registered(lambda c, o, d, **kw: TwoPathCNN(c, out_channels=o, **kw), allowed=(2,)),
+    "deepmedic-like": _registered(lambda c, o, d, **kw: DeepMedicLike(c, out_channels=o, **kw), allowed=(3,)),
+    "highresnet": _registered(lambda c, o, d, **kw: high_res_net(c, out_channels=o, **kw), allowed=(3,)),
+    "dyn-unet": _registered(lambda c, o, d, **kw: dyn_unet(c, o, **kw), allowed=(3,)),
+    "plain-unet": _registered(_plain_unet, allowed=(2,)),
+    "resnet34-unet": _registered(_resnet34_unet, allowed=(2,)),
+}
+
+
+def network(name: str, in_channels: int, out_channels: int = 1, dims: Optional[int] = None, **options) -> nn.Module:
+    """The network ``name`` of :data:`NETWORKS` for ``in_channels`` inputs and ``out_channels`` output maps,
+    ``dims``-D (2 or 3 where the network has both forms; default: its first); ``options`` go to its builder
+    (widths, …)."""
+    if name not in NETWORKS:
+        raise ValueError(f"name: unknown network {name!r}; choose one of {sorted(NETWORKS)}.")
+    return NETWORKS[name](in_channels, out_channels, dims, **options)

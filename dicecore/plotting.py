@@ -8,7 +8,7 @@ from dicecore.losses.dice import _check_phi
 
 __all__ = [
     "plot_modulating_maps",
-    "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "book_style", "plot_eq5_solutions",
+    "PHI_TITLES", "MU_COLOURS", "phi_subset_index", "draw_partition", "plot_eq5_solutions",
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
     "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
     "plot_held_out_dsc", "plot_volume_errors", "LOSS_COLOURS",
@@ -59,22 +59,6 @@ def draw_partition(ax, phi: str, batch_size: int = 3, num_classes: int = 3, n_pi
     n_subsets = int(index.max()) + 1
     ax.set_title(f"{PHI_TITLES[phi]}\n|Φ| = {n_subsets}", fontsize=9)
 
-
-
-def book_style() -> None:
-    """Matplotlib settings shared by every chapter: sharper figures, readable fonts, light grid."""
-    import matplotlib as mpl
-
-    mpl.rcParams.update({
-        "figure.dpi": 110,
-        "savefig.dpi": 150,
-        "font.size": 10,
-        "axes.titlesize": 11,
-        "axes.grid": True,
-        "grid.alpha": 0.3,
-        "legend.framealpha": 0.9,
-        "figure.constrained_layout.use": True,
-    })
 
 
 def plot_eq5_solutions(axes, n: int = 200) -> None:

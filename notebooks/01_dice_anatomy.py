@@ -35,7 +35,7 @@ seed = 0
 data_root = None  # unused here: this chapter needs no data
 
 # %%
-from dicecore.params import chapter_parameters_from
+from dicecore.book.params import chapter_parameters_from
 
 params = chapter_parameters_from(globals(), "01_dice_anatomy")  # checks every parameter; seeds everything
 
@@ -47,10 +47,11 @@ import sympy as sp
 import torch
 from monai.losses import DiceLoss as MonaiDiceLoss
 
+from dicecore.book.provenance import page_provenance
+from dicecore.book.style import book_style
 from dicecore.grad import autograd_dice_grad, dice_loss_grad
 from dicecore.losses import PHIS, dice_loss, phi_count
-from dicecore.provenance import page_provenance
-from dicecore.plotting import book_style, draw_partition, plot_eq5_solutions
+from dicecore.plotting import draw_partition, plot_eq5_solutions
 from dicecore.theory.epsilon import (
     background_gradient, empty_map_gradient, eq5_epsilon, heuristic_epsilon,
     toy_batch,

@@ -36,7 +36,7 @@ data_root = None  # phantoms only in this edition (see §2.5)
 workers = 2  # trainings run at once (several per GPU under the paper profile)
 
 # %%
-from dicecore.params import chapter_parameters_from
+from dicecore.book.params import chapter_parameters_from
 
 params = chapter_parameters_from(globals(), "02_volume_bias")  # checks every parameter; seeds everything
 
@@ -47,12 +47,11 @@ import pandas as pd
 import sympy as sp
 from IPython.display import display
 
+from dicecore.book.provenance import page_provenance
+from dicecore.book.style import book_style
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
-from dicecore.provenance import page_provenance
-from dicecore.plotting import (
-    book_style, plot_soft_dice_landscape, plot_task_example, plot_volume_bias,
-)
+from dicecore.plotting import plot_soft_dice_landscape, plot_task_example, plot_volume_bias
 from dicecore.theory.volume_bias import optimal_prediction, switching_point, volume_bias
 
 book_style()
@@ -321,7 +320,7 @@ pd.DataFrame(live_claims, columns=columns).style.hide(axis="index")
 # within a time budget: `dicecore study 02 --profile paper --device cuda --budget 8m` (or
 # `--only model=U-Net --only task=brats_like`); see the Reproduce page.
 
-# %%
+# %% tags=["hide-input"]
 from dicecore.plotting import plot_volume_errors
 
 shown = committed_results(study.STUDY)

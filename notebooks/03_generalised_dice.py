@@ -36,7 +36,7 @@ seed = 0
 data_root = None  # unused: no data needed
 
 # %%
-from dicecore.params import chapter_parameters_from
+from dicecore.book.params import chapter_parameters_from
 
 params = chapter_parameters_from(globals(), "03_generalised_dice")  # checks every parameter; seeds everything
 
@@ -48,13 +48,13 @@ import sympy as sp
 import torch
 from monai.losses import GeneralizedDiceLoss as MonaiGDL
 
+from dicecore.book.provenance import page_provenance
+from dicecore.book.style import book_style
 from dicecore.grad import gdl_two_class_gradient, sudre_gdl_gradient_printed, two_class_gdl
 from dicecore.losses import (
     GeneralizedDiceLoss, dice_loss, generalized_dice_loss, sensitivity_specificity_loss,
     two_class_dice_loss, weighted_cross_entropy,
 )
-from dicecore.provenance import page_provenance
-from dicecore.plotting import book_style
 from dicecore.theory.imbalance import gradient_balance
 
 book_style()
@@ -322,7 +322,7 @@ claims += [c for c in study.network_claims(results_2d, data_2d) if not c[0].star
 # piece, into `results/03_generalised_dice/`. What is committed is shown below, cell by cell — a grid that
 # was only partly run says which cells are missing ("not run"), and its provenance says where it ran.
 
-# %%
+# %% tags=["hide-input"]
 shown = committed_results(study.STUDY)
 paper_results = None if shown is None else shown.rows
 if shown is None:

@@ -33,7 +33,7 @@ data_root = None  # None: phantoms. Real data: see dicecore.data.datasets
 workers = 4  # 3-D trainings at once under the cpu and paper profiles (several share one GPU)
 
 # %%
-from dicecore.params import chapter_parameters_from
+from dicecore.book.params import chapter_parameters_from
 
 params = chapter_parameters_from(globals(), "04_missing_vs_empty")  # checks every parameter; seeds everything
 
@@ -45,13 +45,13 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
+from dicecore.book.provenance import page_provenance
+from dicecore.book.style import book_style
 from dicecore.data.anatomy import AcdcLike, BratsLike
 from dicecore.experiments import missing_empty as study
 from dicecore.experiments.missing_empty import epsilon_table
-from dicecore.metrics import roc_curve
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
-from dicecore.provenance import page_provenance
-from dicecore.plotting import book_style
+from dicecore.metrics import roc_curve
 
 if params.data_root is not None and not params.writes_results:
     raise ValueError("data_root: your data is used by the 3-D grid of §4.6, which trains under the cpu and paper "
@@ -260,10 +260,10 @@ display(Markdown(
 # `paper` grid, and the page then shows it instead. With your own copy of the data, `--data-root DIR` (DIR
 # holding `brats/` and/or `acdc/`, links to the BraTS 2018 and ACDC training folders; `-p data_root=DIR`
 # when running the chapter) trains the grid on it instead
-# ({py:func}`~dicecore.experiments.missing_empty_3d.cohort` says how the files are prepared), into
+# ({py:func}`~dicecore.data.cohorts.cohort` says how the files are prepared), into
 # `results/04_missing_vs_empty/own_data/`.
 
-# %%
+# %% tags=["hide-input"]
 from pathlib import Path
 
 from dicecore import paths

@@ -40,7 +40,7 @@ data_root = None  # unused: the frame is a phantom (loaders: dicecore.data.lesio
 workers = 2  # trainings run at once (several per GPU under the paper profile)
 
 # %%
-from dicecore.params import chapter_parameters_from
+from dicecore.book.params import chapter_parameters_from
 
 params = chapter_parameters_from(globals(), "05_pm_dice")  # checks every parameter; seeds everything
 
@@ -54,13 +54,14 @@ from IPython.display import display
 from monai.losses import DiceLoss as MonaiDiceLoss
 
 from dicecore.bench import time_losses
+from dicecore.book.provenance import page_provenance
+from dicecore.book.style import book_style
 from dicecore.data.polyps import polyp_example
 from dicecore.grad import pm_dice_grad
 from dicecore.losses import (
     TABLE_LOSSES, dice_loss, eq4_dice_loss, modulating_term, pm_dice_loss, topk_dice_loss,
 )
-from dicecore.plotting import book_style, plot_gamma_sweeps, plot_modulating_maps, plot_visual_comparison
-from dicecore.provenance import page_provenance
+from dicecore.plotting import plot_gamma_sweeps, plot_modulating_maps, plot_visual_comparison
 from dicecore.theory.imbalance import gradient_focus, stop_gradient_ablation
 
 book_style()
@@ -296,6 +297,7 @@ from pathlib import Path
 from dicecore import paths
 from dicecore.experiments import pm_dice as study
 from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
+from dicecore.papers import hosseini2025
 
 results_dir = paths.results_dir("05_pm_dice")  # found from the package, not the cwd
 # cpu, paper: every training's rows under results/05_pm_dice/per_training (kept, so a cut run resumes),
@@ -315,7 +317,7 @@ def train(part):
 per_image, trainings, wall = train("kvasir_like")
 summary = study.summarise(per_image)
 print(f"{len(trainings)} trainings, {per_image['image'].nunique()} test frames each, {wall:.0f} s")
-study.beside_paper(summary, study.PAPER_TABLE1, study.METRICS).style.hide(axis="index").set_caption(
+study.beside_paper(summary, hosseini2025.TABLE1, study.METRICS).style.hide(axis="index").set_caption(
     "ours / the paper's Table 1 (Kvasir-SEG), percent")
 
 # %% [markdown]
@@ -346,7 +348,7 @@ claims.append(study.ablation_claim(summary, kvasir_data))
 acdc_per_image, acdc_trainings, wall = train("acdc_like")
 acdc = study.summarise(acdc_per_image).merge(study.organ_dice(acdc_per_image), on="loss")
 print(f"{len(acdc_trainings)} trainings, {acdc_per_image['image'].nunique()} test slices each, {wall:.0f} s")
-study.beside_paper(acdc, study.PAPER_TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
+study.beside_paper(acdc, hosseini2025.TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
     axis="index").set_caption("ours / the paper's Table 2 (ACDC), percent; RV, MYO, LV: Dice per organ")
 
 # %% [markdown]
@@ -394,7 +396,7 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 # ### Table 3: every loss on the lesion task
 #
 # The paper's Table 3 trains its losses on MSSEG-2 with γ_BG = 1, γ_FG = 2 for every PM Dice term
-# ({py:data}`~dicecore.experiments.pm_dice.MSSEG_GAMMA`). Same task, network and schedule as the sweep; the
+# ({py:data}`~dicecore.papers.hosseini2025.MSSEG_GAMMA`). Same task, network and schedule as the sweep; the
 # PM Dice row *is* the sweep's (γ_BG, γ_FG) = (1, 2) training, not run twice. The `ci` profile trains five
 # of the fourteen losses, `paper` all of them with three seeds.
 
@@ -402,7 +404,7 @@ claims += study.gamma_claims(both, background, f"MSSEG-like slices, {params.prof
 table3_per_slice, table3_trainings, wall = train("msseg_like")
 msseg = study.summarise(table3_per_slice)
 print(f"{len(table3_trainings)} trainings (PM Dice shared with the sweep), {wall:.0f} s")
-study.beside_paper(msseg, study.PAPER_TABLE3, study.METRICS).style.hide(axis="index").set_caption(
+study.beside_paper(msseg, hosseini2025.TABLE3, study.METRICS).style.hide(axis="index").set_caption(
     "ours / the paper's Table 3 (MSSEG-2), percent")
 
 # %% [markdown]
@@ -486,7 +488,7 @@ claims += [
 # rank losses at this scale needs that ambiguity built in (the uncertain regions of Chapter 2 are one
 # way), which this edition does not yet have.
 
-# %%
+# %% tags=["hide-input"]
 shown = committed_results(study.STUDY)
 if shown is not None and shown.profile == params.profile:
     print(f"This page runs the {params.profile} profile: the tables above are its committed results.")

@@ -11,7 +11,7 @@ os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 # triton is first imported, which is why it is set here and not in a fixture.
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
-# Generated cohorts (dicecore.experiments.missing_empty_3d.cohort) are cached on disk; the tests keep theirs
+# Generated cohorts (dicecore.data.cohorts.cohort) are cached on disk; the tests keep theirs
 # out of the user's cache, in one folder per test session.
 if "DICECORE_CACHE" not in os.environ:
     import tempfile

@@ -57,13 +57,14 @@ def test_partial_labelling():
 
 
 def test_epsilon_table_partial_below_full():
-    from dicecore.experiments.missing_empty import PAPER_EPSILON, epsilon_table
+    from dicecore.experiments.missing_empty import epsilon_table
+    from dicecore.papers.tilborghs2022 import EPSILON
 
     t = epsilon_table(BratsLike(n_hgg=2, n_lgg=2, seed=0), AcdcLike(3, (48, 48, 12), (3.12, 3.12, 5.0)))
     e = t.set_index(["structure", "labelling"])["ε ours (voxels)"]
     assert e[("BraTS whole tumour", "partial")] < e[("BraTS whole tumour", "full")]
     assert e[("ACDC myocardium", "partial")] < e[("ACDC myocardium", "full")]
-    assert set(zip(t["structure"], t["labelling"])) == set(PAPER_EPSILON)
+    assert set(zip(t["structure"], t["labelling"])) == set(EPSILON)
     assert t["ε paper (voxels)"].notna().all()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dicecore.sitecheck import check_site, find_browser, find_mathjax
+from dicecore.book.sitecheck import check_site, find_browser, find_mathjax
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots"

@@ -8,6 +8,7 @@ import pytest
 
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.study import ResultStore, run_study, throughput
+from dicecore.papers import bertels2019
 
 
 def test_cell_lists():
@@ -46,7 +47,7 @@ def test_summary_marks_significant_bias():
 
 
 def test_paper_table_as_printed():
-    t = study.PAPER_TABLE1.set_index(["dataset", "model", "loss"])
+    t = bertels2019.TABLE1.set_index(["dataset", "model", "loss"])
     assert t.loc[("ISLES 2017 (3D)", "U-Net", "SD"), "dV"] == 13.44
     assert t.loc[("MOLARS (2D)", "LR", "SD"), "dV"] == 302.3
     assert len(t) == 4 * 3 * 2

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from dicecore.experiments import generalised_dice as study
+from dicecore.papers import sudre2017
 
 
 @pytest.fixture
@@ -29,8 +30,8 @@ def test_grid_and_the_papers_tables():
     assert {t.network for t in select_cells(paper, {"network": ["deepmedic"]})} == {"deepmedic"}
     assert {t.iterations for t in paper if t.network in ("unet", "twopath")} == {1000}
     assert {t.iterations for t in paper if t.network in ("deepmedic", "highresnet")} == {3000}
-    assert len(study.PAPER_GRID) == 4 * 36 and len(study.PAPER_TABLE1) == 12
-    cell = study.PAPER_GRID.set_index(["network", "patch", "lr", "loss"])
+    assert len(sudre2017.GRID) == 4 * 36 and len(sudre2017.TABLE1) == 12
+    cell = sudre2017.GRID.set_index(["network", "patch", "lr", "loss"])
     assert tuple(cell.loc[("unet", "L", 1e-4, "SS")]) == (0.18, 0.24)
     assert tuple(cell.loc[("twopath", "S", 1e-3, "WCE")]) == (0.0, 0.0)
     assert tuple(cell.loc[("highresnet", "M", 1e-3, "GDL_v")]) == (0.65, 0.23)
@@ -51,19 +52,21 @@ def test_grid_and_the_papers_tables():
 
 
 def test_tumour_slices_and_patches_that_hold_tumour():
+    from dicecore.data.sampling import foreground_patches
+
     images, labels = study.tumour_slices(1)
     assert images.shape[1:] == (4, 80, 96) and labels.shape == (len(images), 80, 96)
     assert (labels.reshape(len(labels), -1).sum(1) >= 20).all()
     brain = images[:, 0] != images[0, 0, 0, 0]
     assert abs(float(images[:, 0][brain].mean())) < 1.0  # z-scored over the brain
-    sample = study.patch_sampler(images, labels, 16, 5)
+    sample = foreground_patches(images, labels, 16, 5)
     gen = torch.Generator().manual_seed(0)
     for _ in range(10):
         x, y = sample(gen)
         assert x.shape == (5, 4, 16, 16) and y.shape == (5, 1, 16, 16)
         assert (y.sum((1, 2, 3)) >= 1).all()  # the paper's rule: at least one foreground pixel per patch
     with pytest.raises(ValueError, match="size: a 96-voxel patch does not fit the 80 × 96 images"):
-        study.patch_sampler(images, labels, 96, 1)
+        foreground_patches(images, labels, 96, 1)
 
 
 @pytest.mark.parametrize("name", study.LOSSES)
@@ -78,22 +81,6 @@ def test_each_loss_trains_on_one_foreground_map(name):
 def test_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="name: unknown loss 'Dice'"):
         study.loss_function("Dice")
-
-
-def test_patches_with_context_for_valid_convolutions():
-    """DeepMedic's patch: the label window in the middle of a larger input window, edges repeated."""
-    rng = np.random.default_rng(0)
-    images = rng.standard_normal((2, 2, 12, 10, 11)).astype(np.float32)
-    labels = np.zeros((2, 12, 10, 11), np.uint8)
-    labels[1, 0, 0, 0] = 1  # the only lesion, in a corner: the input must reach outside the image
-    sample = study.patch_sampler(images, labels, 3, 2, context=4)
-    x, y = sample(torch.Generator().manual_seed(1))
-    assert x.shape == (2, 2, 11, 11, 11) and y.shape == (2, 1, 3, 3, 3)
-    assert (y[:, 0, 0, 0, 0] == 1).all()  # the window starts at the corner (clipped)
-    np.testing.assert_array_equal(x[0, :, 4:7, 4:7, 4:7].numpy(), images[1, :, :3, :3, :3])
-    np.testing.assert_array_equal(x[0, :, 0, 4, 4].numpy(), images[1, :, 0, 0, 0])  # edge repeated
-    with pytest.raises(ValueError, match="context: need ≥ 0 voxels"):
-        study.patch_sampler(images, labels, 3, 1, context=-1)
 
 
 @pytest.mark.parametrize("network", ["twopath", "deepmedic", "highresnet"])

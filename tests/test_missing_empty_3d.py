@@ -8,6 +8,7 @@ import torch
 from dicecore.experiments import missing_empty_3d as study
 from dicecore.experiments.study import ResultStore, run_study
 from dicecore.losses import dice_loss, marginal_dice_loss
+from dicecore.papers import tilborghs2022
 
 
 def _cell(dataset, labelling, config, batch_size=2, fold=0, profile="ci", **kw):
@@ -46,7 +47,7 @@ def test_the_grid_is_the_papers():
 
 
 def test_the_papers_table1_as_printed():
-    t = study.PAPER_TABLE1.set_index(["dataset", "labelling", "B", "config", "group"])
+    t = tilborghs2022.TABLE1.set_index(["dataset", "labelling", "B", "config", "group"])
     assert len(t) == 10 * 3 * 2
     assert tuple(t.loc[("brats", "partial", 2, "Iε", "LGG")]) == (0.16, -96)
     assert tuple(t.loc[("brats", "full", 4, "BI", "LGG")]) == (0.90, -7)
@@ -83,7 +84,7 @@ def test_the_cohort_cache_is_reused_and_a_corrupt_one_is_named(monkeypatch, tmp_
     monkeypatch.setenv("DICECORE_CACHE", str(tmp_path))
     study.cohort.cache_clear()
     first = study.cohort("acdc", "ci")
-    (folder,) = (tmp_path / "missing_empty_3d").iterdir()
+    (folder,) = (tmp_path / "cohorts").iterdir()
     study.cohort.cache_clear()
     again = study.cohort("acdc", "ci")  # read back from the folder
     np.testing.assert_array_equal(first["images"], again["images"])

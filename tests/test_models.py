@@ -1,16 +1,59 @@
-"""dicecore.models: the papers' architectures (the training loop: test_train.py)."""
+"""dicecore.models: the registry and the papers' architectures (the training loop: test_train.py)."""
 
 import pytest
 import torch
 
-from dicecore.models import PaperUNet, build_model, paper_convnet, paper_unet
+from dicecore.models import NETWORKS, PaperUNet, network, paper_convnet, paper_unet
 
 
 @pytest.mark.parametrize("dims,shape", [(2, (2, 1, 16, 16)), (3, (1, 2, 8, 8, 8))])
-@pytest.mark.parametrize("name", ["LR", "ConvNet", "U-Net"])
-def test_models_map_images_to_one_logit_per_voxel(name, dims, shape):
-    model = build_model(name, shape[1], dims)
+@pytest.mark.parametrize("name", ["logistic-regression", "bertels-convnet", "bertels-unet"])
+def test_bertels_models_map_images_to_one_logit_per_voxel(name, dims, shape):
+    model = network(name, shape[1], dims=dims)
     assert model(torch.randn(*shape)).shape == (shape[0], 1, *shape[2:])
+
+
+# name → (options, input shape, output maps): every network of the registry at a small size
+REGISTRY_CASES = {
+    "logistic-regression": ({"dims": 2}, (1, 2, 16, 16), 1),
+    "bertels-convnet": ({"dims": 3}, (1, 1, 8, 8, 8), 1),
+    "bertels-unet": ({"dims": 2}, (1, 1, 16, 16), 1),
+    "small-unet": ({}, (2, 3, 32, 32), 4),
+    "slice-unet": ({}, (1, 4, 32, 32), 1),
+    "two-path-cnn": ({"local": (4, 4), "global_features": 4}, (1, 4, 24, 24), 1),
+    "deepmedic-like": ({"widths": (2,) * 8, "fully_connected": 4}, (1, 1, 51, 51, 51), 1),
+    "highresnet": ({"widths": (2, 2, 4)}, (1, 2, 12, 12, 12), 1),
+    "dyn-unet": ({"filters": (2, 4, 8), "anisotropic": True, "output_bias": (3, 0, 0, 0)}, (2, 1, 16, 16, 8), 4),
+    "plain-unet": ({}, (1, 3, 32, 32), 2),
+    "resnet34-unet": ({}, (1, 3, 64, 64), 2),
+}
+
+
+def test_every_network_of_the_registry_is_tested():
+    assert sorted(REGISTRY_CASES) == sorted(NETWORKS)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_CASES))
+def test_the_registry_builds_each_network_by_name(name):
+    options, shape, out = REGISTRY_CASES[name]
+    torch.manual_seed(0)
+    net = network(name, shape[1], out, **options)
+    with torch.no_grad():
+        y = net.eval()(torch.randn(*shape))
+    spatial = tuple(s - 48 for s in shape[2:]) if name == "deepmedic-like" else shape[2:]  # valid convolutions
+    assert y.shape == (shape[0], out, *spatial)
+    torch.manual_seed(0)
+    again = network(name, shape[1], out, **options)  # the same seed, the same weights
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values()))
+
+
+def test_the_output_bias_sets_the_starting_prior():
+    net = network("dyn-unet", 1, 4, filters=(2, 4, 8), anisotropic=True, output_bias=(3, 0, 0, 0))
+    with torch.no_grad():
+        p = torch.softmax(net.eval()(torch.zeros(1, 1, 16, 16, 8)), 1)
+    assert p[:, 0].mean() > 0.8  # background everywhere at the start (Chapter 4's ACDC networks)
+    with pytest.raises(ValueError, match="output_bias: one value per output map"):
+        network("dyn-unet", 1, 4, filters=(2, 4, 8), output_bias=(3, 0))
 
 
 def test_paper_unet_filters_and_no_normalisation():
@@ -27,8 +70,12 @@ def test_paper_unet_filters_and_no_normalisation():
 
 
 def test_model_errors():
-    with pytest.raises(ValueError, match="name"):
-        build_model("ResNet", 1, 2)
+    with pytest.raises(ValueError, match="name: unknown network 'ResNet'; choose one of"):
+        network("ResNet", 1)
+    with pytest.raises(ValueError, match="out_channels: this network has one output map"):
+        network("bertels-unet", 1, 2)
+    with pytest.raises(ValueError, match="dims: this network is 2-D"):
+        network("plain-unet", 1, 2, dims=3)
     with pytest.raises(ValueError, match="dims"):
         PaperUNet(1, dims=1)
     with pytest.raises(ValueError, match="divisible by 8"):

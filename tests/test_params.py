@@ -1,9 +1,9 @@
-"""dicecore.params: profiles, devices, seeds."""
+"""dicecore.book.params: profiles, devices, seeds."""
 
 import pytest
 import torch
 
-from dicecore.params import PROFILES, chapter_parameters, resolve_device
+from dicecore.book.params import PROFILES, chapter_parameters, resolve_device
 
 
 def test_defaults_resolve_and_seed():
@@ -54,7 +54,7 @@ def _namespace(**values):
 
 
 def test_namespace_parameters_are_checked_against_the_chapter():
-    from dicecore.params import chapter_parameters_from
+    from dicecore.book.params import chapter_parameters_from
 
     p = chapter_parameters_from(_namespace(seed=3), "01_dice_anatomy")
     assert p.seed == 3 and p.profile == "ci"
@@ -70,9 +70,9 @@ def test_namespace_parameters_are_checked_against_the_chapter():
 
 
 def test_namespace_without_a_checkout_checks_what_it_can(monkeypatch, tmp_path):
-    from dicecore.params import chapter_parameters_from
+    from dicecore.book.params import chapter_parameters_from
 
-    monkeypatch.setattr("dicecore.runner.notebooks_dir", lambda: tmp_path)  # no chapter files here
+    monkeypatch.setattr("dicecore.book.chapters.notebooks_dir", lambda: tmp_path)  # no chapter files here
     assert chapter_parameters_from(_namespace(extra=1), "01_dice_anatomy").profile == "ci"
     with pytest.raises(ValueError, match="profile: unknown profile"):
         chapter_parameters_from(_namespace(profile="huge"), "01_dice_anatomy")

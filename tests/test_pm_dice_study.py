@@ -7,6 +7,7 @@ import pytest
 
 from dicecore.experiments import pm_dice as study
 from dicecore.losses import TABLE_LOSSES
+from dicecore.papers import hosseini2025
 
 
 @pytest.fixture
@@ -22,11 +23,11 @@ def test_cells_by_part_and_paper_tables():
     assert len(paper) == 15 * 3 and len({c.key for c in paper}) == 45
     assert [c.loss for c in study.part_cells("ci", "acdc_like")] == [c.loss for c in ci[:5]]
     assert all(c.task == "acdc_like" for c in study.part_cells("paper", "acdc_like"))
-    for table in (study.PAPER_TABLE1, study.PAPER_TABLE2, study.PAPER_TABLE3):
+    for table in (hosseini2025.TABLE1, hosseini2025.TABLE2, hosseini2025.TABLE3):
         assert list(table["loss"]) == list(TABLE_LOSSES)
-    assert study.PAPER_TABLE3.set_index("loss").loc["CE + PM Dice", ["mDice", "mPrec."]].tolist() == [68.71, 76.46]
+    assert hosseini2025.TABLE3.set_index("loss").loc["CE + PM Dice", ["mDice", "mPrec."]].tolist() == [68.71, 76.46]
     msseg = {c.loss: c.gamma for c in study.part_cells("paper", "msseg_like")}
-    assert msseg["PM Dice"] == msseg["Focal CE + PM Dice"] == study.MSSEG_GAMMA == (1.0, 2.0)
+    assert msseg["PM Dice"] == msseg["Focal CE + PM Dice"] == hosseini2025.MSSEG_GAMMA == (1.0, 2.0)
     assert msseg["Dice"] is None and msseg["TopK CE + Dice"] is None  # γ only where a PM Dice term is
     # the Table 3 PM Dice training is the γ sweep's (γ_BG, γ_FG) = (1, 2) training: one run serves both
     table3_pm = next(c for c in study.part_cells("ci", "msseg_like") if c.loss == "PM Dice")
@@ -37,8 +38,8 @@ def test_cells_by_part_and_paper_tables():
     cpu = study.STUDY.grid("cpu")
     assert {c.iterations for c in cpu} == {1200} and {c.seed for c in cpu} == {0, 1, 2}
     assert not {c.key for c in cpu} & {c.key for c in study.STUDY.grid("ci")}
-    assert study.PAPER_TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
-    assert study.PAPER_TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [
+    assert hosseini2025.TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
+    assert hosseini2025.TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [
         91.88, 90.54, 89.43, 95.67]
     with pytest.raises(ValueError, match="profile: unknown profile 'big'"):
         study.part_cells("big")
@@ -157,7 +158,7 @@ def test_ablation_claim_and_its_exclusion_from_the_paper_claims():
 
 def test_beside_paper_cells():
     ours = _summary([("PM Dice", 76.24, 66, 58, 83, 79), ("PM Dice, gradient through m", 70, 60, 50, 80, 70)])
-    table = study.beside_paper(ours, study.PAPER_TABLE1, ("mDice", "mRec."))
+    table = study.beside_paper(ours, hosseini2025.TABLE1, ("mDice", "mRec."))
     assert list(table.columns) == ["loss", "mDice", "mRec."]
     assert table.loc[0, "mDice"] == "76.2 / 90.6" and table.loc[1, "mDice"] == "70.0 / —"
 

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from dicecore.params import chapter_parameters
-from dicecore.provenance import committed_results, page_provenance, source_state
+from dicecore.book.params import chapter_parameters
+from dicecore.book.provenance import committed_results, page_provenance, source_state
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from dicecore.metrics import (
     surface_dice, volume, volume_error,
 )
 from dicecore.results import write_table
-from dicecore.runner import ChapterFailed, run_chapter
+from dicecore.book.chapters import ChapterFailed, run_chapter
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from dicecore.sitecheck import check_site, find_browser, find_mathjax, site_pages
+from dicecore.book.sitecheck import check_site, find_browser, find_mathjax, site_pages
 
 pytestmark = pytest.mark.skipif(find_browser() is None, reason="needs Chromium (make test installs it as root)")
 

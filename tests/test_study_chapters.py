@@ -171,6 +171,16 @@ def test_study_command_runs_part_of_a_grid_within_a_budget(tmp_path, tiny_ci, ca
     assert "left (not started: they would not finish within the budget)" in out
 
 
+def test_your_own_data_goes_only_where_a_loader_reads_it(tmp_path):
+    with pytest.raises(ValueError, match=r"data_root: the study of 02_volume_bias trains on phantoms only; "
+                                         r"the studies with real-data loaders: \['04'\]"):
+        run_study(volume_bias.STUDY, "ci", data_root=tmp_path, folder=tmp_path / "r", progress=False)
+    with pytest.raises(FileNotFoundError, match="data_root: '.*nowhere' is not a folder"):
+        run_study(missing_empty_3d.STUDY, "ci", data_root=tmp_path / "nowhere", folder=tmp_path / "r",
+                  progress=False)
+    assert not (tmp_path / "r").exists()  # nothing written
+
+
 @pytest.mark.parametrize("argv, message", [
     (["study", "42"], "chapter: no study for '42'"),
     (["study", "02", "--only", "model=SVM"], r"only: model=SVM is not in this grid; model takes \['LR', 'ConvNet', 'U-Net'\]"),

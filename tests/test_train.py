@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from dicecore.models import build_model
+from dicecore.models import network
 from dicecore.train import Constant, EpochBatches, Plateau, Polynomial, fit, predict, validation_loss
 
 
@@ -20,7 +20,7 @@ def _bce(logits, y):
 
 
 def _plateau_training(x, y, **kw):
-    model = build_model("LR", 1, 2)
+    model = network("logistic-regression", 1, dims=2)
     batches = EpochBatches(x[:8], y[:8], 4)
     schedule = Plateau(kw.pop("lr", 0.5), lambda m: validation_loss(m, _bce, x[8:], y[8:], 4),
                        every=batches.per_epoch, patience=kw.pop("patience", 5), stop_patience=kw.pop("stop", 10))
@@ -39,7 +39,7 @@ def test_plateau_learns_and_ends_with_the_best_validation_weights():
 def test_plateau_divides_the_rate_and_stops_early():
     x, y = _toy()
     never_better = lambda logits, t: (logits * 0).sum() + 1.0  # noqa: E731
-    model = build_model("LR", 1, 2)
+    model = network("logistic-regression", 1, dims=2)
     batches = EpochBatches(x, y, 4)
     schedule = Plateau(1e-2, lambda m: 1.0, every=batches.per_epoch, patience=2, stop_patience=6)
     hist = fit(model, never_better, batches, schedule, 50 * batches.per_epoch)
@@ -70,7 +70,7 @@ def test_constant_and_polynomial_rates():
 
 def test_bad_settings_and_a_diverged_loss_are_named():
     x, y = _toy()
-    model = build_model("LR", 1, 2)
+    model = network("logistic-regression", 1, dims=2)
     with pytest.raises(FloatingPointError, match="loss: became nan at iteration 0"):
         fit(model, lambda l, t: l.sum() * float("nan"), EpochBatches(x, y, 4), Constant(1e-2), 2)
     with pytest.raises(ValueError, match="length: need ≥ 1"):
@@ -111,7 +111,7 @@ def test_a_cut_training_resumes_to_the_same_weights(tmp_path, kind):
 
     def run(checkpoint=None, record=None):
         torch.manual_seed(0)
-        model = build_model("LR", 1, 2)
+        model = network("logistic-regression", 1, dims=2)
         if kind == "polynomial":
             batches, schedule = _random_batches(), Polynomial(1e-2)
         else:
@@ -134,7 +134,7 @@ def test_a_cut_training_resumes_to_the_same_weights(tmp_path, kind):
 
 
 def test_a_corrupt_or_foreign_checkpoint_names_the_file_and_the_fix(tmp_path):
-    model, sample = build_model("LR", 1, 2), _random_batches()
+    model, sample = network("logistic-regression", 1, dims=2), _random_batches()
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="checkpoint: cannot resume from .*bad.pt.*delete the file"):
@@ -148,6 +148,6 @@ def test_a_corrupt_or_foreign_checkpoint_names_the_file_and_the_fix(tmp_path):
 def test_amp_is_ignored_on_the_cpu():
     def run(**kw):
         torch.manual_seed(0)
-        return fit(build_model("LR", 1, 2), _bce, _random_batches(), Polynomial(1e-2), 3, seed=1, **kw)
+        return fit(network("logistic-regression", 1, dims=2), _bce, _random_batches(), Polynomial(1e-2), 3, seed=1, **kw)
 
     pd.testing.assert_frame_equal(run(amp=True), run())

@@ -46,12 +46,14 @@ import pandas as pd
 import torch
 
 from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
+from dicecore.data.sampling import foreground_patches
 from dicecore.experiments.study import Cell, CellPaths, Study
+from dicecore.papers import sudre2017
 
 __all__ = [
-    "PROFILES", "NETWORKS", "PATCHES", "LOSSES", "PAPER_TABLE1", "PAPER_GRID", "GeneralisedDiceCell", "cells", "STUDY",
+    "PROFILES", "NETWORKS", "REGISTRY_NAMES", "PATCHES", "LOSSES", "GeneralisedDiceCell", "cells", "STUDY",
     "tumour_slices",
-    "lesion_volumes", "example_slice", "example_predictions", "patch_sampler", "build_network", "loss_function",
+    "lesion_volumes", "example_slice", "example_predictions", "build_network", "loss_function",
     "run_cell", "summarise", "failed_cells", "imbalance_table", "claims", "network_claims", "network_order",
 ]
 
@@ -64,6 +66,14 @@ NETWORKS = {
     "highresnet": ("HighResNet", 3, "residual groups of 4, 8, 16 features (Li et al. / MONAI: 16, 32, 64)"),
 }
 
+#: Each network's name in the registry (:data:`dicecore.models.NETWORKS`) and the widths of :data:`NETWORKS`.
+REGISTRY_NAMES = {
+    "unet": ("small-unet", {}),
+    "twopath": ("two-path-cnn", {"local": (32, 32), "global_features": 80, "pieces": 2}),
+    "deepmedic": ("deepmedic-like", {"widths": (8, 8, 12, 12, 12, 12, 16, 16), "fully_connected": 32}),
+    "highresnet": ("highresnet", {"widths": (4, 8, 16)}),
+}
+
 #: Sudre et al., Table 1 — per network, patch → (initial patch size, effective patch size, batch size).
 #: Padded networks (ours: UNet, TwoPathCNN, HighResNet) take the effective size as their input.
 PATCHES = {
@@ -73,7 +83,7 @@ PATCHES = {
     "highresnet": {"S": (51, 15, 5), "M": (63, 27, 3), "L": (85, 49, 1)},
 }
 #: Sudre et al.'s four losses, in the paper's order.
-LOSSES = ("WCE", "DL2", "SS", "GDL_v")
+LOSSES = sudre2017.LOSSES
 
 #: The grid and training length of each profile.
 PROFILES = {
@@ -84,68 +94,6 @@ PROFILES = {
               "n_train": {2: 150, 3: 36}, "n_test": {2: 30, 3: 4}},
 }
 PROFILES["cpu"] = dict(PROFILES["paper"])
-
-#: Sudre et al., Table 1 — the median foreground fraction ("imbalance ratio") of each network's patches.
-PAPER_TABLE1 = pd.DataFrame([(net, patch, ratio) for net, ratios in (
-    ("unet", (0.52, 0.33, 0.15)), ("twopath", (0.29, 0.25, 0.16)), ("deepmedic", (0.20, 0.01, 0.002)),
-    ("highresnet", (0.02, 0.01, 0.003))) for patch, ratio in zip("SML", ratios)],
-    columns=["network", "patch", "imbalance ratio"])
-
-
-def _paper_cells(network: str, rows: str) -> list[tuple]:
-    """Rows of a printed table, ``patch lr WCE DL2 SS GDL_v`` as "median iqr" pairs."""
-    out = []
-    for line in rows.strip().splitlines():
-        patch, lr, *values = line.split()
-        for loss, k in zip(LOSSES, range(0, 8, 2)):
-            out.append((network, patch, 10.0 ** int(lr), loss, float(values[k]), float(values[k + 1])))
-    return out
-
-
-#: Sudre et al., Tables 2 (2-D — UNet, TwoPathCNN) and 3 (3-D — DeepMedic, HighResNet), training DSC over the
-#: last 200 iterations, median and IQR, as printed.
-PAPER_GRID = pd.DataFrame(
-    _paper_cells("unet", """
-        S -5 .71 .17 .73 .13 .37 .17 .75 .14
-        S -4 .77 .18 .76 .13 .74 .16 .80 .12
-        S -3 .70 .17 .72 .15 .39 .16 .72 .15
-        M -5 .71 .23 .70 .22 .65 .25 .74 .19
-        M -4 .73 .18 .70 .22 .61 .25 .72 .19
-        M -3 .68 .23 .67 .21 .70 .26 .69 .22
-        L -5 .63 .46 .62 .40 .49 .42 .56 .44
-        L -4 .68 .34 .64 .44 .18 .24 .66 .39
-        L -3 .59 .39 .57 .53 .16 .22 .59 .45""")
-    + _paper_cells("twopath", """
-        S -5 .56 .48 0 0 .53 .41 .49 .44
-        S -4 .80 .12 .79 .11 .81 .12 .80 .12
-        S -3 0 0 0 0 .77 .11 .72 .15
-        M -5 0 0 .73 .18 .69 .21 .73 .19
-        M -4 .77 .16 .76 .17 .71 .18 .76 .17
-        M -3 0 0 .71 .22 .67 .21 .72 .19
-        L -5 .62 .50 .50 .41 .50 .38 .56 .35
-        L -4 .64 .42 .59 .43 .52 .38 .64 .35
-        L -3 .77 .12 .77 .14 .79 .12 .79 .11""")
-    + _paper_cells("deepmedic", """
-        S -5 .49 .17 .44 .19 .42 .14 .46 .17
-        S -4 .58 .20 .60 .15 .61 .22 .61 .18
-        S -3 .61 .12 .59 .14 .63 .15 .60 .15
-        M -5 .05 .07 .05 .07 .05 .06 .04 .06
-        M -4 .09 .11 .07 .09 .08 .09 .08 .10
-        M -3 .45 .31 .42 .31 .17 .24 .48 .32
-        L -5 .01 .03 .01 .03 .01 .03 .01 .03
-        L -4 .01 .04 .02 .04 .02 .04 .01 .04
-        L -3 .21 .33 .18 .30 .05 .12 .20 .33""")
-    + _paper_cells("highresnet", """
-        S -5 0 0 0 0 .06 .15 .47 .32
-        S -4 0 0 .71 .18 .34 .20 .74 .15
-        S -3 0 0 0 0 0 0 0 0
-        M -5 0 0 .60 .27 .15 .13 .64 .19
-        M -4 0 0 .71 .20 .20 .20 .69 .20
-        M -3 0 0 0 0 0 0 .65 .23
-        L -5 0 0 .54 .27 .03 .06 .50 .32
-        L -4 0 0 .57 .32 .08 .19 .60 .30
-        L -3 0 0 .62 .18 .22 .15 .49 .34"""),
-    columns=["network", "patch", "lr", "loss", "median", "IQR"])
 
 
 @dataclass(frozen=True)
@@ -204,49 +152,15 @@ def lesion_volumes(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.n
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
-def patch_sampler(images: np.ndarray, labels: np.ndarray, size: int, batch_size: int, context: int = 0):
-    """Random patches whose predicted ``size``-voxel window holds at least one foreground voxel (the
-    paper's rule: the window is placed at random over a random lesion voxel), in 2-D or 3-D. ``context``
-    extra voxels each side go to the input only — DeepMedic's valid convolutions predict the centre of a
-    larger patch; beyond the image the input repeats its edge. Returns ``sample(generator) → (x, y)``:
-    ``x`` ``(B, C, size + 2·context, …)``, ``y`` float ``(B, 1, size, …)``."""
-    fg = np.argwhere(labels > 0)
-    spatial = labels.shape[1:]
-    if size > min(spatial):
-        raise ValueError(f"size: a {size}-voxel patch does not fit the {' × '.join(map(str, spatial))} images.")
-    if context < 0:
-        raise ValueError(f"context: need ≥ 0 voxels, got {context}.")
-
-    def sample(gen: torch.Generator):
-        xs, ys = [], []
-        for _ in range(batch_size):
-            n, *point = fg[int(torch.randint(len(fg), (1,), generator=gen))]
-            start = [int(np.clip(p - int(torch.randint(size, (1,), generator=gen)), 0, d - size))
-                     for p, d in zip(point, spatial)]
-            ys.append(labels[(n, *(slice(a, a + size) for a in start))])
-            lo = [a - context for a in start]
-            hi = [a + size + context for a in start]
-            window = images[(n, slice(None), *(slice(max(0, l), min(d, h)) for l, h, d in zip(lo, hi, spatial)))]
-            pad = [(0, 0)] + [(max(0, -l), max(0, h - d)) for l, h, d in zip(lo, hi, spatial)]
-            xs.append(np.pad(window, pad, mode="edge") if context else window)
-        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)[:, None].astype(np.float32))
-
-    return sample
-
-
 def build_network(name: str, in_channels: int) -> torch.nn.Module:
-    """The chapter's networks by name (:data:`NETWORKS`), at the widths documented there."""
-    from dicecore.models import DeepMedicLike, PaperUNet, TwoPathCNN, high_res_net
+    """The chapter's networks by name (:data:`NETWORKS`), from the registry (:func:`dicecore.models.network`)
+    at the CPU widths documented there."""
+    from dicecore.models import network
 
-    if name == "unet":
-        return PaperUNet(in_channels, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16))
-    if name == "twopath":
-        return TwoPathCNN(in_channels, local=(32, 32), global_features=80, pieces=2)
-    if name == "deepmedic":
-        return DeepMedicLike(in_channels, widths=(8, 8, 12, 12, 12, 12, 16, 16), fully_connected=32)
-    if name == "highresnet":
-        return high_res_net(in_channels, widths=(4, 8, 16))
-    raise ValueError(f"name: unknown network {name!r}; choose one of {tuple(NETWORKS)}.")
+    if name not in NETWORKS:
+        raise ValueError(f"name: unknown network {name!r}; choose one of {tuple(NETWORKS)}.")
+    registry_name, widths = REGISTRY_NAMES[name]
+    return network(registry_name, in_channels, dims=NETWORKS[name][1], **widths)
 
 
 def loss_function(name: str):
@@ -341,7 +255,7 @@ def run_cell(task: GeneralisedDiceCell, paths: Optional[CellPaths] = None) -> pd
     images, labels = _data(task)
     initial, size, batch = PATCHES[task.network][task.patch]
     context = (initial - size) // 2 if task.network == "deepmedic" else 0
-    sampler = patch_sampler(images, labels, size, batch, context)
+    sampler = foreground_patches(images, labels, size, batch, context)
     torch.manual_seed(task.seed)
     model = build_network(task.network, images.shape[1])
     fractions = []  # kept here too: a diverged training returns no history
@@ -401,7 +315,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
             columns=list(LOSSES))
 
     ours = cells(results, "dsc_median", "dsc_iqr")
-    paper = cells(PAPER_GRID, "median", "IQR").reindex(ours.index)
+    paper = cells(sudre2017.GRID, "median", "IQR").reindex(ours.index)
     out = pd.DataFrame({loss: [f"{'not run' if pd.isna(a) else a} / {'—' if pd.isna(b) else b}"
                                for a, b in zip(ours[loss], paper[loss])] for loss in LOSSES},
                        index=ours.index).reset_index()
@@ -415,7 +329,7 @@ def failed_cells(results: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame
     """Per network and loss, the grid cells whose median training DSC stayed under ``threshold`` (the
     paper's "0 (0)" cells: a loss that never segmented the foreground), ours beside the paper's over the
     same cells: ``"ours / paper of n"``."""
-    paper = PAPER_GRID.set_index(["network", "patch", "lr", "loss"])["median"]
+    paper = sudre2017.GRID.set_index(["network", "patch", "lr", "loss"])["median"]
     rows = []
     for network in network_order(results["network"]):
         row = {"network": NETWORKS[network][0]}
@@ -436,7 +350,7 @@ def imbalance_table(results: pd.DataFrame) -> pd.DataFrame:
            "imbalance ratio": ("fg_fraction", "median")}).reset_index()
     ours["initial patch size"] = [PATCHES[n][p][0] if n == "deepmedic" else PATCHES[n][p][1]
                                   for n, p in zip(ours["network"], ours["patch"])]
-    paper = PAPER_TABLE1.rename(columns={"imbalance ratio": "paper's ratio"})
+    paper = sudre2017.TABLE1.rename(columns={"imbalance ratio": "paper's ratio"})
     out = ours.merge(paper, on=["network", "patch"], how="left")
     out = _in_paper_order(out)
     out["network"] = [NETWORKS[n][0] for n in out["network"]]

@@ -25,21 +25,15 @@ from dicecore.data.anatomy import AcdcLike, BratsLike
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.losses import dice_loss
 from dicecore.metrics import dice_score, roc_auc
-from dicecore.models import PaperUNet
+from dicecore.models import network
+from dicecore.papers import tilborghs2022
 from dicecore.theory.epsilon import heuristic_epsilon
 from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 
 __all__ = [
-    "PAPER_EPSILON", "epsilon_table", "SLICE_PROFILE", "SLICE_CONFIGS", "SliceConfig", "slice_data",
+    "epsilon_table", "SLICE_PROFILE", "SLICE_CONFIGS", "SliceConfig", "slice_data",
     "run_slice_config", "slice_study", "slice_summary", "slice_claims", "tumour_slices",
 ]
-
-#: ε printed in the paper (§3) — BraTS whole tumour and ACDC structures, in voxels.
-PAPER_EPSILON = {
-    ("BraTS whole tumour", "partial"): 8789, ("BraTS whole tumour", "full"): 12412,
-    ("ACDC myocardium", "partial"): 13741, ("ACDC myocardium", "full"): 19893,
-    ("ACDC LV cavity", "full"): 21339, ("ACDC RV", "full"): 18993,
-}
 
 
 def epsilon_table(brats: BratsLike, acdc: AcdcLike, n_brats: int | None = None,
@@ -66,7 +60,7 @@ def epsilon_table(brats: BratsLike, acdc: AcdcLike, n_brats: int | None = None,
             if labelling == "full" or name == "ACDC myocardium":
                 rows.append((name, labelling, float(value), na))
     df = pd.DataFrame(rows, columns=["structure", "labelling", "ε ours (voxels)", "subjects"])
-    df["ε paper (voxels)"] = [PAPER_EPSILON.get((s, l)) for s, l in zip(df["structure"], df["labelling"])]
+    df["ε paper (voxels)"] = [tilborghs2022.EPSILON.get((s, l)) for s, l in zip(df["structure"], df["labelling"])]
     return df
 
 
@@ -133,7 +127,7 @@ def run_slice_config(config: SliceConfig, data: dict, profile: dict = SLICE_PROF
     loss_fn = lambda logits, target: dice_loss(logits, target, phi, eps, activation="sigmoid",  # noqa: E731
                                                validate=False)
     torch.manual_seed(config.seed)
-    model = PaperUNet(x.shape[1], dims=2, levels=(([16, 16], [16, 16]), ([32, 32], [32, 32])), bottom=(64, 32))
+    model = network("slice-unet", x.shape[1])
     batches = EpochBatches(x, yt, config.batch_size)
     # a constant rate for the whole budget, keeping the weights of the epoch with the lowest loss on 8 slices
     keep_best = Plateau(profile["lr"], lambda m: validation_loss(m, loss_fn, x[:8], yt[:8], config.batch_size),

@@ -38,13 +38,7 @@ Profiles:
 from __future__ import annotations
 
 import functools
-import hashlib
-import inspect
 import io
-import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,17 +49,20 @@ import pandas as pd
 import torch
 
 from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, AcdcLike, BratsLike
-from dicecore.experiments.study import Cell, CellPaths, Study
+from dicecore.data.cohorts import pool
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
+from dicecore.data.sampling import random_patches, weighted_frames
+from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score, roc_auc
+from dicecore.papers import tilborghs2022
 from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
-    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "PAPER_TABLE1", "PAPER_PARTIAL_LOSSES", "MissingEmptyCell",
+    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "MissingEmptyCell",
     "grid_cells", "budget_cells", "cells", "cohort", "build_network", "loss_function", "training_epsilon", "run_cell",
     "summarise", "table1", "detection_entries", "detection_auc", "partial_losses_table", "claims", "STRUCTURES",
-    "budget_table", "budget_claims", "example_frame", "figure3_rows", "split", "training_labels", "cache_dir", "STUDY",
+    "budget_table", "budget_claims", "example_frame", "figure3_rows", "split", "training_labels", "STUDY",
     "grid_rows", "summarise_grid",
 ]
 
@@ -216,169 +213,28 @@ def budget_claims(table: pd.DataFrame, data_label: str) -> list[tuple[str, str, 
 
 # --- data ---------------------------------------------------------------------------------------------
 
-def _pool(volume: np.ndarray, f: int) -> np.ndarray:
-    """Mean over f × f × f blocks of the last three axes."""
-    if f == 1:
-        return volume
-    *lead, x, y, z = volume.shape
-    return volume.reshape(*lead, x // f, f, y // f, f, z // f, f).mean(axis=(-5, -3, -1))
-
-
-def _zscore(image: np.ndarray) -> np.ndarray:
-    axes = tuple(range(1, image.ndim))
-    return ((image - image.mean(axes, keepdims=True)) / (image.std(axes, keepdims=True) + 1e-6)).astype(np.float32)
-
-
-def cache_dir() -> Path:
-    """Where generated cohorts are kept between runs: ``$DICECORE_CACHE``, else ``~/.cache/dicecore``."""
-    return Path(os.environ.get("DICECORE_CACHE") or Path.home() / ".cache" / "dicecore")
-
-
 @functools.lru_cache(maxsize=2)
 def cohort(dataset: str, profile: str, seed: int = 0, data_root: Optional[str] = None) -> dict:
-    """Every subject of a profile's cohort: ``images`` (N, C, X, Y, Z) z-scored per subject, ``labels``
-    (N, X, Y, Z) uint8 (full), ``group`` (N,) "HGG"/"LGG" (BraTS) or "ED"/"ES" (ACDC, whose N entries are
-    frames, ``subject`` saying whose) and ``voxel_ml``.
-
-    Generating the paper's 285 BraTS-like subjects takes minutes, so the arrays are saved once under
-    :func:`cache_dir` (a folder named by the cohort's settings and a hash of the phantom code, written
-    atomically) and memory-mapped from there: concurrent trainings share one copy in the page cache.
-
-    ``data_root``: your copy of the data instead of the phantoms — a folder holding ``brats/`` (the BraTS
-    2018 training folder, ``HGG/`` and ``LGG/``, 1 mm isotropic) and/or ``acdc/`` (ACDC's ``training/``,
-    ``patientNNN/``); symbolic links are fine. BraTS is average-pooled to 2 mm (× the profile's
-    ``downsample``) and cropped or padded around the brain to the phantom's 80 × 96 × 80 (at 2 mm); ACDC
-    frames are resampled to the profile's voxel size and cropped or padded to its shape, as the paper
-    (192 × 192 × 48 at 1.56 × 1.56 × 2.5 mm). All subjects found are used. The cache is keyed by the
-    folder's path: delete the cached folder if the files change."""
+    """Every subject of a profile's cohort (:func:`dicecore.data.cohorts.cohort` at the profile's settings for
+    ``dataset``; the phantoms, or your copy of the data in ``data_root``), cached in this process."""
     if dataset not in STRUCTURES:
         raise ValueError(f"dataset: 'brats' or 'acdc', got {dataset!r}.")
-    cfg = PROFILES[profile][dataset]
-    from dicecore.data import anatomy
+    from dicecore.data.cohorts import cohort as build
 
-    root = None if data_root is None else Path(data_root).expanduser().resolve() / dataset
-    if root is not None and not root.is_dir():
-        raise FileNotFoundError(f"data_root: {str(root)!r} is not a folder; data_root must hold {dataset}/ (a link to "
-                                f"your {'BraTS 2018 training' if dataset == 'brats' else 'ACDC training'} folder).")
-    source = inspect.getsource(anatomy) + inspect.getsource(_build_cohort) + inspect.getsource(_real_cohort)
-    tag = hashlib.sha256((source + json.dumps(cfg, sort_keys=True) + f"{dataset}{seed}{root}").encode()).hexdigest()[:12]
-    folder = cache_dir() / "missing_empty_3d" / f"{dataset}-{profile}-seed{seed}{'-real' if root else ''}-{tag}"
-    names = ("images", "labels", "group", "subject")
-    if not (folder / "voxel_ml.json").is_file():
-        data = _build_cohort(dataset, cfg, seed) if root is None else _real_cohort(dataset, cfg, root)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}."))
-        for name in names:
-            np.save(tmp / f"{name}.npy", data[name])
-        (tmp / "voxel_ml.json").write_text(json.dumps(data["voxel_ml"]))
-        try:
-            os.replace(tmp, folder)
-        except OSError:  # another process got there first: keep its copy
-            shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        out = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name == "images" else None)
-               for name in names}
-        out["voxel_ml"] = float(json.loads((folder / "voxel_ml.json").read_text()))
-    except (OSError, ValueError) as err:
-        raise ValueError(f"cohort: the cached cohort in {str(folder)!r} cannot be read ({err}); delete that "
-                         "folder and it is generated again.") from err
-    return out
+    return build(dataset, PROFILES[profile][dataset], seed, data_root, name=profile)
 
 
-def _build_cohort(dataset: str, cfg: dict, seed: int) -> dict:
-    if dataset == "brats":
-        c = BratsLike(cfg["n_hgg"], cfg["n_lgg"], seed)
-        images, labels, groups = [], [], []
-        for i in range(len(c)):
-            img, lab, grade = c.subject(i)
-            images.append(_zscore(_pool(img, cfg["downsample"])))
-            labels.append((_pool(lab.astype(np.float32), cfg["downsample"]) >= 0.5).astype(np.uint8))
-            groups.append(grade)
-        return {"images": np.stack(images), "labels": np.stack(labels), "group": np.array(groups),
-                "subject": np.arange(len(c)), "voxel_ml": (2.0 * cfg["downsample"]) ** 3 / 1000}
-    c = AcdcLike(cfg["n_subjects"], tuple(cfg["shape"]), tuple(cfg["spacing"]), seed)
-    images, labels, groups, subjects = [], [], [], []
-    for i in range(len(c)):
-        s = c.subject(i)
-        for phase in ("ED", "ES"):
-            images.append(_zscore(s[phase][0][None]))
-            labels.append(s[phase][1])
-            groups.append(phase)
-            subjects.append(i)
-    return {"images": np.stack(images), "labels": np.stack(labels), "group": np.array(groups),
-            "subject": np.array(subjects), "voxel_ml": float(np.prod(cfg["spacing"])) / 1000}
+def split(data: dict, k: int, fold: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) entry indices of ``fold`` of ``k``: subjects split by
+    :func:`dicecore.data.cohorts.folds` stratified by their first entry's group (the BraTS grade), every
+    frame of a subject on the same side."""
+    from dicecore.data.cohorts import folds, held_out
 
-
-def _fit(volume: np.ndarray, shape, centre=None) -> np.ndarray:
-    """Crop or zero-pad the last three axes of ``volume`` to ``shape``, around ``centre`` (default the middle)."""
-    spatial = volume.shape[-3:]
-    centre = [n // 2 for n in spatial] if centre is None else centre
-    out = np.zeros(volume.shape[:-3] + tuple(shape), volume.dtype)
-    src, dst = [], []
-    for c, n, m in zip(centre, spatial, shape):
-        start = int(c) - m // 2
-        lo, hi = max(start, 0), min(start + m, n)
-        src.append(slice(lo, hi))
-        dst.append(slice(lo - start, hi - start))
-    out[(..., *dst)] = volume[(..., *src)]
-    return out
-
-
-def _real_cohort(dataset: str, cfg: dict, root: Path) -> dict:
-    """The cohort from the public datasets' files (:mod:`dicecore.data.datasets`), prepared as the paper."""
-    from scipy import ndimage
-
-    from dicecore.data.anatomy import BRATS_SHAPE
-    from dicecore.data.datasets import acdc_patients, brats_subjects, load_acdc_patient, load_brats_subject
-
-    images, labels, groups, subjects = [], [], [], []
-    if dataset == "brats":
-        f = 2 * cfg["downsample"]  # BraTS 2018 is 1 mm isotropic; the paper works at 2 mm
-        shape = tuple(n // cfg["downsample"] for n in BRATS_SHAPE)
-        for k, subject in enumerate(brats_subjects(root)):
-            img, lab = load_brats_subject(subject)
-            cut = tuple(slice(0, n - n % f) for n in img.shape[1:])
-            img = _pool(img[(slice(None), *cut)], f)
-            lab = (_pool((lab[cut] > 0).astype(np.float32), f) >= 0.5).astype(np.uint8)
-            brain = np.argwhere(img.any(0))
-            centre = (brain.min(0) + brain.max(0) + 1) // 2 if len(brain) else None
-            images.append(_zscore(_fit(img, shape, centre)))
-            labels.append(_fit(lab, shape, centre))
-            groups.append(subject.grade)
-            subjects.append(k)
-        voxel_ml = f ** 3 / 1000
-    else:
-        shape, spacing = tuple(cfg["shape"]), np.array(cfg["spacing"], float)
-        for k, patient in enumerate(acdc_patients(root)):
-            d = load_acdc_patient(patient)
-            zoom = np.array(d["spacing"][:3], float) / spacing
-            for phase in ("ED", "ES"):
-                img, lab = d[phase]
-                img = ndimage.zoom(img.astype(np.float32), zoom, order=1)
-                lab = ndimage.zoom(lab.astype(np.uint8), zoom, order=0)
-                images.append(_zscore(_fit(img, shape)[None]))
-                labels.append(_fit(lab, shape))
-                groups.append(phase)
-                subjects.append(k)
-        voxel_ml = float(np.prod(spacing)) / 1000
-    return {"images": np.stack(images), "labels": np.stack(labels), "group": np.array(groups),
-            "subject": np.array(subjects), "voxel_ml": voxel_ml}
-
-
-def split(data: dict, folds: int, fold: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(training, held-out) entry indices of ``fold``: subjects split into ``folds`` parts (stratified by
-    BraTS grade), every frame of a subject on the same side."""
-    if not 0 <= fold < folds:
-        raise ValueError(f"fold: need 0 ≤ fold < {folds}, got {fold}.")
-    rng = np.random.default_rng([seed, 11])
+    if not 0 <= fold < k:
+        raise ValueError(f"fold: need 0 ≤ fold < {k}, got {fold}.")
     subjects = np.unique(data["subject"])
-    first_group = {s: data["group"][data["subject"] == s][0] for s in subjects}
-    held = []
-    for g in sorted(set(first_group.values())):
-        members = rng.permutation([s for s in subjects if first_group[s] == g])
-        held += list(np.array_split(members, folds)[fold])
-    test = np.isin(data["subject"], held)
-    return np.nonzero(~test)[0], np.nonzero(test)[0]
+    first_group = np.array([data["group"][data["subject"] == s][0] for s in subjects])
+    return held_out(data["subject"], folds(subjects, k, stratify_by=first_group, seed=[seed, 11])[fold])
 
 
 def training_labels(data: dict, idx: np.ndarray, dataset: str, labelling: str) -> np.ndarray:
@@ -411,7 +267,7 @@ ACDC_BACKGROUND_BIAS = 3.0
 
 
 def build_network(dataset: str, in_channels: int, filters) -> torch.nn.Module:
-    """A 3-D U-Net of the No New-Net family (MONAI's DynUNet). BraTS: 3³ kernels, instance norm, leaky ReLU,
+    """A 3-D U-Net of the No New-Net family (MONAI's DynUNet, ``dyn-unet`` of :func:`dicecore.models.network`). BraTS: 3³ kernels, instance norm, leaky ReLU,
     one sigmoid map. ACDC: batch norm, PReLU, 3 × 3 × 1 kernels at full resolution and no pooling along z at
     the first step, four softmax maps (the paper's anisotropic variant).
 
@@ -422,19 +278,12 @@ def build_network(dataset: str, in_channels: int, filters) -> torch.nn.Module:
     iterations (LV DSC 0.04). So the output layer starts with background bias :data:`ACDC_BACKGROUND_BIAS`
     (every foreground map near empty, the usual prior initialisation) and the Dice gradient grows each map
     where its labels are."""
-    from monai.networks.nets import DynUNet
+    from dicecore.models import network
 
-    levels = len(filters)
     if dataset == "brats":
-        kernels, strides = [3] * levels, [1] + [2] * (levels - 1)
-        return DynUNet(3, in_channels, 1, kernels, strides, strides[1:], filters=list(filters))
-    kernels = [[3, 3, 1]] + [3] * (levels - 1)
-    strides = [1, [2, 2, 1]] + [2] * (levels - 2)
-    net = DynUNet(3, in_channels, 4, kernels, strides, strides[1:], filters=list(filters), norm_name="batch",
-                  act_name="prelu")
-    with torch.no_grad():
-        net.output_block.conv.conv.bias.copy_(torch.tensor([ACDC_BACKGROUND_BIAS, 0.0, 0.0, 0.0]))
-    return net
+        return network("dyn-unet", in_channels, 1, filters=filters)
+    return network("dyn-unet", in_channels, 4, filters=filters, anisotropic=True,
+                   output_bias=(ACDC_BACKGROUND_BIAS, 0.0, 0.0, 0.0))
 
 
 def _per_class_eps_dice(logits: torch.Tensor, onehot: torch.Tensor, eps) -> torch.Tensor:
@@ -447,7 +296,7 @@ def _per_class_eps_dice(logits: torch.Tensor, onehot: torch.Tensor, eps) -> torc
 def loss_function(task: MissingEmptyCell, epsilon=None):
     """``loss(logits, target)`` of a task; ``target`` is (B, 1, …) — the tumour mask (BraTS) or the label map
     (ACDC, plus the ES flag that marks the unannotated myocardium for the marginal loss, see
-    ``_sampler``). ``epsilon``: the training fold's ε per class, for ``Iε``."""
+    :func:`dicecore.data.sampling.weighted_frames`). ``epsilon``: the training fold's ε per class, for ``Iε``."""
     if task.dataset == "brats":
         if task.config == "Iε":
             return lambda z, y: dice_loss(z, y, "I", float(epsilon[0]), activation="sigmoid", validate=False)
@@ -473,41 +322,6 @@ def loss_function(task: MissingEmptyCell, epsilon=None):
             annotated[:, ACDC_CLASSES["MYO"]] = y[:, 1].flatten(1)[:, 0] < 0.5  # ES frames: myocardium unannotated
         return marginal_dice_loss(z, labels(y), annotated, 1e-7, **common)
     return marginal
-
-
-def _sampler(images: np.ndarray, entries: np.ndarray, labels: np.ndarray, groups: np.ndarray, dataset: str,
-             patch, batch: int):
-    """``sample(generator)`` → (images, target) of B random patches (BraTS) or whole frames drawn ED : ES =
-    3 : 1 (ACDC; channel 1 of the target flags ES frames). ``images`` is the whole (memory-mapped) cohort,
-    ``entries`` the training entries in it and ``labels``/``groups`` theirs (the training labels)."""
-    y_all = torch.from_numpy(np.ascontiguousarray(labels))
-
-    def image(k, sl=()):
-        return torch.from_numpy(np.array(images[entries[k]][(slice(None), *sl)]))  # a copy: the cohort is read-only
-
-    if dataset == "acdc":
-        w = torch.tensor([3.0 if g == "ED" else 1.0 for g in groups], dtype=torch.float64)
-        es = torch.tensor([g == "ES" for g in groups], dtype=torch.float32)
-
-        def sample_acdc(gen):
-            idx = torch.multinomial(w, batch, replacement=True, generator=gen)
-            flag = es[idx].reshape(-1, 1, 1, 1, 1).expand(-1, 1, *y_all.shape[1:])
-            return torch.stack([image(k) for k in idx.tolist()]), torch.cat([y_all[idx, None].float(), flag], dim=1)
-        return sample_acdc
-    spatial = images.shape[2:]
-    if any(p > s for p, s in zip(patch, spatial)):
-        raise ValueError(f"patch: {tuple(patch)} does not fit the volumes {tuple(spatial)}.")
-
-    def sample_brats(gen):
-        idx = torch.randint(len(entries), (batch,), generator=gen)
-        xs, ys = [], []
-        for k in idx.tolist():
-            o = [int(torch.randint(s - p + 1, (1,), generator=gen)) for s, p in zip(spatial, patch)]
-            sl = tuple(slice(a, a + p) for a, p in zip(o, patch))
-            xs.append(image(k, sl))
-            ys.append(y_all[k][sl][None].float())
-        return torch.stack(xs), torch.stack(ys)
-    return sample_brats
 
 
 @torch.no_grad()
@@ -539,8 +353,8 @@ def example_frame(dataset: str, profile: str, entry: int, seed: int = 0,
         img, lab = np.asarray(data["images"][entry]), data["labels"][entry]
     elif dataset == "brats":
         img, lab, _ = BratsLike(cfg["n_hgg"], cfg["n_lgg"], seed).subject(entry)
-        img = _pool(img, cfg["downsample"])
-        lab = (_pool(lab.astype(np.float32), cfg["downsample"]) >= 0.5).astype(np.uint8)
+        img = pool(img, cfg["downsample"])
+        lab = (pool(lab.astype(np.float32), cfg["downsample"]) >= 0.5).astype(np.uint8)
     else:
         img, lab = AcdcLike(cfg["n_subjects"], tuple(cfg["shape"]), tuple(cfg["spacing"]), seed).subject(
             entry // 2)["ED" if entry % 2 == 0 else "ES"]
@@ -594,8 +408,11 @@ def run_cell(cell: MissingEmptyCell, paths: Optional[CellPaths] = None) -> pd.Da
     tr, te = split(data, cfg["folds"], cell.fold, cell.seed)
     train_labels = training_labels(data, tr, cell.dataset, cell.labelling)
     eps = training_epsilon(train_labels, cell.dataset, data["group"][tr]) if cell.config == "Iε" else None
-    sampler = _sampler(data["images"], tr, train_labels, data["group"][tr], cell.dataset, dcfg.get("patch"),
-                       cell.batch_size)
+    if cell.dataset == "brats":
+        sampler = random_patches(data["images"], tr, train_labels, dcfg["patch"], cell.batch_size)
+    else:  # whole frames, ED : ES = 3 : 1; channel 1 of the target flags ES (its myocardium unannotated)
+        sampler = weighted_frames(data["images"], tr, train_labels, data["group"][tr], {"ED": 3.0, "ES": 1.0},
+                                  cell.batch_size, flag="ES")
     seed = cell.seed * 1000 + cell.fold
     torch.manual_seed(seed)
     model = build_network(cell.dataset, data["images"].shape[1], dcfg["filters"])
@@ -634,42 +451,6 @@ def run_cell(cell: MissingEmptyCell, paths: Optional[CellPaths] = None) -> pd.Da
         atomic_write_bytes(paths.example, buf.getvalue())
     return out
 
-
-# --- the paper's numbers --------------------------------------------------------------------------------
-
-def _paper_table1() -> pd.DataFrame:
-    # Tilborghs, Bertels et al. 2022, Table 1 as printed: per row (dataset, labelling, B) the DSC of the
-    # always-labelled group for I, BI, Iε, then the sometimes-empty group, then ΔV [ml] in the same order.
-    printed = {
-        ("brats", "full", 1): (.89, .89, .89, .89, .89, .89, -4, -4, -7, -8, -7, -9),
-        ("brats", "full", 2): (.89, .89, .89, .89, .88, .88, -5, -5, -7, -9, -10, -12),
-        ("brats", "full", 4): (.89, .89, .89, .88, .90, .89, -6, -5, -7, -11, -7, -11),
-        ("brats", "full", 8): (.89, .89, .89, .89, .88, .89, -6, -4, -6, -12, -10, -9),
-        ("brats", "partial", 1): (.89, .89, .83, .88, .88, .23, -5, -5, -12, -11, -12, -88),
-        ("brats", "partial", 2): (.89, .83, .82, .88, .24, .16, -6, -12, -13, -12, -89, -96),
-        ("brats", "partial", 4): (.89, .82, .83, .88, .20, .20, -6, -12, -12, -15, -93, -94),
-        ("brats", "partial", 8): (.89, .82, .83, .88, .20, .23, -6, -12, -12, -14, -94, -90),
-        ("acdc", "full", 2): (.88, .88, .87, .89, .89, .89, -1, 0, -2, -3, 0, -3),
-        ("acdc", "partial", 2): (.88, .80, .80, .88, .08, .06, 0, -11, -14, -5, -129, -131),
-    }
-    rows = []
-    for (dataset, labelling, b), v in printed.items():
-        always, sometimes, _ = STRUCTURES[dataset]
-        for k, config in enumerate(("I", "BI", "Iε")):
-            for j, group in enumerate((always, sometimes)):
-                rows.append({"dataset": dataset, "labelling": labelling, "B": b, "config": config, "group": group,
-                             "dice": v[3 * j + k], "dV_ml": v[6 + 3 * j + k]})
-    return pd.DataFrame(rows)
-
-
-#: The paper's Table 1 (BraTS — HGG / LGG whole tumour; ACDC — myocardium at ED / ES), long form.
-PAPER_TABLE1 = _paper_table1()
-#: §4 — mean DSC of I, marginal and leaf Dice on ACDC (no significant difference between them), per
-#: structure and phase; RV at ES is printed as a range 0.86–0.87.
-PAPER_PARTIAL_LOSSES = {("MYO", "ED"): 0.88, ("MYO", "ES"): 0.88, ("LV", "ED"): 0.96, ("LV", "ES"): 0.92,
-                        ("RV", "ED"): 0.93, ("RV", "ES"): 0.865}
-#: §4, Fig. 2: the AUC of detecting HGG / MYO_ED from the predicted volume under partial labels.
-PAPER_AUC = 0.9
 
 
 # --- tables ----------------------------------------------------------------------------------------------
@@ -737,7 +518,7 @@ def table1(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
     """Table 1's layout for one dataset: rows (labelling, B), columns (metric, group, configuration), each
     cell "ours / paper", ours in *…* where inferior to full labelling (p < 0.05), "not run" where missing."""
     always, sometimes, _ = STRUCTURES[dataset]
-    paper = PAPER_TABLE1[PAPER_TABLE1.dataset == dataset].set_index(["labelling", "B", "config", "group"])
+    paper = tilborghs2022.TABLE1[tilborghs2022.TABLE1.dataset == dataset].set_index(["labelling", "B", "config", "group"])
     ours = summary[summary.dataset == dataset].set_index(["labelling", "B", "config", "group"])
     rows = {}
     for labelling, b in paper.index.droplevel([2, 3]).unique():
@@ -801,14 +582,14 @@ def partial_losses_table(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.Dat
                 t = bootstrap_mean_test((gc.loc[common] - base.loc[common]).to_numpy(), seed=0)
                 if t["p_value"] < alpha:
                     differs.append(config)
-        row["paper (all three)"] = PAPER_PARTIAL_LOSSES.get((structure, phase), float("nan"))
+        row["paper (all three)"] = tilborghs2022.PARTIAL_LOSSES.get((structure, phase), float("nan"))
         row["differs from I (p < 0.05)"] = ", ".join(differs) or "none"
         rows.append(row)
     if not rows:
         return pd.DataFrame(columns=["structure", "phase", "I", "marginal", "leaf", "paper (all three)",
                                      "differs from I (p < 0.05)"])
     out = pd.DataFrame(rows)
-    rank = {(st, ph): k for k, (st, ph) in enumerate(PAPER_PARTIAL_LOSSES)}
+    rank = {(st, ph): k for k, (st, ph) in enumerate(tilborghs2022.PARTIAL_LOSSES)}
     return out.iloc[np.argsort([rank.get(k, 99) for k in zip(out.structure, out.phase)], kind="stable")] \
         .reset_index(drop=True)
 
@@ -857,7 +638,7 @@ def claims(summary: pd.DataFrame, aucs: pd.DataFrame, partial: pd.DataFrame,
                     or "no cells", "reproduced" if ok and all(ok) else "partly" if any(ok) else "not reproduced"
                     if learn else "not run yet", label))
         a = aucs[(aucs.dataset == dataset) & (((aucs.config == "BI") & (aucs.B > 1)) | (aucs.config == "Iε"))]
-        out.append((f"the predicted volume detects {always} with AUC ≈ {PAPER_AUC} (Fig. 2) for BI (B > 1) and Iε",
+        out.append((f"the predicted volume detects {always} with AUC ≈ {tilborghs2022.AUC} (Fig. 2) for BI (B > 1) and Iε",
                     "; ".join(f"{r.config} B={r.B}: {r.AUC:.2f}" for r in a.itertuples()) or "no cells",
                     ("reproduced" if a["AUC"].min() >= 0.85 else "partly" if a["AUC"].max() >= 0.85
                      else "not reproduced") if len(a) else "not run yet", label))

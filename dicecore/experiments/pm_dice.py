@@ -37,21 +37,24 @@ import torch
 
 from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
 from dicecore.data.polyps import POLYP_PHANTOM_VERSION, kvasir_like
+from dicecore.data.sampling import random_crops
 from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
 from dicecore.losses.difficulty import TABLE_LOSSES, loss_for_row
 from dicecore.metrics import segmentation_metrics, summarise_segmentation
+from dicecore.models import network
+from dicecore.papers import hosseini2025
 from dicecore.train import Polynomial, fit, predict
 
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
-    "PAPER_TABLE1", "PAPER_TABLE2", "PAPER_TABLE3", "MSSEG_GAMMA", "METRICS", "training_claims", "gamma_claims",
+    "METRICS", "training_claims", "gamma_claims",
     "collapsed", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
     "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report", "STUDY",
 ]
 
 #: The metrics of Hosseini's Tables 1–3.
-METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
+METRICS = hosseini2025.METRICS
 
 #: Frame size, crop, cohort sizes and iterations per task and profile.
 PROFILES = {
@@ -91,47 +94,6 @@ GAMMA_SWEEP = (0.0, 0.5, 1.0, 2.0, 5.0)
 #: Fig. 4 — the background's γ with the lesion's γ fixed at 2.
 GAMMA_BG_SWEEP = (0.0, 0.5, 1.0, 2.0)
 
-#: Hosseini's Table 2 (ACDC) as printed, in percent — the five metrics and the Dice of each organ.
-PAPER_TABLE2 = pd.DataFrame([
-    ("CE", 91.60, 84.88, 87.05, 92.36, 91.19, 90.61, 88.90, 95.29),
-    ("Dice", 90.02, 82.73, 86.02, 88.72, 92.35, 86.06, 89.20, 94.80),
-    ("Logarithmic Dice [38]", 89.60, 82.12, 85.23, 88.21, 92.11, 85.28, 88.92, 94.61),
-    ("Focal Dice [40]", 88.72, 80.81, 83.38, 87.26, 91.47, 83.54, 88.28, 94.34),
-    ("Focal Dice [41]", 90.34, 83.21, 86.41, 88.83, 92.87, 86.32, 89.53, 95.16),
-    ("CE + Dice", 91.41, 84.63, 86.99, 91.62, 91.65, 90.10, 89.26, 94.87),
-    ("Focal CE + Dice", 91.61, 84.93, 87.05, 91.78, 91.85, 90.30, 89.22, 95.30),
-    ("TopK CE + Dice", 91.75, 85.12, 87.34, 92.16, 91.70, 90.54, 89.30, 95.40),
-    ("TopK Dice [42]", 90.34, 83.22, 86.38, 88.77, 92.98, 86.30, 89.69, 95.04),
-    ("CE + TopK Dice [42]", 91.75, 85.15, 87.38, 91.49, 92.42, 90.49, 89.40, 95.35),
-    ("TopK CE + TopK Dice [42]", 91.84, 85.26, 87.53, 91.78, 92.26, 90.69, 89.45, 95.37),
-    ("PM Dice", 91.88, 85.35, 87.92, 92.34, 91.82, 90.54, 89.43, 95.67),
-    ("CE + PM Dice", 91.68, 85.03, 87.61, 92.48, 91.31, 90.35, 89.11, 95.57),
-    ("Focal CE + PM Dice", 91.84, 85.28, 87.81, 92.48, 91.61, 90.58, 89.34, 95.60),
-], columns=["loss", "mDice", "mIoU", "mNSD", "mPrec.", "mRec.", "RV", "MYO", "LV"])
-
-#: Hosseini's Table 3 (MSSEG-2) as printed, in percent.
-PAPER_TABLE3 = pd.DataFrame([
-    ("CE", 65.46, 49.06, 62.38, 72.13, 62.07), ("Dice", 66.41, 50.07, 63.67, 71.67, 63.82),
-    ("Logarithmic Dice [38]", 65.94, 49.57, 62.96, 72.36, 62.47), ("Focal Dice [40]", 63.48, 46.88, 60.04, 67.85, 61.85),
-    ("Focal Dice [41]", 66.80, 50.57, 64.30, 71.29, 64.90), ("CE + Dice", 67.23, 50.99, 64.57, 72.49, 64.71),
-    ("Focal CE + Dice", 67.92, 51.77, 65.54, 74.87, 63.67), ("TopK CE + Dice", 67.16, 50.89, 64.62, 73.24, 63.62),
-    ("TopK Dice [42]", 68.36, 52.44, 66.23, 70.66, 68.14), ("CE + TopK Dice [42]", 67.36, 51.26, 64.97, 70.78, 66.73),
-    ("TopK CE + TopK Dice [42]", 68.44, 52.51, 66.25, 72.56, 66.39), ("PM Dice", 69.07, 53.12, 66.93, 75.15, 64.92),
-    ("CE + PM Dice", 68.71, 52.80, 66.73, 76.46, 63.60), ("Focal CE + PM Dice", 68.72, 52.78, 66.33, 74.30, 65.40),
-], columns=["loss", "mDice", "mIoU", "mNSD", "mPrec.", "mRec."])
-#: Hosseini §4 — on MSSEG every PM Dice term uses γ_BG = 1, γ_FG = 2 (as (γ_BG, γ_FG)).
-MSSEG_GAMMA = (1.0, 2.0)
-
-#: Hosseini's Table 1 (Kvasir-SEG) as printed, in percent.
-PAPER_TABLE1 = pd.DataFrame([
-    ("CE", 89.56, 83.76, 51.13, 92.68, 90.30), ("Dice", 88.76, 82.79, 50.84, 91.09, 90.33),
-    ("Logarithmic Dice [38]", 88.89, 82.86, 49.49, 90.97, 90.75), ("Focal Dice [40]", 88.19, 81.46, 46.27, 88.78, 91.24),
-    ("Focal Dice [41]", 89.12, 83.40, 51.22, 91.17, 90.74), ("CE + Dice", 89.94, 84.20, 52.34, 92.58, 90.67),
-    ("Focal CE + Dice", 89.85, 84.29, 52.15, 92.20, 91.11), ("TopK CE + Dice", 90.11, 84.47, 52.56, 92.23, 91.17),
-    ("TopK Dice [42]", 89.94, 84.11, 52.76, 91.62, 91.42), ("CE + TopK Dice [42]", 89.62, 83.99, 52.80, 91.71, 91.24),
-    ("TopK CE + TopK Dice [42]", 89.39, 83.53, 52.75, 91.17, 90.97), ("PM Dice", 90.61, 85.37, 54.90, 92.61, 91.57),
-    ("CE + PM Dice", 90.45, 85.20, 54.21, 92.64, 91.40), ("Focal CE + PM Dice", 90.58, 85.26, 54.14, 92.25, 91.68),
-], columns=["loss", *METRICS])
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,9 +127,9 @@ def part_cells(profile: str = "ci", part: str = "kvasir_like", seed: int = 0, de
                amp: bool = False) -> list[PMDiceCell]:
     """The trainings of one part (:data:`PARTS`): for a table, every loss of the profile × every seed
     ("kvasir_like": Table 1 with the ablations of :data:`ABLATIONS`, "acdc_like": Table 2, "msseg_like":
-    Table 3, where PM Dice terms take :data:`MSSEG_GAMMA`); for "gamma_sweep", PM Dice on the MSSEG-like task
-    with γ_BG = γ_FG = γ (Fig. 3), then γ_FG = 2 and γ_BG varied (Fig. 4), the setting both sweeps share
-    listed once. Table 3's PM Dice training *is* the sweep's (γ_BG, γ_FG) = (1, 2) one (same key)."""
+    Table 3, where PM Dice terms take :data:`~dicecore.papers.hosseini2025.MSSEG_GAMMA`); for "gamma_sweep",
+    PM Dice on the MSSEG-like task with γ_BG = γ_FG = γ (Fig. 3), then γ_FG = 2 and γ_BG varied (Fig. 4), the
+    setting both sweeps share listed once. Table 3's PM Dice training *is* the sweep's (γ_BG, γ_FG) = (1, 2) one (same key)."""
     if part not in PARTS:
         raise ValueError(f"part: unknown part {part!r}; choose one of {PARTS}.")
     task = "msseg_like" if part == "gamma_sweep" else part
@@ -178,7 +140,7 @@ def part_cells(profile: str = "ci", part: str = "kvasir_like", seed: int = 0, de
     else:
         losses = tuple(cfg["losses"]) + (tuple(cfg["ablations"]) if part == "kvasir_like" else ())
         # Table 3: the paper's MSSEG γ for every PM Dice term
-        runs = [(loss, MSSEG_GAMMA if task == "msseg_like" and "PM Dice" in loss else None) for loss in losses]
+        runs = [(loss, hosseini2025.MSSEG_GAMMA if task == "msseg_like" and "PM Dice" in loss else None) for loss in losses]
     return [PMDiceCell(task=task, loss=loss, gamma=gamma, iterations=cfg["iterations"], phantom=phantom,
                        profile=profile, seed=seed + s, device=device, amp=amp)
             for loss, gamma in runs for s in cfg["seeds"]]
@@ -202,22 +164,6 @@ def committed_parts(folder, profile: str) -> dict[str, tuple[pd.DataFrame, int, 
         if done:
             out[part] = (store.read(todo), done, total)
     return out
-
-
-def _model(name: str, in_channels: int, out_channels: int = 2):
-    if name == "small-unet":  # Chapter 2's U-Net design (average pooling, linear up-sampling), two levels
-        from dicecore.models import PaperUNet
-
-        return PaperUNet(in_channels, dims=2, levels=(([8, 16], [16, 8]), ([16, 32], [32, 16])), bottom=(32, 16),
-                         out_channels=out_channels)
-    if name == "plain-unet":  # the paper's MSSEG network: a plain U-Net with 4 max-poolings
-        from monai.networks.nets import BasicUNet
-
-        return BasicUNet(spatial_dims=2, in_channels=in_channels, out_channels=out_channels)
-    from monai.networks.nets import FlexibleUNet
-
-    return FlexibleUNet(in_channels=in_channels, out_channels=out_channels, backbone="resnet34", pretrained=False,
-                        spatial_dims=2)
 
 
 @functools.lru_cache(maxsize=2)
@@ -257,34 +203,6 @@ def example_frame(task: str, profile: str = "ci", n_examples: int = 4) -> tuple[
     return images[k], labels[k], k
 
 
-def _sampler(images: torch.Tensor, masks: torch.Tensor, crop, batch_size: int):
-    """Random frames, a random ``crop`` (``None``: the whole frame, as the paper's MSSEG slices), random
-    flips and, for square crops, 90° rotations."""
-    n, _, h, w = images.shape
-    crop_h, crop_w = (h, w) if crop is None else (crop, crop)
-
-    def sample(gen: torch.Generator):
-        idx = torch.randint(0, n, (batch_size,), generator=gen)
-        top = torch.randint(0, h - crop_h + 1, (batch_size,), generator=gen)
-        left = torch.randint(0, w - crop_w + 1, (batch_size,), generator=gen)
-        flips = torch.rand(batch_size, 2, generator=gen) < 0.5
-        turns = torch.randint(0, 4, (batch_size,), generator=gen)
-        xs, ys = [], []
-        for k in range(batch_size):
-            x = images[idx[k], :, top[k]:top[k] + crop_h, left[k]:left[k] + crop_w]
-            y = masks[idx[k], None, top[k]:top[k] + crop_h, left[k]:left[k] + crop_w]
-            for axis, flip in zip((1, 2), flips[k]):
-                if flip:
-                    x, y = x.flip(axis), y.flip(axis)
-            if crop_h == crop_w:
-                x, y = torch.rot90(x, int(turns[k]), (1, 2)), torch.rot90(y, int(turns[k]), (1, 2))
-            xs.append(x)
-            ys.append(y)
-        return torch.stack(xs), torch.stack(ys).long()
-
-    return sample
-
-
 def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: int = 4) -> pd.DataFrame:
     """Train one (task, loss, γ, seed) and score it on the held-out frames: one row per frame and class.
 
@@ -298,14 +216,14 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     x, y = torch.from_numpy(images), torch.from_numpy(masks.astype(np.int64))
     n = cfg["n_train"]
     torch.manual_seed(cell.seed)
-    model = _model(cfg["model"], x.shape[1], CLASSES[cell.task])
+    model = network(cfg["model"], x.shape[1], CLASSES[cell.task])  # from the registry (dicecore.models)
     row, settings = ABLATIONS.get(cell.loss, (cell.loss, {}))
     if cell.gamma:
         settings = dict(settings, gamma=cell.gamma)
     loss = loss_for_row(row, **settings)
     history = fit(
         model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
-        _sampler(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), Polynomial(cfg["lr"]), cell.iterations,
+        random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), Polynomial(cfg["lr"]), cell.iterations,
         seed=cell.seed, device=cell.device, amp=cell.amp, checkpoint=None if paths is None else paths.checkpoint,
         checkpoint_every=cfg.get("checkpoint_every", 100))
     pred = predict(model, x[n:], batch_size=8, device=cell.device, activation=None).argmax(1)
@@ -539,9 +457,9 @@ def sweep_tables(per_image: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 #: Each table part: the paper's table, its name, and the columns shown beside it.
-_PAPER_TABLES = {"kvasir_like": (PAPER_TABLE1, "Table 1 (Kvasir-SEG)", METRICS),
-                 "acdc_like": (PAPER_TABLE2, "Table 2 (ACDC)", (*METRICS, "RV", "MYO", "LV")),
-                 "msseg_like": (PAPER_TABLE3, "Table 3 (MSSEG-2)", METRICS)}
+_PAPER_TABLES = {"kvasir_like": (hosseini2025.TABLE1, "Table 1 (Kvasir-SEG)", METRICS),
+                 "acdc_like": (hosseini2025.TABLE2, "Table 2 (ACDC)", (*METRICS, "RV", "MYO", "LV")),
+                 "msseg_like": (hosseini2025.TABLE3, "Table 3 (MSSEG-2)", METRICS)}
 _PART_DATA = {"kvasir_like": "Kvasir-like phantom", "acdc_like": "ACDC-like phantom",
               "msseg_like": "MSSEG-like slices", "gamma_sweep": "MSSEG-like slices"}
 

@@ -403,8 +403,8 @@ class RunSummary:
 
 
 def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequence[Any]]] = None,
-              cells: Optional[Sequence[Cell]] = None, budget_s: Optional[float] = None, device: str = "cpu", amp: bool = False, seed: int = 0,
-              workers: int = 1, executor: Optional[Executor] = None, threads: Optional[int] = None,
+              cells: Optional[Sequence[Cell]] = None, budget_s: Optional[float] = None, device: str = "cpu",
+              amp: bool = False, seed: int = 0, workers: int = 1, executor: Optional[Executor] = None, threads: Optional[int] = None,
               folder: Optional[os.PathLike] = None, progress: bool = True, record: bool = True,
               note: str = "", data_root: Optional[os.PathLike] = None) -> RunSummary:
     """Run (or resume) ``study``'s ``profile`` grid, or the part ``only`` selects, into its result store.
@@ -416,8 +416,8 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     returns cleanly, and the next call goes on. ``executor`` may be any :class:`concurrent.futures.Executor`
     (e.g. :func:`dask_executor`) running ``workers`` cells at once; by default ``workers`` local processes
     (``workers=0``: in this process). Each cell sets ``threads`` torch threads (default: the CPUs divided
-    among the workers; in this process, the caller's setting). Each finished cell is written at once, so a cut run loses only the cells in flight,
-    which resume from their checkpoints. The run is added to the store's provenance (``record``).
+    among the workers; in this process, the caller's setting). Each finished cell is written at once, so a
+    cut run loses only the cells in flight, which resume from their checkpoints. The run is added to the store's provenance (``record``).
 
     ``data_root``: your copy of the data instead of the phantoms, for a study whose cells take one (its
     ``cells`` has a ``data_root`` argument); its results go to ``results/NN_*/own_data/`` unless ``folder``

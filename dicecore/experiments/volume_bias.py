@@ -17,22 +17,26 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from dicecore.data.cohorts import folds
 from dicecore.data.phantoms import UNCERTAINTY_PHANTOM_VERSION, UNCERTAINTY_TASKS, uncertainty_task
 from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.losses import dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score, mean_cross_entropy, soft_dice_score, volume_error
-from dicecore.models import build_model
+from dicecore.models import network
+from dicecore.papers import bertels2019
 from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 
 __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
-    "style_table1", "empirical_claims", "PAPER_TABLE1", "PAPER_UNET_DICE", "PAPER_DATASET", "LOSSES", "MODEL_NAMES",
+    "style_table1", "empirical_claims", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
-MODEL_NAMES = ("LR", "ConvNet", "U-Net")
+MODEL_NAMES = bertels2019.MODELS
+#: Bertels et al.'s models by their names in the registry (:data:`dicecore.models.NETWORKS`).
+MODEL_NETWORKS = {"LR": "logistic-regression", "ConvNet": "bertels-convnet", "U-Net": "bertels-unet"}
 #: Cross-entropy and soft Dice.
-LOSSES = ("CE", "SD")
+LOSSES = bertels2019.LOSSES
 
 #: Sizes and schedules. ``paper``: all three models, five folds, the paper's patience scaled from its 75/150
 #: epochs to the shorter runs that fit one GPU. ``cpu``: the same grid at the paper profile's sizes — what a
@@ -95,9 +99,8 @@ def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.Data
     cfg = PROFILES[cell.profile]
     data = dataset(cell.task, cell.profile, cell.seed)
     n = len(data)
-    order = np.random.default_rng([cell.seed, 7]).permutation(n)
-    test = np.sort(np.array_split(order, cfg["folds"])[cell.fold])
-    rest = np.setdiff1d(order, test)
+    test = np.sort(folds(np.arange(n), cfg["folds"], seed=[cell.seed, 7])[cell.fold])
+    rest = np.setdiff1d(np.arange(n), test)
     rng = np.random.default_rng([cell.seed, cell.fold])
     val = np.sort(rng.choice(rest, size=max(1, len(rest) // 5), replace=False))
     tr = np.setdiff1d(rest, val)
@@ -106,7 +109,7 @@ def run_cell(cell: VolumeBiasCell, paths: Optional[CellPaths] = None) -> pd.Data
     lr = 1.0 if cell.model == "LR" else 1e-3  # the paper's initial learning rates
     seed = cell.seed * 1000 + cell.fold
     torch.manual_seed(seed)  # the initial weights, independent of what ran before in this process
-    model = build_model(cell.model, x.shape[1], dims)
+    model = network(MODEL_NETWORKS[cell.model], x.shape[1], dims=dims)
     loss, bs = _loss_fn(cell.loss), cfg["batch_size"]
     batches = EpochBatches(x[tr], y[tr], bs)
     schedule = Plateau(lr, lambda m: validation_loss(m, loss, x[val], y[val], bs, cell.device), every=batches.per_epoch,
@@ -182,7 +185,7 @@ def table1(summary: pd.DataFrame, models=MODEL_NAMES, folds_in_grid: Optional[in
                          for l in LOSSES])
     grid["dataset"] = grid["task"].map(PAPER_DATASET)
     out = grid.merge(summary, on=["task", "model", "loss"], how="left")
-    out = out.merge(PAPER_TABLE1, on=["dataset", "model", "loss"], how="left", suffixes=("", " paper"))
+    out = out.merge(bertels2019.TABLE1, on=["dataset", "model", "loss"], how="left", suffixes=("", " paper"))
     out["status"] = [("not run" if np.isnan(n) else "run" if folds_in_grid is None or k == folds_in_grid
                       else f"{k:.0f} of {folds_in_grid} folds") for n, k in zip(out["n"], out["folds"])]
     out["bias"] = out["bias"].fillna("")
@@ -204,39 +207,6 @@ def style_table1(table: pd.DataFrame):
             .hide(axis="index").format(formats, na_rep="—"))
 
 
-def _paper_rows():
-    # Bertels et al., Table 1 (as printed): rows metric, columns LR-CE, LR-SD, ConvNet-CE, ConvNet-SD, U-Net-CE, U-Net-SD
-    printed = {
-        "MOLARS (2D)": {"CE": [0.240, 5.534, 0.194, 1.456, 0.024, 0.103],
-                        "1-SD": [0.068, 0.153, 0.150, 0.270, 0.865, 0.931],
-                        "dV": [-0.069, 302.3, -0.276, 87.09, 0.092, -0.187]},
-        "BRATS 2018 (3D)": {"CE": [0.039, 0.173, 0.030, 0.069, 0.012, 0.027],
-                            "1-SD": [0.080, 0.355, 0.196, 0.715, 0.585, 0.820],
-                            "dV": [-2.841, 276.4, 3.936, 19.93, -6.778, -1.905]},
-        "ISLES 2017 (3D)": {"CE": [0.025, 0.155, 0.018, 0.069, 0.014, 0.066],
-                            "1-SD": [0.099, 0.255, 0.114, 0.321, 0.188, 0.340],
-                            "dV": [15.71, 82.42, -4.227, 23.83, -2.875, 13.44]},
-        "ISLES 2018 (3D)": {"CE": [0.055, 0.225, 0.044, 0.139, 0.029, 0.128],
-                            "1-SD": [0.136, 0.329, 0.200, 0.449, 0.362, 0.518],
-                            "dV": [0.773, 34.03, -0.374, 12.44, -0.878, 5.442]},
-    }
-    cols = [(m, l) for m in MODEL_NAMES for l in LOSSES]
-    rows = []
-    for dataset_name, metrics in printed.items():
-        for k, (m, l) in enumerate(cols):
-            rows.append({"dataset": dataset_name, "model": m, "loss": l, **{met: v[k] for met, v in metrics.items()},
-                         "dice": PAPER_UNET_DICE[dataset_name][LOSSES.index(l)] if m == "U-Net" else np.nan})
-    return pd.DataFrame(rows)
-
-
-#: The U-Net's hard Dice (Eq. 1) that the paper gives in its text (§3.2), (CE-trained, SD-trained).
-PAPER_UNET_DICE = {"MOLARS (2D)": (0.924, 0.932), "BRATS 2018 (3D)": (0.763, 0.826),
-                   "ISLES 2017 (3D)": (0.177, 0.343), "ISLES 2018 (3D)": (0.454, 0.527)}
-
-
-#: The paper's Table 1, as printed (ΔV in 10² pixels for MOLARS, ml otherwise), with the U-Net's hard Dice
-#: from its text. The paper's own numbers.
-PAPER_TABLE1 = _paper_rows()
 #: Which paper dataset each phantom task stands in for.
 PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", "isles17_like": "ISLES 2017 (3D)",
                  "isles18_like": "ISLES 2018 (3D)"}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from dicecore import paths
-from dicecore.params import ChapterParameters
+from dicecore.book.params import ChapterParameters
 
 __all__ = ["source_state", "committed_results", "page_provenance"]
 
@@ -76,7 +76,7 @@ def page_provenance(
 
     Args:
         chapter: the notebook's stem, e.g. ``"02_volume_bias"``.
-        params: the page's resolved parameters (:func:`dicecore.params.chapter_parameters`).
+        params: the page's resolved parameters (:func:`dicecore.book.params.chapter_parameters`).
         data: what the page computes on, e.g. "BraTS-like phantoms on the MNI152 2009 template".
         results_dir: the chapter's committed results (default :func:`dicecore.paths.results_dir` of the
             chapter: found from the package, whatever the working directory).

@@ -105,17 +105,17 @@ def chapter_parameters_from(namespace: Mapping[str, Any], chapter: str) -> Chapt
     Call it in the cell after the ``parameters`` cell, before any import, as ``chapter_parameters_from(globals(),
     "02_volume_bias")``: every other name defined by then was set as a parameter (by the cell, or by
     papermill's injected cell). The chapter's declared parameters and their defaults are read from its
-    notebook (:func:`dicecore.runner.notebook_parameters`), so the checks are those of ``dicecore run``:
+    notebook (:func:`dicecore.book.chapters.notebook_parameters`), so the checks are those of ``dicecore run``:
 
     * a name the chapter does not declare → ``ValueError`` listing the chapter's parameters;
     * a value whose type differs from the default's → ``TypeError`` naming the parameter, the value and the
-      type expected (:func:`dicecore.runner.check_parameter_types`);
+      type expected (:func:`dicecore.book.chapters.check_parameter_types`);
     * an unknown profile, a device that is not there, a negative seed → :func:`chapter_parameters`'s errors.
 
     Where the notebook file cannot be found (a downloaded ``.ipynb`` run beside an installed package), the
     declared parameters are taken to be the names present, and only the last two checks apply.
     """
-    from dicecore.runner import check_parameter_types, find_chapter, notebook_parameters
+    from dicecore.book.chapters import check_parameter_types, find_chapter, notebook_parameters
 
     given = {k: v for k, v in namespace.items() if _is_parameter(k, v)}
     try:

@@ -1,12 +1,13 @@
-"""dicecore.runner and the CLI: re-running a chapter with papermill, parameter validation."""
+"""dicecore.book.chapters and the CLI: re-running a chapter with papermill, parameter validation."""
 
 import json
+from pathlib import Path
 
 import pytest
 
+from dicecore.book.chapters import find_chapter, notebook_parameters, notebooks_dir, parse_assignments, run_chapter
+from dicecore.book.params import REQUIRED_PARAMETERS
 from dicecore.cli import main
-from dicecore.params import REQUIRED_PARAMETERS
-from dicecore.runner import find_chapter, notebook_parameters, notebooks_dir, parse_assignments, run_chapter
 
 CHAPTERS = sorted(notebooks_dir().glob("[0-9][0-9]_*.py"))
 
@@ -69,7 +70,7 @@ def test_cli_takes_papermills_name_value_form(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "notebooks"
     folder.mkdir()
     (folder / "01_tiny.py").write_text('# %% tags=["parameters"]\nprofile = "ci"\nseed = 0\n\n# %%\nprint(seed)\n')
-    monkeypatch.setattr("dicecore.runner.notebooks_dir", lambda: folder)
+    monkeypatch.setattr("dicecore.book.chapters.notebooks_dir", lambda: folder)
     assert main(["run", "01", "-q", "-p", "seed", "5", "-p", "profile=ci", "-o", str(tmp_path / "o.ipynb")]) == 0
     assert '"5\\n"' in (tmp_path / "o.ipynb").read_text()
     assert main(["run", "01", "-p", "seed", "5", "6"]) == 2
@@ -97,7 +98,7 @@ def test_cli_run_prints_the_executed_notebook(tmp_path, capsys, monkeypatch):
     folder = tmp_path / "notebooks"
     folder.mkdir()
     (folder / "01_tiny.py").write_text('# %% tags=["parameters"]\nprofile = "ci"\nseed = 0\n\n# %%\nprint(seed)\n')
-    monkeypatch.setattr("dicecore.runner.notebooks_dir", lambda: folder)
+    monkeypatch.setattr("dicecore.book.chapters.notebooks_dir", lambda: folder)
     assert main(["run", "01", "-q", "-p", "seed=2", "-o", str(tmp_path / "out.ipynb")]) == 0
     assert f"executed notebook written to {tmp_path / 'out.ipynb'}" in capsys.readouterr().out
     assert '"2\\n"' in (tmp_path / "out.ipynb").read_text()
@@ -127,3 +128,11 @@ def test_plain_papermill_from_another_folder_reads_the_committed_results(tmp_pat
     assert "No paper-profile results are committed yet" not in printed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ch2.ipynb", "out.ipynb"]  # nothing written beside it
     assert not (tmp_path.parent / "results").exists()
+
+
+def test_the_chapters_are_found_from_any_folder(tmp_path, monkeypatch):
+    """The package finds its checkout's notebooks/ wherever the caller stands (plain papermill runs a chapter
+    in a folder of its own)."""
+    monkeypatch.chdir(tmp_path)
+    assert notebooks_dir() == Path(__file__).resolve().parents[1] / "notebooks"
+    assert find_chapter("01").name == "01_dice_anatomy.py"

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
 
-from dicecore.params import PROFILES
+from dicecore.book.params import PROFILES
 
 __all__ = [
     "notebooks_dir", "find_chapter", "notebook_parameters", "parse_assignments", "check_parameter_types",
@@ -22,7 +22,7 @@ class ChapterFailed(RuntimeError):
 
 def notebooks_dir() -> Path:
     """The ``notebooks/`` folder of the checkout this package lives in, else ``./notebooks``."""
-    here = Path(__file__).resolve().parent.parent / "notebooks"
+    here = Path(__file__).resolve().parents[2] / "notebooks"  # dicecore/book/chapters.py → the checkout
     return here if here.is_dir() else Path.cwd() / "notebooks"
 
 

@@ -6,7 +6,7 @@ Chromium through Playwright (``/usr/bin/chromium``, Debian's ``chromium`` packag
 The site loads MathJax 3 from a CDN; this machine has no internet, so requests for it are answered from a
 local copy of the ``mathjax@3`` npm package (``mathjax_dir``). Any other request that leaves localhost is
 blocked and reported, so the check also proves that a page does not depend on a third-party resource to
-render. ``python -m dicecore.sitecheck _build/html`` runs it from the shell.
+render. ``python -m dicecore.book.sitecheck _build/html`` runs it from the shell.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ def check_site(
 def main(argv: Optional[list[str]] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m dicecore.sitecheck", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dicecore.book.sitecheck", description=__doc__.split("\n\n")[0])
     parser.add_argument("html_dir", nargs="?", default="_build/html")
     parser.add_argument("--screenshot", action="append", default=[], metavar="PAGE=PNG")
     args = parser.parse_args(argv)
