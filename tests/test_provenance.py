@@ -16,7 +16,8 @@ def test_page_without_committed_results_says_so_and_gives_the_command(params, tm
     assert "profile `ci`, device `cpu`, seed 3" in text
     assert "none committed yet" in text and "results/02_volume_bias/" in text
     assert "`dicecore run 02 -p profile=paper -p device=cuda`" in text and "make paper CH=02" in text
-    assert "| **data** | phantoms |" in text
+    assert "its training grid alone: `dicecore study 02 --profile cpu`" in text
+    assert "| **data** | phantoms |" in text and "| **committed results** |" in text
 
 
 def test_committed_results_are_described_from_their_provenance(params, tmp_path):
@@ -50,4 +51,4 @@ def test_source_state_names_the_commit_or_says_unknown(tmp_path):
 def test_chapter_without_paper_results_says_nothing_is_needed(params, tmp_path):
     text = page_provenance("01_dice_anatomy", params, data="none", results_dir=tmp_path,
                            writes_results=False).data
-    assert "none needed" in text and "none committed yet" not in text
+    assert "none needed" in text and "none committed yet" not in text and "dicecore study" not in text

@@ -2,7 +2,7 @@
 
 :func:`page_provenance` is called at the top of every chapter. It tells the reader which profile, device
 and seed computed what the page shows, on which data, from which commit; the commit, device, date and
-wall time of any paper-profile results committed under ``results/<chapter>/`` (read from their
+wall time of any results committed under ``results/<chapter>/`` (``cpu`` or ``paper`` profile) (read from their
 ``provenance.json``); and the exact command that re-runs the chapter.
 """
 
@@ -95,17 +95,18 @@ def page_provenance(
     if records:
         committed = "; ".join(_describe(r) for r in records)
     elif writes_results:
-        committed = f"none committed yet (`results/{chapter}/` appears after a `paper`-profile run)"
+        committed = f"none committed yet (`results/{chapter}/` fills with a `cpu`- or `paper`-profile run)"
     else:
         committed = "none needed: the `paper` profile only recomputes this page (finer grids, more trials)"
     rerun = f"dicecore run {number} -p profile=paper -p device=cuda {rerun_extra}".strip()
+    grid = f"; its training grid alone: `dicecore study {number} --profile cpu`" if writes_results else ""
     rows = [
         ("computed here", f"profile `{params.profile}`, device `{params.device}`, seed {params.seed}, "
                           f"on {built}"),
         ("data", data_text),
         ("source", f"dicecore commit `{source_state()}`"),
-        ("paper-profile results", committed),
-        ("re-run", f"`{rerun}` (or `make paper CH={number}`)"),
+        ("committed results", committed),
+        ("re-run", f"`{rerun}` (or `make paper CH={number}`){grid}"),
     ]
     table = "\n".join(f"| **{k}** | {v} |" for k, v in rows)
     return Markdown(f"| about this page | |\n|---|---|\n{table}\n")
