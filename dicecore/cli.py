@@ -1,10 +1,12 @@
-"""dicecore: re-run the book's chapters, benchmark the losses, compute the paper's ε on your labels.
+"""dicecore: re-run the book's chapters, benchmark the losses, compute the paper's ε on your labels, print the
+claims ledger.
 
   dicecore list                              chapters, their parameters and the profiles
   dicecore run 04 -p profile=paper           execute a chapter with papermill
   dicecore study 02 --profile cpu --budget 150m   run or resume a chapter's training grid, piece by piece
   dicecore epsilon DIR --classes 1,2,4 --merge   the heuristic ε of a folder of label maps
   dicecore bench --device cuda               Dice losses vs MONAI and nnU-Net-style: time, memory
+  dicecore claims --paper sudre2017 --format csv   every claim of the papers and the book's verdict
 
 Errors print one line with the fix; --debug shows the traceback."""
 
@@ -128,6 +130,31 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _claims(args: argparse.Namespace) -> int:
+    from dicecore.claims import verdict_counts
+    from dicecore.experiments.ledger import build
+
+    table = build(args.paper)
+    columns = ["id", "paper", "section", "claim", "verdict", "scale", "data", "n", "evidence", "chapter", "where"]
+    if args.format == "csv":
+        table[columns].to_csv(sys.stdout, index=False)
+    elif args.format == "json":
+        print(table[columns].to_json(orient="records", force_ascii=False, indent=1))
+    else:
+        with _wide_tables():
+            print(table[["id", "verdict", "scale", "n", "claim"]].to_string(index=False, max_colwidth=70))
+            print()
+            print(verdict_counts(table).to_string())
+    return 0
+
+
+def _wide_tables():
+    """A context in which pandas prints a table as wide as it is."""
+    import pandas as pd
+
+    return pd.option_context("display.width", 200, "display.max_columns", None)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dicecore.experiments.study import PROFILES as STUDY_PROFILES
 
@@ -217,6 +244,17 @@ def build_parser() -> argparse.ArgumentParser:
     epsilon.add_argument("--batch-size", type=int, default=1, help="B, for --phi BI or BCI (default 1)")
     epsilon.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     epsilon.set_defaults(func=_epsilon)
+    ledger = sub.add_parser(
+        "claims", help="the claims ledger: every claim of the four papers and the book's verdict on it",
+        description="Every claim of the four papers with the book's verdict (dicecore.claims), from the exact "
+                    "checks and the committed results of each chapter's largest profile; nothing is trained.")
+    ledger.add_argument("--paper", choices=("tilborghs2022", "bertels2019", "sudre2017", "hosseini2025"),
+                        help="one paper's claims only")
+    ledger.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                        help="table (default: id, verdict, scale, n, claim and the counts per verdict), csv or json "
+                             "(every column: id, paper, section, claim, verdict, scale, data, n, evidence, chapter, "
+                             "where)")
+    ledger.set_defaults(func=_claims)
     return parser
 
 

@@ -47,19 +47,22 @@ import pandas as pd
 import sympy as sp
 from IPython.display import display
 
+from dicecore.book.claims_tables import show_claims
+from dicecore.book.prose import glue_numbers
 from dicecore.book.provenance import page_provenance
 from dicecore.book.style import book_style
+from dicecore.claims import claims_table
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
+from dicecore.papers import bertels2019
 from dicecore.plotting import plot_soft_dice_landscape, plot_task_example, plot_volume_bias
-from dicecore.theory.volume_bias import optimal_prediction, switching_point, volume_bias
+from dicecore.theory.checks import ce_optimum_error, switch_findings, switch_table
 
 book_style()
 pd.set_option("display.max_colwidth", None)
 grid = 4001 if params.is_paper else 2001  # p̂ grid: step 0.00025 / 0.0005
 p_grid = 1001 if params.is_paper else 401  # p_β grid for the switching points
-claims = []
-EXACT = "exact expectations (no data)"
+findings = []  # the book's verdicts on the paper's claims (dicecore.claims), filled as we go
 
 # %% tags=["remove-input"]
 page_provenance("02_volume_bias", params,
@@ -104,16 +107,9 @@ print("d² E[CE]/d p̂² − [p/p̂² + (1 − p)/(1 − p̂)²] =",
 # grid that we use for soft Dice:
 
 # %%
-p_check = np.linspace(0.0013, 0.9987, 101)  # off the p̂ grid on purpose
-ce_opt = {mu: optimal_prediction(p_check, mu, loss="cross_entropy", resolution=grid)
-          for mu in (0.25, 1.0, 4.0)}
-ce_err = max(np.abs(v - p_check).max() for v in ce_opt.values())
-print(f"max |p̂*_CE − p_β| over 101 p_β and µ ∈ {{0.25, 1, 4}}: {ce_err:.1e} "
-      f"(grid step {1 / (grid - 1):.1e})")
-claims.append((
-    "CE is an unbiased volume estimator: p̂* = p (Eq. 8–9)",
-    f"sympy: p̂ = p; numerically |p̂* − p| ≤ {ce_err:.0e} (half a grid step)",
-    "reproduced" if ce_err <= 0.5 / (grid - 1) + 1e-12 else "not reproduced", EXACT))
+b01 = ce_optimum_error(resolution=grid)  # 101 values of p_β off the p̂ grid, µ ∈ {0.25, 1, 4}
+findings.append(b01)
+print(f"{b01.verdict.evidence} (grid step {1 / (grid - 1):.1e}): {b01.verdict.verdict}")
 
 # %% [markdown]
 # ## 2.3 Fig. 1: soft Dice under inherent uncertainty
@@ -146,19 +142,7 @@ plt.show()
 # the largest errors on each side:
 
 # %%
-p_scan = np.linspace(0, 1, p_grid)
-rows = []
-for n in (1, 4, 16):
-    for mu in mus:
-        vb = volume_bias(p_scan, mu, n, resolution=grid)
-        rows.append({
-            "N": n, "µ": mu,
-            "switch p_β": switching_point(mu, n, resolution=grid, p_resolution=p_grid),
-            "max under-est. of p": -vb.uncertainty_error.min(),
-            "max over-est. of p": vb.uncertainty_error.max(),
-            "max |bias| (s_γ)": np.abs(vb.volume_bias).max(),
-        })
-switches = pd.DataFrame(rows)
+switches = switch_table(resolution=grid, p_resolution=p_grid, mus=mus)
 switches.round(3)
 
 # %% [markdown]
@@ -168,41 +152,10 @@ switches.round(3)
 
 # %%
 s = switches.set_index(["N", "µ"])
-single_half = all(abs(s.loc[(1, mu), "switch p_β"] - 0.5) <= 0.005 for mu in mus)
-bias_grows = s.loc[(1, 4.0), "max |bias| (s_γ)"] > s.loc[(1, 1.0), "max |bias| (s_γ)"] \
-    > s.loc[(1, 0.25), "max |bias| (s_γ)"]
-err_flat = np.ptp([s.loc[(1, mu), "max over-est. of p"] for mu in mus]) < 0.01
-obs1 = all(s.loc[(16, mu), "switch p_β"] <= s.loc[(4, mu), "switch p_β"]
-           < s.loc[(1, mu), "switch p_β"] for mu in mus)
-obs2 = all(s.loc[(n, 4.0), "switch p_β"] < s.loc[(n, 1.0), "switch p_β"]
-           < s.loc[(n, 0.25), "switch p_β"] for n in (4, 16))
-over = {n: float(s.loc[n, "max over-est. of p"].max()) for n in (1, 4, 16)}
-under = {n: float(s.loc[n, "max under-est. of p"].max()) for n in (1, 4, 16)}
-obs3 = over[16] >= over[4] >= over[1] and all(over[n] > under[n] for n in (4, 16))
 for n in (1, 4, 16):
-    print(f"N = {n:2d}: max over-estimation of p {over[n]:.3f}, "
-          f"max under-estimation {under[n]:.3f}")
-claims += [
-    ("N = 1: the optimum switches from p̂ = 0 to 1 at p_β = 0.5, for every µ",
-     "switch at " + ", ".join(f"{s.loc[(1, mu), 'switch p_β']:.3f}" for mu in mus),
-     "reproduced" if single_half else "not reproduced", EXACT),
-    ("N = 1: the volumetric bias grows with µ; the uncertainty error does not",
-     "max |bias| " + " < ".join(f"{s.loc[(1, mu), 'max |bias| (s_γ)']:.2f}"
-                                for mu in mus)
-     + "; uncertainty error equal across µ",
-     "reproduced" if bias_grows and err_flat else "not reproduced", EXACT),
-    ("(1) with more regions N the switching p_β decreases",
-     "switch p_β for N = 1, 4, 16 at µ = 1: " + ", ".join(
-         f"{s.loc[(n, 1.0), 'switch p_β']:.3f}" for n in (1, 4, 16)),
-     "reproduced" if obs1 else "not reproduced", EXACT),
-    ("(2) the effect is proportional to µ",
-     "for N = 4 and 16 the switching p_β falls as µ grows (table)",
-     "reproduced" if obs2 else "not reproduced", EXACT),
-    ("(3) easier over-estimation, with a larger maximal error, as N grows",
-     "max over-estimation of p by N = 1, 4, 16: "
-     + ", ".join(f"{over[n]:.2f}" for n in (1, 4, 16)),
-     "reproduced" if obs3 else "not reproduced", EXACT),
-]
+    print(f"N = {n:2d}: max over-estimation of p {s.loc[n, 'max over-est. of p'].max():.3f}, "
+          f"max under-estimation {s.loc[n, 'max under-est. of p'].max():.3f}")
+findings += switch_findings(switches, p_resolution=p_grid)  # B02–B04 (dicecore.theory.checks)
 
 # %% [markdown]
 # ## 2.5 The empirical study (Table 1)
@@ -298,15 +251,18 @@ comparison.style.hide(axis="index").format({"CE-trained": "{:.3f}", "SD-trained"
                                             "p": "{:.4f}"})
 
 # %% [markdown]
-# The paper's reading of its Table 1, checked on this run
-# ({py:func}`~dicecore.experiments.volume_bias.empirical_claims`):
+# The paper's reading of its Table 1 is judged on these per-subject results by
+# {py:func}`~dicecore.experiments.volume_bias.findings`, with the book's decision rules
+# ({py:mod}`dicecore.claims`): "significantly better" is a paired test over the held-out subjects (at least
+# five), "unbiased" is |ΔV| within 5 % of the true volume by two one-sided tests — never the mere absence of
+# a significant bias — and a hard Dice at the ceiling for both losses is "untestable". The verdicts are in the
+# claims table at the end of the chapter.
 
 # %%
 models_run = ", ".join(sorted(set(summary["model"]), key=study.MODEL_NAMES.index))
-data_label = f"phantoms, {params.profile} profile ({models_run})"
-live_claims = study.empirical_claims(summary, data_label, comparison)
-columns = ["claim (Bertels et al.)", "our check", "verdict", "data"]
-pd.DataFrame(live_claims, columns=columns).style.hide(axis="index")
+if not params.is_paper:  # under the paper profile the live run is the committed grid, judged in §2.6
+    findings += study.findings(per_subject, params.profile, f"phantoms v{study.UNCERTAINTY_PHANTOM_VERSION} "
+                               f"({models_run})")
 
 # %% [markdown]
 # ## 2.6 The committed results
@@ -353,12 +309,18 @@ if committed is not None:
     display(paper_comparison.style.hide(axis="index")
             .format({"CE-trained": "{:.3f}", "SD-trained": "{:.3f}", "p": "{:.4f}"}))
 
+# %% tags=["remove-cell"]
+printed = bertels2019.TABLE1.groupby("model")["1-SD"].agg(["min", "max"])
+glue_numbers(paper_lr_min=printed.loc["LR", "min"], paper_lr_max=printed.loc["LR", "max"],
+             paper_convnet_min=printed.loc["ConvNet", "min"], paper_convnet_max=printed.loc["ConvNet", "max"])
+
 # %% [markdown]
 # The same claims, checked on the committed `paper` cells. Two things to read them with. First, our
 # phantoms are easier than the paper's data for the small models: the paper's LR reaches a soft Dice of
-# 0.07–0.36 and its ConvNet 0.11–0.72, ours far more (the tables above). On the molar-like task the
+# {glue:text}`paper_lr_min`–{glue:text}`paper_lr_max` and its ConvNet
+# {glue:text}`paper_convnet_min`–{glue:text}`paper_convnet_max`, ours far more (the tables above). On the molar-like task the
 # ConvNet and the U-Net are both near-perfect and, like the paper's U-Net on its low-uncertainty tasks,
-# unbiased with either loss; at that ceiling SD has no hard-Dice gain left to show (the last claim).
+# unbiased with either loss; at that ceiling SD has no hard-Dice gain left to show (B11, "untestable").
 # Second, where the LR model does leave voxels uncertain on a low-uncertainty task, its soft-Dice
 # optimum is free to go either way: §2.3 says a region with a true probability below the switching
 # point is pushed to 0 (under-estimation), one above it to 1 (over-estimation). The paper's claim that
@@ -371,19 +333,18 @@ if committed is not None:
 # %%
 if committed is not None:
     tasks_run = committed.groupby("model")["task"].unique()
-    paper_label = f"phantoms, {shown.profile} profile, cells run: " + "; ".join(
-        f"{m} {'every task' if len(tasks_run[m]) == 4 else ', '.join(tasks_run[m])}"
-        for m in study.MODEL_NAMES if m in tasks_run.index)
-    paper_claims = study.empirical_claims(paper_summary, paper_label, paper_comparison)
-    display(pd.DataFrame(paper_claims, columns=columns).style.hide(axis="index"))
-# (under the paper profile the live run is the committed grid: its claims are listed once)
-claims += ([] if params.is_paper else live_claims) + (paper_claims if committed is not None else [])
+    findings += study.findings(committed, shown.profile, f"phantoms v{study.UNCERTAINTY_PHANTOM_VERSION}, "
+                               f"{shown.done} of {shown.total} cells: " + "; ".join(
+                                   f"{m} {'every task' if len(tasks_run[m]) == 4 else ', '.join(tasks_run[m])}"
+                                   for m in study.MODEL_NAMES if m in tasks_run.index))
 
 # %% [markdown]
 # ## Claims checked in this chapter
 #
-# Verdicts are computed by the cells above from this run; the last column says which data each rests on.
+# Every claim of the paper this chapter checks, from the book's ledger of the four papers' claims
+# ({doc}`/book/claims`): the evidence in numbers, the verdict by the rules of {py:mod}`dicecore.claims`, the
+# scale it rests on (`exact`; `ci`, the small run of this build; `cpu` or `paper`, the committed grid) and
+# the data. A claim judged live and on committed results has a row for each.
 
-# %%
-claims_table = pd.DataFrame(claims, columns=columns)
-claims_table.style.hide(axis="index")
+# %% tags=["remove-input"]
+show_claims(claims_table(findings, "02_volume_bias"))

@@ -69,7 +69,8 @@ def test_epsilon_table_partial_below_full():
 
 
 def test_slice_experiment_mechanics():
-    """The Chapter 4 slice study runs end to end on a tiny cohort (its outcome is not asserted yet)."""
+    """The Chapter 4 slice study runs end to end on a tiny cohort and is judged (its outcome at the chapter's
+    size is asserted on the built book, tests/test_book.py)."""
     import pandas as pd
 
     from dicecore.experiments import missing_empty as me
@@ -81,21 +82,12 @@ def test_slice_experiment_mechanics():
     summary = me.slice_summary(rows)
     assert list(summary["Φ/ε"]) == ["I", "Iε"] and summary["AUC (HGG vs LGG from V̂)"].between(0, 1).all()
     assert rows.loc[rows.name == "Iε", "epsilon"].iloc[0] > 1.0  # the heuristic ε, not 1e-7
+    found = me.slice_findings(rows, "ci", "tiny")
+    assert [f.claim for f in found] == ["T10", "T13"] and found[0].verdict.n == 2  # two LGG test slices
+    assert found[0].verdict.verdict == "inconclusive"  # too few slices to replicate anything
 
 
 @pytest.mark.slow
-def test_the_slice_study_shows_the_papers_effect():
-    """Chapter 4's qualitative claim at its ci settings: trained on partial labels (LGG maps emptied), DL_I
-    keeps segmenting LGG while DL_BI (B = 4) learns to output empty LGG maps and still segments HGG."""
-    from dicecore.experiments import missing_empty as me
-
-    per_slice = me.slice_study(seed=0, configs=("I", "BI"))
-    s = me.slice_summary(per_slice).set_index("Φ/ε")
-    assert s.loc["I", "Dice HGG"] > 0.8 and s.loc["I", "Dice LGG"] > 0.8
-    assert s.loc["BI", "Dice HGG"] > 0.8 and s.loc["BI", "Dice LGG"] < 0.2
-    assert s.loc["BI", "AUC (HGG vs LGG from V̂)"] > 0.9
-
-
 def test_msseg_like_slices_are_severely_imbalanced_and_visible():
     from dicecore.data.anatomy import MSSEG_CONTRASTS, msseg_like_slices
 

@@ -96,9 +96,9 @@ def test_book_builds_with_chapters_executed(built_book):
             assert (html / "notebooks" / src).resolve().is_file(), src
 
 
-def _claim_rows(page: str) -> list[list[str]]:
-    """The rows (cell texts) of a chapter's closing claims table: the last table with a verdict column."""
-    table = [t for t in re.findall(r"<table.*?</table>", page, flags=re.S) if "verdict" in t][-1]
+def _table_rows(page: str, marker: str) -> list[list[str]]:
+    """The rows (cell texts) of the first table of ``page`` whose HTML contains ``marker``."""
+    table = next(t for t in re.findall(r"<table.*?</table>", page, flags=re.S) if marker in t)
     rows = []
     for tr in re.findall(r"<tr.*?</tr>", table, flags=re.S):
         cells = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<t[dh].*?</t[dh]>", tr, flags=re.S)]
@@ -106,24 +106,49 @@ def _claim_rows(page: str) -> list[list[str]]:
     return rows
 
 
+def _claims(page: str) -> list[dict]:
+    """The rows of a page's claims table (dicecore.book.claims_tables): id, verdict, scale and the row's text."""
+    return [{"id": i, "verdict": v, "scale": s, "text": " ".join(re.sub(r"<[^>]+>", " ", body).split())}
+            for i, v, s, body in re.findall(r'<tr data-id="([^"]+)" data-verdict="([^"]+)" data-scale="([^"]+)">'
+                                            r"(.*?)</tr>", page, flags=re.S)]
+
+
 @pytest.mark.book
 def test_chapter_claims_in_the_built_book(built_book):
-    """Chapter 1's claims are exact identities: every one holds. Chapter 4's CPU slice study (one seed):
-    DL_I ignoring the missing LGG labels holds by a wide margin and must show; the verdict of "BI and Iε
-    learn empty maps" must be the one its own numbers give — which configurations learn them in one seed
-    depends on the machine's floating-point path (Iε did on an earlier AMD machine, not on this Intel one)."""
-    ch1 = _claim_rows((built_book / "notebooks" / "01_dice_anatomy.html").read_text())
-    verdicts = [r[2] for r in ch1[1:]]
-    assert "reproduced" in verdicts and set(verdicts) <= {"reproduced", "derived and checked"}, ch1
-    ch4 = _claim_rows((built_book / "notebooks" / "04_missing_vs_empty.html").read_text())
-    ignores = next(r for r in ch4 if "ignores missing labels: the unlabelled LGG" in r[0])
-    assert ignores[2] == "reproduced", ignores
-    learns = next(r for r in ch4 if "learn to predict empty maps for LGG" in r[0])
-    numbers = re.findall(r"(BI|Iε): Dice HGG ([\d.]+), LGG ([\d.]+)", learns[1])
-    assert {n for n, _, _ in numbers} == {"BI", "Iε"}, learns
-    learned = [float(hgg) > 0.8 and float(lgg) < 0.2 for _, hgg, lgg in numbers]
-    expected = "reproduced" if all(learned) else "partly" if any(learned) else "not reproduced"
-    assert learns[2] == expected, learns
+    """Every chapter's closing table comes from the ledger (only the vocabulary's verdicts), and so does the
+    appendix's. Chapter 1's claims are exact identities: every one holds."""
+    from dicecore.claims import VERDICTS, all_claims
+
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        rows = _claims((built_book / "notebooks" / f"{nb.stem}.html").read_text())
+        assert rows and {r["verdict"] for r in rows} <= set(VERDICTS), nb.stem
+    ch1 = _claims((built_book / "notebooks" / "01_dice_anatomy.html").read_text())
+    assert [r["id"] for r in ch1] == ["T01", "T02", "T03", "T04", "T05", "T06", "T07"]
+    assert {r["verdict"] for r in ch1} == {"reproduced"}, ch1
+    ledger = _claims((built_book / "book" / "claims.html").read_text())
+    assert [r["id"] for r in ledger] == [c.id for c in all_claims()]
+
+
+@pytest.mark.book
+def test_the_slice_study_shows_the_papers_effect(built_book):
+    """Chapter 4's CPU slice study, as executed in the build (partial labels, one training per configuration):
+    DL_I keeps segmenting LGG, DL_BI (B = 4) learns to output empty LGG maps and still segments HGG, and its
+    predicted volume tells the grades apart. (Whether DL_Iε crosses over in this one seed depends on the
+    machine's floating-point path, so it is not asserted; its verdict must follow its numbers.)"""
+    page = (built_book / "notebooks" / "04_missing_vs_empty.html").read_text()
+    summary = {r[0]: r for r in _table_rows(page, "Φ/ε")[1:]}
+    header = _table_rows(page, "Φ/ε")[0]
+    col = {name: header.index(name) for name in ("Dice HGG", "Dice LGG", "AUC (HGG vs LGG from V̂)")}
+    value = lambda config, name: float(summary[config][col[name]])  # noqa: E731
+    assert value("I", "Dice HGG") > 0.8 and value("I", "Dice LGG") > 0.8
+    assert value("BI", "Dice HGG") > 0.8 and value("BI", "Dice LGG") < 0.2
+    assert value("BI", "AUC (HGG vs LGG from V̂)") > 0.9
+    t10 = next(r for r in _claims(page) if r["id"] == "T10" and r["scale"] == "ci")
+    gaps = dict(re.findall(r"(BI|Iε): LGG Dice of I − (?:BI|Iε): ([+-][\d.]+)", t10["text"]))
+    assert float(gaps["BI"]) > 0.5, t10
+    iε_gap = float(gaps["Iε"])  # clear either way: the verdict follows (near the 0.5 threshold it may go either)
+    if iε_gap > 0.6 or iε_gap < 0.4:
+        assert t10["verdict"] == ("reproduced" if iε_gap > 0.6 else "partly"), t10
 
 
 @pytest.mark.book

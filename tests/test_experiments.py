@@ -117,39 +117,36 @@ def test_style_table1_marks_the_bias_as_the_paper_and_dashes_cells_not_run():
     assert "+5.1" in html and "—" in html and "folds" not in html
 
 
-def test_empirical_claims_verdicts():
-    def row(task, model, loss, ce, sd, bias):
-        return {"task": task, "model": model, "loss": loss, "CE": ce, "1-SD": sd, "bias": bias}
-
-    rows = []
-    for task in ("molars_like", "brats_like", "isles17_like", "isles18_like"):
-        rows += [row(task, "LR", "CE", 0.1, 0.5, ""), row(task, "LR", "SD", 0.2, 0.6, "over")]
-    claims = study.empirical_claims(pd.DataFrame(rows), "test data")
-    verdicts = [c[2] for c in claims]
-    assert verdicts == ["reproduced"] * 4 + ["not run yet"] * 2 and claims[0][3] == "test data"
-    rows[1]["bias"] = "under"  # molars SD under-estimates; CE worse than SD on one task
-    rows[2]["CE"] = 0.5
-    verdicts = [c[2] for c in study.empirical_claims(pd.DataFrame(rows), "x")]
-    assert verdicts[0] == "partly" and verdicts[3] == "partly"
-    # the U-Net claims, on the cells that ran
-    rows += [row("molars_like", "U-Net", "CE", 0.1, 0.8, ""), row("molars_like", "U-Net", "SD", 0.2, 0.9, ""),
-             row("isles17_like", "U-Net", "CE", 0.1, 0.3, ""), row("isles17_like", "U-Net", "SD", 0.2, 0.4, "")]
-    claims = {c[0].split(" on the")[0]: c for c in study.empirical_claims(pd.DataFrame(rows), "x")}
-    assert claims["U-Net: no significant volume bias"][2] == "reproduced"
-    assert claims["U-Net: SD still over-estimates"][2] == "not reproduced"
-    assert "isles17_like" in claims["U-Net: SD still over-estimates"][1]
+def _verdicts(found):
+    return {f.claim: f.verdict.verdict for f in found}
 
 
-def test_empirical_claims_use_the_paired_test_when_given():
-    per_subject = pd.concat([_per_subject("molars_like", "U-Net", dice=(0.6, 0.7)),
-                             _per_subject("isles17_like", "U-Net", dice=(0.6, 0.6))])
-    summary = study.summarise(per_subject.assign(dV=per_subject["subject"] % 3 - 1.0))
-    comparison = study.loss_comparison(per_subject)
-    claims = study.empirical_claims(summary, "x", comparison)
-    assert claims[0][2] == "reproduced" and "2/2" in claims[0][1]
-    dice_claim = claims[-1]
-    assert dice_claim[0].startswith("U-Net: SD-trained models reach a significantly higher")
-    assert dice_claim[2] == "partly" and "isles17_like: CE 0.59" in dice_claim[1]
+def test_findings_judge_table1_by_the_claims_rules():
+    """B05/B06: a paired test over the held-out subjects per task × model; B07: ΔV / V within 5 % (TOST);
+    B08: ΔV / V > 0. Each can come out reproduced, not reproduced or inconclusive."""
+    rows = pd.concat([_per_subject(task, "LR") for task in ("molars_like", "isles17_like")]).assign(true_volume=100.0)
+    rng = np.random.default_rng(2)
+    rows["dV"] = np.where(rows["loss"] == "SD", 20.0, 0.0) + rng.normal(0, 1, len(rows))  # CE unbiased, SD over
+    v = _verdicts(study.findings(rows, "cpu", "hand-made"))
+    assert v["B05"] == v["B06"] == v["B07"] == v["B08"] == "reproduced"
+    assert v["B09"] == v["B10"] == v["B11"] == "not run"  # no U-Net cells
+    worse = rows.assign(CE=np.where(rows["loss"] == "CE", rows["CE"] + 0.5, rows["CE"]))  # CE-trained worse at CE
+    assert _verdicts(study.findings(worse, "cpu", "x"))["B05"] == "not reproduced"
+    biased = rows.assign(dV=rows["dV"] - 20.0)  # CE under-estimates by 20 %, SD unbiased
+    v = _verdicts(study.findings(biased, "cpu", "x"))
+    assert v["B07"] == "not reproduced" and v["B08"] == "inconclusive"
+    few = rows[rows["subject"] < 3]  # three subjects: nothing replicated
+    assert _verdicts(study.findings(few, "cpu", "x"))["B05"] == "inconclusive"
+
+
+def test_findings_of_the_unet_on_a_saturated_task_are_untestable():
+    rows = pd.concat([_per_subject("molars_like", "U-Net", dice=(0.995, 0.996)),
+                      _per_subject("isles17_like", "U-Net", dice=(0.3, 0.5))]).assign(true_volume=100.0)
+    rows["dV"] = np.where((rows["loss"] == "SD") & (rows["task"] == "isles17_like"), 10.0, 0.0) \
+        + 0.1 * (rows["subject"] % 3 - 1)
+    found = {f.claim: f for f in study.findings(rows, "paper", "x")}
+    assert found["B11"].verdict.verdict == "partly" and "ceiling" in found["B11"].verdict.evidence
+    assert found["B09"].verdict.verdict == "reproduced" and found["B10"].verdict.verdict == "reproduced"
 
 
 def test_throughput_times_a_list_of_cells():

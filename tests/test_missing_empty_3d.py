@@ -182,7 +182,7 @@ def test_one_training_end_to_end_is_reproducible(tmp_path):
 
 def _fake(rows):
     return pd.DataFrame(rows, columns=["dataset", "labelling", "config", "batch_size", "fold", "entry", "group",
-                                       "structure", "dice", "pred_ml", "dV_ml"])
+                                       "structure", "dice", "pred_ml", "dV_ml"]).assign(profile="ci")
 
 
 def _hand_made_grid(empty_maps_learnt: bool) -> pd.DataFrame:
@@ -191,26 +191,23 @@ def _hand_made_grid(empty_maps_learnt: bool) -> pd.DataFrame:
     for labelling in ("full", "partial"):
         for config, b in (("I", 1), ("I", 2), ("BI", 2), ("Iε", 2)):
             learns_empty = empty_maps_learnt and labelling == "partial" and config != "I"
-            for e in range(12):
+            for e in range(16):
                 group = "HGG" if e < 8 else "LGG"
                 lgg_gone = learns_empty and group == "LGG"
-                dice = (0.05 if lgg_gone else 0.9) + 0.01 * rng.standard_normal()
+                dice = (0.05 if lgg_gone else 0.9) + 0.005 * rng.standard_normal()
                 pred = (5 if lgg_gone else 100) + rng.standard_normal()
                 rows.append(("brats", labelling, config, b, 0, e, group, "WT", dice, pred, pred - 100))
     return _fake(rows)
 
 
-def _verdict(found, start):
-    (v,) = [c[2] for c in found if c[0].startswith(start)]
-    return v
+def _verdicts(per):
+    return {f.claim: f.verdict.verdict for f in study.findings(per, "cpu", "hand-made")}
 
 
-def test_claims_fail_when_no_empty_maps_are_learnt():
-    per = _hand_made_grid(empty_maps_learnt=False)
-    found = study.claims(study.summarise(per), study.detection_auc(per), study.partial_losses_table(per), "x")
-    assert _verdict(found, "I (any B) and BI (B = 1) ignore") == "reproduced"
-    assert _verdict(found, "BI (B > 1) and Iε learn") == "not reproduced"
-    assert _verdict(found, "the predicted volume detects HGG") == "not reproduced"
+def test_findings_fail_when_no_empty_maps_are_learnt():
+    v = _verdicts(_hand_made_grid(empty_maps_learnt=False))
+    assert v["T09"] == "reproduced"  # I: partial within 0.02 of full (two one-sided tests, 8 LGG entries)
+    assert v["T10"] == "not reproduced" and v["T13"] == "not reproduced"
 
 
 def test_summary_table_auc_and_claims_on_a_hand_made_grid():
@@ -226,12 +223,11 @@ def test_summary_table_auc_and_claims_on_a_hand_made_grid():
     assert table.loc[("full", 8), ("DSC", "HGG", "I")] == "not run / 0.89"
     aucs = study.detection_auc(per).set_index(["config", "B"])
     assert aucs.loc[("BI", 2), "AUC"] == 1.0 and aucs.loc[("I", 2), "AUC"] < 0.8
-    found = study.claims(summary, study.detection_auc(per), study.partial_losses_table(per), "hand-made")
-    assert _verdict(found, "I (any B) and BI (B = 1) ignore") == "reproduced"
-    assert _verdict(found, "BI (B > 1) and Iε learn") == "reproduced"
-    assert _verdict(found, "the predicted volume detects HGG") == "reproduced"
-    assert _verdict(found, "ACDC: Table 1's claims") == "not run yet"
-    assert _verdict(found, "ACDC: I ≈ marginal ≈ leaf") == "not run yet"
+    v = _verdicts(per)
+    assert v["T09"] == v["T10"] == v["T12"] == v["T13"] == "reproduced"
+    assert v["T14"] == "not run"  # no ACDC-like cells
+    few = per[per["entry"] < 11]  # three LGG entries: nothing replicated
+    assert _verdicts(few)["T10"] == "inconclusive"
 
 
 def test_fig2_draws_one_roc_curve_per_configuration_and_b():
@@ -336,10 +332,13 @@ def test_the_budget_check_is_its_own_cells_and_table(tmp_path):
     table = study.budget_table(both)
     assert list(zip(table.config, table.iterations)) == [("BI", 8), ("I", 4), ("I", 8), ("Iε", 8)]
     assert table["held-out subjects"].eq(5).all() and table["DSC LGG"].between(0, 1).all()
-    hand = pd.DataFrame({"config": ["I", "BI", "Iε"], "B": 2, "iterations": 1600, "DSC HGG": [0.99, 0.98, 0.97],
-                         "DSC LGG": [0.98, 0.0, 0.9], "ΔV LGG [ml]": 0.0, "held-out subjects": 12})
-    (claim,) = study.budget_claims(hand, "x")
-    assert claim[2] == "partly" and "1600 iterations at B = 2" in claim[0]
-    (claim,) = study.budget_claims(hand.assign(**{"DSC LGG": [0.98, 0.1, 0.2]}), "x")
-    assert claim[2] == "reproduced"
-    assert study.budget_claims(hand.iloc[:0], "x") == []
+    rng = np.random.default_rng(0)
+    hand = _fake([("brats", "partial", config, 2, 0, e, "LGG", "WT", dice + 0.01 * rng.standard_normal(), 0, 0)
+                  for config, dice in (("I", 0.98), ("BI", 0.0), ("Iε", 0.9))
+                  for e in range(6)]).assign(iterations=1600)
+    (found,) = study.budget_findings(hand, "cpu", "x")
+    assert found.claim == "T10" and found.verdict.verdict == "partly"  # BI learnt the empty maps, Iε did not
+    assert "at 1600 iterations" in found.verdict.evidence
+    learnt = hand.assign(dice=np.where(hand["config"] == "I", hand["dice"], 0.1))
+    assert study.budget_findings(learnt, "cpu", "x")[0].verdict.verdict == "reproduced"
+    assert study.budget_findings(hand.iloc[:0], "cpu", "x") == []

@@ -72,25 +72,44 @@ def _summary(rows, spread=0.0, seeds=1):
     return s
 
 
-def test_verdicts_respect_the_seed_noise():
-    clear = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 76, 66, 58, 83, 79),
-                      ("CE + PM Dice", 75, 65, 57, 84, 77)])
-    verdicts = [c[2] for c in study.training_claims(clear, "x")]
-    assert verdicts == ["reproduced", "reproduced", "reproduced", "reproduced"]
-    helped = _summary([("PM Dice", 70, 60, 50, 80, 70), ("CE + PM Dice", 74, 64, 54, 82, 72)])
-    assert study.training_claims(helped, "x")[1] == (
-        "PM Dice needs no CE term in a compound loss", "mDice CE + PM Dice − PM Dice +4.0 points", "not reproduced", "x")
-    close = _summary([("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 72.5, 62, 52.5, 80.2, 79)])
-    assert all(v.startswith("inconclusive") for v in [c[2] for c in study.training_claims(close, "x")][1:])
-    against = _summary([("CE", 70, 60, 50, 78, 80), ("Dice", 75, 65, 55, 84, 72)], spread=0.5, seeds=3)
-    assert study.training_claims(against, "x")[0][2] == "not reproduced"
+def _per_image(losses, seeds=(0, 1, 2), key="loss", jitter=0.5):
+    """Per-image rows whose per-seed means are ``losses[name] = (Dice, IoU, NSD, precision, recall)`` in percent,
+    each seed shifted by ``jitter`` × (seed − 1) points."""
+    rows = []
+    for name, metrics in losses.items():
+        for seed in seeds:
+            shift = jitter * (seed - 1) + 0.1 * seed * seed
+            for image in range(2):
+                rows.append({key: name, "seed": seed, "class": 1, "image": image,
+                             **{m: (v + shift) / 100 if v == v else float("nan")
+                                for m, v in zip(("dice", "iou", "nsd", "precision", "recall"), metrics)}})
+    return pd.DataFrame(rows)
+
+
+def _verdicts(per_image):
+    return {f.claim: f.verdict.verdict for f in study.findings(per_image, "cpu", "x")}
+
+
+def test_findings_are_paired_over_seeds():
+    clear = {"CE": (70, 60, 50, 85, 70), "Dice": (72, 62, 52, 80, 78), "PM Dice": (76, 66, 58, 83, 79),
+             "CE + PM Dice": (76.2, 66, 57, 84, 77), "CE + Dice": (73, 63, 53, 82, 76),
+             "TopK Dice [42]": (73, 63, 55, 79, 80)}
+    v = _verdicts(_per_image(clear))
+    assert v["H06"] == v["H07"] == v["H08"] == v["H09"] == v["H10"] == v["H11"] == v["H12"] == "reproduced"
+    assert v["H14"] == "reproduced" and "H13" not in v and "H04" not in v  # losses not trained: no finding
+    one_seed = _verdicts(_per_image(clear, seeds=(0,)))
+    assert one_seed["H06"] == one_seed["H10"] == "inconclusive" and one_seed["H11"] == "inconclusive"
+    helped = _verdicts(_per_image({"PM Dice": (70, 60, 50, 80, 70), "CE + PM Dice": (74, 64, 54, 82, 72)}))
+    assert helped["H11"] == "not reproduced"  # the CE term adds 4 points: beyond the 2-point margin
+    against = _verdicts(_per_image({"CE": (70, 60, 50, 78, 80), "Dice": (75, 65, 55, 84, 72)}))
+    assert against["H08"] == "not reproduced"
     # a loss that collapsed to all-background (recall < 1 %, precision undefined) cannot be compared
-    dead = _summary([("CE", 7, 4, 16, 100, 4), ("Dice", 0, 0, 0, float("nan"), 0), ("PM Dice", 91, 84, 98, 90, 93)])
-    verdicts = {c[0]: c[2] for c in study.training_claims(dead, "x")}
-    gone = "not testable: Dice collapsed to all-background (recall < 1 %)"
-    assert verdicts["Dice loss gives higher recall, CE higher precision"] == gone
-    assert verdicts["PM Dice gives higher precision than Dice"] == gone
-    assert verdicts["PM Dice gives the best mDice and mNSD (of the 3 losses trained)"] == "reproduced"
+    dead = {f.claim: f for f in study.findings(_per_image({"CE": (7, 4, 16, 100, 4), "Dice": (0, 0, 0, float("nan"), 0),
+                                                             "PM Dice": (91, 84, 98, 90, 93)}), "cpu", "x")}
+    assert dead["H08"].verdict.verdict == dead["H10"].verdict.verdict == "untestable"
+    assert "Dice collapsed to all-background" in dead["H10"].verdict.evidence
+    saturated = _verdicts(_per_image({"Dice": (99.6, 99, 99, 99.5, 99.7), "PM Dice": (99.8, 99, 99, 99.9, 99.7)}))
+    assert saturated["H10"] == "untestable"  # both within a point of 100 %
 
 
 def test_gamma_cells_and_sweep_tables():
@@ -105,13 +124,24 @@ def test_gamma_cells_and_sweep_tables():
     both, background = study.sweep_tables(pd.DataFrame(rows))
     assert list(both["gamma"]) == ["0, 0", "2, 2", "5, 5"] and list(background["gamma"]) == ["0, 2", "1, 2", "2, 2"]
     assert study.collapsed(both) == ["0, 0"]
-    claims = study.gamma_claims(both, background, "x")
-    assert claims[1][2] == "not reproduced"  # best Dice at γ = 5, 5 points above γ = 2
-    assert "collapsed to all-background" in claims[0][1]
-    # a partly run sweep (only Table 3's (γ_BG, γ_FG) = (1, 2) training): every claim says "not run yet"
+    # a partly run sweep (only Table 3's (γ_BG, γ_FG) = (1, 2) training): nothing to judge yet
     both, background = study.sweep_tables(pd.DataFrame([r for r in rows if r["gamma"] == "1, 2"]))
     assert both.empty and list(background["gamma"]) == ["1, 2"]
-    assert [c[2] for c in study.gamma_claims(both, background, "x")] == ["not run yet"] * 3
+    assert study.gamma_findings(pd.DataFrame([r for r in rows if r["gamma"] == "1, 2"]), "cpu", "x") == []
+
+
+def test_gamma_findings_follow_figs_3_and_4():
+    sweep = _per_image({"0, 0": (60, 50, 55, 60, 70), "0.5, 0.5": (64, 54, 58, 65, 72), "1, 1": (66, 56, 60, 70, 66),
+                        "2, 2": (69, 59, 63, 75, 64), "5, 5": (62, 52, 56, 80, 50),
+                        "0, 2": (63, 53, 57, 65, 70), "1, 2": (70, 60, 64, 72, 68)}, key="gamma")
+    v = {f.claim: f.verdict.verdict for f in study.gamma_findings(sweep, "cpu", "x")}
+    assert v == {"H16": "reproduced", "H17": "reproduced", "H18": "reproduced"}
+    flat = sweep.assign(precision=0.7)  # precision does not move with γ
+    v = {f.claim: f.verdict.verdict for f in study.gamma_findings(flat, "cpu", "x")}
+    assert v["H16"] == "partly" and v["H17"] == "reproduced"
+    dead = sweep.assign(recall=np.where(sweep["gamma"] == "5, 5", 0.0, sweep["recall"]))
+    found = {f.claim: f for f in study.gamma_findings(dead, "cpu", "x")}
+    assert "collapsed" in found["H16"].verdict.evidence
 
 
 def test_msseg_like_task_trains(tiny):
@@ -128,13 +158,12 @@ def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):
     trainings = [_cell("acdc_like", loss, tiny) for loss in ("Dice", "PM Dice, gradient through m")]
     store = ResultStore(tmp_path)
     out = pd.concat([study.run_cell(c, store.paths(c), n_examples=2) for c in trainings])
-    tmp_path = tmp_path / "examples"
     assert sorted(out["class"].unique()) == [1, 2, 3] and len(out) == 2 * 3 * 3
     organs = study.organ_dice(out)
     assert list(organs.columns) == ["loss", "RV", "MYO", "LV"] and len(organs) == 2
-    examples = study.example_predictions(trainings, tmp_path)
+    examples = study.example_predictions(trainings, store)
     assert set(examples) == {"Dice", "PM Dice, gradient through m"} and examples["Dice"].shape == (2, 32, 32)
-    renamed = study.example_predictions(trainings, tmp_path, label=lambda t: "D" if t.loss == "Dice" else None)
+    renamed = study.example_predictions(trainings, store, label=lambda t: "D" if t.loss == "Dice" else None)
     assert list(renamed) == ["D"]
     images, labels = study.test_frames("acdc_like", tiny)
     assert images.shape == (3, 1, 32, 32) and labels.shape == (3, 32, 32)
@@ -143,17 +172,13 @@ def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):
     assert np.array_equal(image, images[k])
 
 
-def test_ablation_claim_and_its_exclusion_from_the_paper_claims():
-    rows = [("CE", 70, 60, 50, 85, 70), ("Dice", 72, 62, 52, 80, 78), ("PM Dice", 76, 66, 58, 83, 79),
-            ("PM Dice, gradient through m", 90, 80, 70, 90, 90)]
-    s = _summary(rows)
-    best = study.training_claims(s, "x")[1]
-    assert best[0].startswith("PM Dice gives the best") and best[2] == "reproduced"  # the ablation is not a rival
-    claim = study.ablation_claim(s, "x")
-    assert claim[0] == "without the stop-gradient on m the performance drops" and claim[2] == "not reproduced"
-    assert study.ablation_claim(_summary(rows[:3]), "x")[2] == "not checked"
-    drop = _summary(rows[:3] + [("PM Dice, gradient through m", 70, 60, 50, 80, 70)])
-    assert study.ablation_claim(drop, "x")[2] == "reproduced"
+def test_the_ablation_is_its_own_claim_and_no_rival():
+    rows = {"CE": (70, 60, 50, 85, 70), "Dice": (72, 62, 52, 80, 78), "PM Dice": (76, 66, 58, 83, 79),
+            "PM Dice, gradient through m": (90, 80, 70, 90, 90)}
+    v = _verdicts(_per_image(rows))
+    assert v["H07"] == "reproduced" and v["H04"] == "not reproduced"  # the ablation is not a rival in H07
+    rows["PM Dice, gradient through m"] = (70, 60, 50, 80, 70)
+    assert _verdicts(_per_image(rows))["H04"] == "reproduced"
 
 
 def test_beside_paper_cells():
@@ -180,7 +205,7 @@ def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp
     assert sorted(found) == ["acdc_like", "gamma_sweep", "kvasir_like"]
     rows, done, total = found["kvasir_like"]
     assert (done, total) == (4, 6) and set(rows["loss"]) == {"CE", "Dice", "PM Dice", "PM Dice, gradient through m"}
-    report = study.committed_report(found, tiny)
+    report = study.committed_report(found, "cpu")  # the tiny profile's trainings, judged as the cpu scale's
     captions = [c for c, _ in report["tables"]]
     assert captions == ["ours (4 of 6 trainings) / the paper's Table 1 (Kvasir-SEG), percent",
                         "ours (2 of 5 trainings) / the paper's Table 2 (ACDC), percent"]
@@ -189,9 +214,11 @@ def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp
     assert list(report["tables"][1][1].columns)[-3:] == ["RV", "MYO", "LV"]
     both, background = report["sweep"]
     assert list(both["gamma"]) == ["0, 0", "0.5, 0.5"] and background.empty
-    data = {c[3] for c in report["claims"]}
-    assert "Kvasir-like phantom, tiny profile (4 of 6 trainings, 1 seed)" in data
-    assert any(c[0].startswith("without the stop-gradient") for c in report["claims"])
-    assert any(c[0].startswith("Fig. 3") for c in report["claims"])
+    found_claims = {f.claim: f for f in report["findings"]}  # one per claim, the parts merged
+    assert "Kvasir-like phantom (4 of 6 trainings, 1 seed)" in found_claims["H08"].data
+    assert "ACDC-like phantom (2 of 5 trainings, 1 seed)" in found_claims["H08"].data
+    assert found_claims["H04"].verdict.verdict in ("inconclusive", "untestable")  # one seed, 6 iterations
+    assert not {"H16", "H17", "H18"} & set(found_claims)  # γ = 0 and 0.5 only: no trend to judge yet
+    assert all(f.scale == "cpu" for f in report["findings"])
     assert report["saturated"] == []  # 6-iteration trainings are far from the ceiling
-    assert study.committed_report(found, tiny, ceiling=-1.0)["saturated"] == ["kvasir_like", "acdc_like"]
+    assert study.committed_report(found, "cpu", ceiling=-1.0)["saturated"] == ["kvasir_like", "acdc_like"]

@@ -4,6 +4,7 @@ import dataclasses
 import json
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -106,6 +107,19 @@ def test_a_corrupt_cell_file_is_named_and_run_again(tmp_path):
         summary = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
     assert summary.ran == 1 and store.done(bad)
     assert store.path(bad).with_name(store.path(bad).name + ".corrupt").is_file()
+
+
+def test_examples_are_read_from_the_store_and_a_corrupt_one_is_named(tmp_path):
+    store = ResultStore(tmp_path)
+    cell = toy.STUDY.grid("ci")[0]
+    assert store.read_example(cell) is None  # none saved
+    path = store.paths(cell).example
+    path.parent.mkdir(parents=True)
+    np.savez(path, pred=np.eye(3))
+    assert np.array_equal(store.read_example(cell)["pred"], np.eye(3))
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.warns(CorruptResultWarning, match=rf"{cell.key}.npz: not a readable example"):
+        assert store.read_example(cell) is None
 
 
 def test_budget_starts_no_cell_that_cannot_finish(tmp_path):

@@ -3,7 +3,10 @@ rows as the local pool."""
 
 import json
 
+from importlib import import_module
+
 import pandas as pd
+
 import pytest
 
 from dicecore.cli import main
@@ -100,8 +103,8 @@ def test_chapter2_contract(tmp_path, tiny_ci):
     assert set(summary["loss"]) == {"CE", "SD"}
     table = volume_bias.table1(summary, ("LR",))
     assert (table["status"] == "run").sum() == 2 and (table["status"] == "not run").sum() == 6
-    claims = volume_bias.empirical_claims(summary, "tiny", volume_bias.loss_comparison(rows))
-    assert claims and all(len(c) == 4 for c in claims)
+    found = volume_bias.findings(rows, "ci", "tiny")
+    assert {f.claim for f in found} == {"B05", "B06", "B07", "B08", "B09", "B10", "B11"}
 
 
 @pytest.mark.parametrize("chapter", sorted(STUDIES))
@@ -118,6 +121,8 @@ def test_committed_results_are_read_under_their_keys(chapter):
     assert shown.done == shown.record["cells"] == len(on_disk) and shown.total == len(study.grid(shown.profile))
     assert f"profile {shown.profile}: {shown.done} of {shown.total} cells" in shown.header()
     assert len(study.summarise(shown.rows)) > 0
+    found = import_module(study.module).committed_findings(shown)  # the claims table renders from them
+    assert found and all(f.scale == shown.profile for f in found)
 
 
 def test_chapter2_committed_results_render():

@@ -45,16 +45,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dicecore import claims
 from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
 from dicecore.data.sampling import foreground_patches
-from dicecore.experiments.study import Cell, CellPaths, Study
+from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
 from dicecore.papers import sudre2017
 
 __all__ = [
     "PROFILES", "NETWORKS", "REGISTRY_NAMES", "PATCHES", "LOSSES", "GeneralisedDiceCell", "cells", "STUDY",
     "tumour_slices",
     "lesion_volumes", "example_slice", "example_predictions", "build_network", "loss_function",
-    "run_cell", "summarise", "failed_cells", "imbalance_table", "claims", "network_claims", "network_order",
+    "run_cell", "summarise", "failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN",
+    "network_order", "committed_findings",
 ]
 
 #: network → (the paper's name, task dimension, our widths against the published ones).
@@ -226,17 +228,15 @@ def example_slice(profile: str = "paper") -> tuple[np.ndarray, np.ndarray, int]:
     return _upright(flair), _upright(labels[0, :, :, z]), z
 
 
-def example_predictions(trainings, examples_dir) -> dict[tuple[str, str, float], dict[str, np.ndarray]]:
-    """``{(network, patch, lr): {loss: predicted mask}}`` saved by :func:`run_cell` for Fig. 4 (the store's
-    ``examples/<key>.npz``), upright as :func:`example_slice`."""
-    from pathlib import Path
-
+def example_predictions(trainings, store: ResultStore) -> dict[tuple[str, str, float], dict[str, np.ndarray]]:
+    """``{(network, patch, lr): {loss: predicted mask}}`` saved by :func:`run_cell` for Fig. 4
+    (:meth:`ResultStore.read_example <dicecore.experiments.study.ResultStore.read_example>`), upright as
+    :func:`example_slice`."""
     out: dict = {}
     for t in trainings:
-        path = Path(examples_dir) / f"{t.key}.npz"
-        if path.is_file():
-            with np.load(path) as data:
-                out.setdefault((t.network, t.patch, t.lr), {})[t.loss] = _upright(data["pred"])
+        saved = store.read_example(t)
+        if saved is not None:
+            out.setdefault((t.network, t.patch, t.lr), {})[t.loss] = _upright(saved["pred"])
     return out
 
 
@@ -358,104 +358,133 @@ def imbalance_table(results: pd.DataFrame) -> pd.DataFrame:
                 "paper's ratio"]]
 
 
-def claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> list[tuple[str, str, str, str]]:
-    """The paper's 2-D claims that this grid can test, with verdicts; differences under ``noise`` (DSC) are
-    not told apart (one seed cannot measure the spread)."""
-    by_loss = results.groupby("loss")["dsc_median"]
-    worst = by_loss.min().reindex(list(LOSSES))
-    spread = (by_loss.max() - by_loss.min()).reindex(list(LOSSES))
-    robust = worst["GDL_v"] >= worst.max() - noise
-    peers = [k for k in LOSSES if k != "GDL_v" and worst[k] >= worst["GDL_v"] - noise]
-    if not robust:
-        verdict = "not reproduced"
-    elif peers:
-        verdict = f"partly: GDL_v is as robust as {', '.join(peers)} here (worst cases within {noise})"
-    else:
-        verdict = "reproduced"
-    out = [("GDL_v is the most robust to learning rate and patch size",
-            "worst / range of the median training DSC over the grid: "
-            + ", ".join(f"{k} {worst[k]:.2f} / {spread[k]:.2f}" for k in LOSSES), verdict, data)]
-    best = results.groupby("lr")["dsc_median"].mean()
-    gap = best.get(1e-4, float("nan")) - best.drop(index=1e-4, errors="ignore").max()
-    if not gap == gap:  # 10⁻⁴ not trained
-        verdict = "not testable"
-    elif abs(gap) <= noise:
-        verdict = f"inconclusive (gap {gap:+.2f} within {noise})"
-    elif gap < 0:
-        verdict = "not reproduced"
-    else:
-        verdict = "reproduced" if 1e-5 in best.index else "partly (10⁻⁴ beats 10⁻³; 10⁻⁵ not in this grid)"
-    out.append(("an intermediate learning rate (10⁻⁴) trains best",
-                "mean median DSC per LR: " + ", ".join(f"{lr:g}: {v:.2f}" for lr, v in best.items()), verdict, data))
-    patches = results.groupby("patch")["dsc_median"].mean()
-    if {"S", "L"} <= set(patches.index):
-        gap = patches["S"] - patches["L"]
-        out.append(("smaller patches with larger batches train better",
-                    f"mean median DSC S {patches['S']:.2f}, L {patches['L']:.2f}",
-                    "reproduced" if gap > noise else
-                    (f"inconclusive (gap {gap:+.2f} within {noise})" if abs(gap) <= noise else "not reproduced"),
-                    data))
-    failed = results[results["dsc_median"] < 0.05]
-    if len(failed):
-        out.append(("(ours) trainings that never segmented the tumour (median DSC < 0.05)",
-                    ", ".join(f"{r.loss} {r.patch} {r.lr:g}" for r in failed.itertuples()), "observed", data))
-    return out
+#: A training "failed" (never segmented the target) when its median DSC over the last iterations is below this.
+FAILED_DSC = 0.05
+#: DeepMedic is "agnostic to the loss" (S09) when every loss lies within this of the cell's mean over the
+#: four losses — the book's margin; the paper's own Table 3 calls cells agnostic whose losses span 0.07.
+AGNOSTIC_MARGIN = 0.05
 
 
-def _mean(results: pd.DataFrame, network: str, losses, lrs=None) -> float:
+def _mean(results: pd.DataFrame, network: str, losses, lrs=None, patches=None) -> float:
     rows = results[(results["network"] == network) & results["loss"].isin(list(losses))]
     if lrs is not None:
         rows = rows[rows["lr"].isin(list(lrs))]
+    if patches is not None:
+        rows = rows[rows["patch"].isin(list(patches))]
     return float(rows["dsc_median"].mean()) if len(rows) else float("nan")
 
 
-def _gap_verdict(gap: float, noise: float) -> str:
-    if gap != gap:
-        return "not run yet"
-    if abs(gap) <= noise:
-        return f"inconclusive (gap {gap:+.2f} within {noise})"
-    return "reproduced" if gap > 0 else "not reproduced"
+def _per_seed(results: pd.DataFrame, statistic) -> np.ndarray:
+    """``statistic(rows of one seed)`` for every seed, NaN (cells not run) left out."""
+    values = np.array([statistic(d) for _, d in results.groupby("seed")], dtype=float)
+    return values[np.isfinite(values)]
 
 
-def network_claims(results: pd.DataFrame, data: str, noise: float = 0.05) -> list[tuple[str, str, str, str]]:
-    """Sudre et al.'s network-specific claims (§3.2–3.3), each checked where its cells have been trained
-    ("not run yet" otherwise). One seed: differences under ``noise`` are not told apart."""
-    out = []
-    fast, slow = _mean(results, "twopath", ("WCE", "DL2"), [1e-3]), _mean(results, "twopath", ("SS", "GDL_v"), [1e-3])
-    out.append(("TwoPathCNN: WCE and DL₂ cope worse with a fast learning rate (10⁻³) than SS and GDL_v",
-                f"mean median DSC at 10⁻³: WCE, DL₂ {fast:.2f}; SS, GDL_v {slow:.2f}", _gap_verdict(slow - fast, noise),
-                data))
-    gaps = {n: _mean(results, n, ["GDL_v"]) - _mean(results, n, ["SS"]) for n in ("unet", "twopath")}
-    spread = abs(gaps["unet"] - gaps["twopath"])
-    out.append(("2-D: the efficiency of SS is network dependent",
-                "GDL_v − SS, mean median DSC: " + ", ".join(f"{NETWORKS[n][0]} {g:+.2f}" for n, g in gaps.items()),
-                "not run yet" if spread != spread else
-                ("reproduced" if spread > noise else f"inconclusive (difference {spread:.2f} within {noise})"), data))
+def _beats(results: pd.DataFrame, statistic, what: str) -> claims.Verdict:
+    """Superiority of a per-seed gap over 0 (:func:`dicecore.claims.superiority`; one seed is inconclusive)."""
+    gap = _per_seed(results, statistic)
+    return claims.superiority(gap, np.zeros_like(gap), what=what)
+
+
+def findings(results: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
+    """Sudre et al.'s claims on training (S03–S13) judged on grid rows (:func:`run_cell`; the 2-D networks
+    for S03–S08, the 3-D ones for S09–S13). Comparisons are per-seed gaps of the median training DSC tested by
+    :func:`~dicecore.claims.superiority` (at least three seeds; one seed gives "inconclusive" with the gap as
+    evidence); S09 is an equivalence within :data:`AGNOSTIC_MARGIN`; S10 counts the failed trainings
+    (:data:`FAILED_DSC`). A claim whose cells have not run is "not run"."""
+    two_d = results[results["network"].isin(["unet", "twopath"])]
     hrn = results[results["network"] == "highresnet"]
-    wce = hrn[hrn["loss"] == "WCE"]["dsc_median"]
-    out.append(("3-D (HighResNet): WCE was unable to train",
-                f"WCE median DSC over {len(wce)} cells: max {wce.max():.2f}" if len(wce) else "no cell run",
-                ("reproduced" if wce.max() < 0.05 else "not reproduced") if len(wce) else "not run yet", data))
-    ss, gdl = _mean(results, "highresnet", ["SS"]), _mean(results, "highresnet", ["GDL_v"])
-    out.append(("3-D (HighResNet): SS drops well below GDL_v", f"mean median DSC SS {ss:.2f}, GDL_v {gdl:.2f}",
-                _gap_verdict(gdl - ss, noise), data))
-    hi = _mean(results, "highresnet", ["GDL_v"], [1e-3]) - _mean(results, "highresnet", ["DL2"], [1e-3])
-    lo = abs(_mean(results, "highresnet", ["GDL_v"], [1e-4, 1e-5]) - _mean(results, "highresnet", ["DL2"], [1e-4, 1e-5]))
-    if hi != hi or lo != lo:
-        verdict = "not run yet"
-    else:
-        verdict = "reproduced" if hi > noise and lo <= noise else "not reproduced"
-    out.append(("3-D (HighResNet): DL₂ matches GDL_v at low learning rates but fails at 10⁻³",
-                f"GDL_v − DL₂ at 10⁻³ {hi:+.2f}; |GDL_v − DL₂| at 10⁻⁴, 10⁻⁵ {lo:.2f}", verdict, data))
     dm = results[results["network"] == "deepmedic"]
-    if len(dm):
-        ranges = dm.groupby(["patch", "lr"])["dsc_median"].agg(lambda v: v.max() - v.min())
-        out.append(("3-D: DeepMedic is agnostic to the choice of loss",
-                    f"largest spread across losses within a cell: {ranges.max():.2f} ({len(ranges)} cells)",
-                    "reproduced" if ranges.max() <= 2 * noise else "not reproduced", data))
-    else:
-        out.append(("3-D: DeepMedic is agnostic to the choice of loss", "no cell run", "not run yet", data))
+    out = []
+
+    def add(claim_id, needed, verdict_fn, needs):
+        out.append(claims.finding(claim_id, verdict_fn(), scale, data) if needed else
+                   claims.not_run(claim_id, scale, data, needs))
+
+    def imbalance():
+        ratio = two_d.groupby(["network", "patch"])["fg_fraction"].median()
+        order = [p for p in PATCHES["unet"] if p in set(two_d["patch"])]
+        ok = {n: all(ratio[n, a] > ratio[n, b] for a, b in zip(order, order[1:])) for n in ratio.index.levels[0]
+              if n in set(two_d["network"])}
+        text = "; ".join(f"{NETWORKS[n][0]}: " + ", ".join(f"{p} {ratio[n, p]:.2f}" for p in order) for n in ok)
+        return claims.Verdict("reproduced" if all(ok.values()) else "not reproduced",
+                              f"median foreground fraction of the training patches — {text}",
+                              "measured on every training's patches", len(ok))
+
+    add("S03", two_d["patch"].nunique() > 1, imbalance, "needs 2-D trainings at two patch sizes")
+    add("S04", ((two_d["network"] == "twopath") & (two_d["lr"] == 1e-3)).any(),
+        lambda: _beats(two_d, lambda d: _mean(d, "twopath", ("SS", "GDL_v"), [1e-3])
+                       - _mean(d, "twopath", ("WCE", "DL2"), [1e-3]),
+                       "TwoPathCNN at 10⁻³: mean DSC of SS, GDL_v − WCE, DL₂"), "needs TwoPathCNN at 10⁻³")
+
+    def ss_dependence():
+        gaps = _per_seed(two_d, lambda d: (_mean(d, "unet", ["GDL_v"]) - _mean(d, "unet", ["SS"]))
+                         - (_mean(d, "twopath", ["GDL_v"]) - _mean(d, "twopath", ["SS"])))
+        sign = 1.0 if gaps.mean() >= 0 else -1.0  # network dependence: a difference either way
+        return claims.superiority(sign * gaps, np.zeros_like(gaps), what="|(GDL_v − SS) U-Net − (GDL_v − SS) "
+                                  "TwoPathCNN|, mean DSC")
+
+    add("S05", {"unet", "twopath"} <= set(two_d["network"]), ss_dependence, "needs both 2-D networks")
+    lr_best = lambda d: d.groupby("lr")["dsc_median"].mean().pipe(  # noqa: E731
+        lambda m: m.get(1e-4, np.nan) - m.drop(index=1e-4, errors="ignore").max())
+    add("S06", two_d["lr"].nunique() > 1 and (two_d["lr"] == 1e-4).any(),
+        lambda: _beats(two_d, lr_best, "2-D: mean DSC at 10⁻⁴ − best other learning rate"),
+        "needs 2-D trainings at 10⁻⁴ and another rate")
+    patch_gap = lambda d: d.groupby("patch")["dsc_median"].mean().pipe(  # noqa: E731
+        lambda m: m.get("S", np.nan) - m.get("L", np.nan))
+    add("S07", {"S", "L"} <= set(two_d["patch"]), lambda: _beats(two_d, patch_gap, "2-D: mean DSC, patch S − L"),
+        "needs 2-D trainings at patches S and L")
+
+    def robust(d):
+        worst = d.groupby("loss")["dsc_median"].min()
+        return worst.get("GDL_v", np.nan) - worst.drop(index="GDL_v", errors="ignore").max()
+
+    add("S08", two_d["loss"].nunique() == len(LOSSES),
+        lambda: _beats(two_d, robust, "2-D: worst-case DSC over the grid, GDL_v − best other loss"),
+        "needs all four losses in 2-D")
+
+    def agnostic():  # one-sided: the mean |DSC − the cell's mean over losses| lies below the margin
+        dev = (dm["dsc_median"] - dm.groupby(["seed", "patch", "lr"])["dsc_median"].transform("mean")).abs()
+        return claims.superiority(np.full(len(dev), AGNOSTIC_MARGIN), dev.to_numpy(),
+                                  what=f"DeepMedic: {AGNOSTIC_MARGIN} − |DSC − the cell's mean over losses| "
+                                  f"({len(dm)} trainings; largest {dev.max():.2f})")
+
+    add("S09", dm["loss"].nunique() == len(LOSSES), agnostic, "needs DeepMedic trained with all four losses")
+
+    def wce_fails():
+        wce = hrn[hrn["loss"] == "WCE"]["dsc_median"]
+        failed = int((wce < FAILED_DSC).sum())
+        verdict = "reproduced" if failed == len(wce) else "not reproduced" if failed == 0 else "partly"
+        return claims.Verdict(verdict, f"HighResNet WCE: {failed} of {len(wce)} trainings failed (median DSC < "
+                              f"{FAILED_DSC}; highest {wce.max():.2f})", "count of failed trainings", len(wce))
+
+    add("S10", (hrn["loss"] == "WCE").any(), wce_fails, "needs HighResNet trained with WCE")
+    add("S11", {"SS", "GDL_v"} <= set(hrn["loss"]),
+        lambda: _beats(hrn, lambda d: _mean(d, "highresnet", ["GDL_v"]) - _mean(d, "highresnet", ["SS"]),
+                       "HighResNet: mean DSC, GDL_v − SS"), "needs HighResNet with SS and GDL_v")
+
+    def dl2_matches_then_fails():
+        fails = _beats(hrn, lambda d: _mean(d, "highresnet", ["GDL_v"], [1e-3])
+                       - _mean(d, "highresnet", ["DL2"], [1e-3]), "HighResNet at 10⁻³: DSC GDL_v − DL₂")
+        low = hrn[hrn["lr"] < 1e-3].pivot_table(index=["seed", "patch", "lr"], columns="loss", values="dsc_median")
+        if not {"GDL_v", "DL2"} <= set(low.columns) or len(low) < 2:
+            return claims.combine([fails], "fails at 10⁻³ (the low rates not run)")
+        same = claims.equivalence(low["GDL_v"].to_numpy(), low["DL2"].to_numpy(), margin=claims.DICE_MARGIN,
+                                  what="HighResNet below 10⁻³: DSC GDL_v − DL₂ per cell")
+        return claims.combine([same, fails], "alike at low rates, DL₂ fails at 10⁻³")
+
+    add("S12", {"DL2", "GDL_v"} <= set(hrn["loss"]) and (hrn["lr"] == 1e-3).any(), dl2_matches_then_fails,
+        "needs HighResNet with DL₂ and GDL_v at 10⁻³")
+    add("S13", {"S", "L"} <= set(hrn[hrn["lr"] == 1e-4]["patch"]),
+        lambda: _beats(hrn[hrn["lr"] == 1e-4], patch_gap, "HighResNet at 10⁻⁴: mean DSC, patch S − L"),
+        "needs HighResNet at 10⁻⁴ with patches S and L")
     return out
+
+
+def committed_findings(shown) -> list[claims.Finding]:
+    """:func:`findings` on a study's committed results (:func:`~dicecore.experiments.study.committed`)."""
+    return findings(shown.rows, shown.profile, f"{shown.done} of {shown.total} cells (BraTS-like slices, WMH-like "
+                    f"volumes; phantom v{ANATOMY_PHANTOM_VERSION}), one seed, on {shown.record['device_name']}")
 
 
 #: The chapter's study — ``dicecore study 03 --profile cpu`` runs or resumes it.

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dicecore import claims
 from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
 from dicecore.data.polyps import POLYP_PHANTOM_VERSION, kvasir_like
 from dicecore.data.sampling import random_crops
@@ -47,10 +48,11 @@ from dicecore.train import Polynomial, fit, predict
 
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
-    "METRICS", "training_claims", "gamma_claims",
+    "METRICS", "DIFFICULTY_LOSSES", "per_seed", "findings", "gamma_findings",
     "collapsed", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
-    "ablation_claim", "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report", "STUDY",
+    "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report",
+    "committed_findings", "STUDY",
 ]
 
 #: The metrics of Hosseini's Tables 1–3.
@@ -245,21 +247,18 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     return out
 
 
-def example_predictions(trainings, examples_dir, label=None) -> dict[str, np.ndarray]:
-    """``{name: predicted label maps (k, H, W)}`` saved by :func:`run_cell` under ``examples_dir``, the first
-    seed of each name.
+def example_predictions(trainings, store: ResultStore, label=None) -> dict[str, np.ndarray]:
+    """``{name: predicted label maps (k, H, W)}`` saved by :func:`run_cell` in ``store``
+    (:meth:`~dicecore.experiments.study.ResultStore.read_example`), the first seed of each name.
 
     ``label(cell)`` names a training (default: its loss); a training it names ``None`` is left out.
     """
-    from pathlib import Path
-
     out = {}
     for cell in trainings:
         name = cell.loss if label is None else label(cell)
-        path = Path(examples_dir) / f"{cell.key}.npz"
-        if name is not None and name not in out and path.is_file():
-            with np.load(path) as data:
-                out[name] = data["pred"]
+        saved = None if name is None or name in out else store.read_example(cell)
+        if saved is not None:
+            out[name] = saved["pred"]
     return out
 
 
@@ -303,78 +302,106 @@ def summarise(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
     return out
 
 
-def _noise(s: pd.DataFrame, losses, metric: str) -> float:
-    """The gap two losses must exceed to count: their larger seed spread, and at least 1 point with one seed."""
-    spread = max(float(s.loc[loss, f"{metric} spread"]) for loss in losses)
-    return max(spread, 1.0 if int(s["seeds"].min()) < 2 else 0.0)
+#: The losses Hosseini calls "designed to tackle the difficulty imbalance" (§1) — every row of Tables 1–3 that
+#: re-weights, ranks or re-shapes the Dice or CE terms, PM Dice's own compounds left out.
+DIFFICULTY_LOSSES = ("Logarithmic Dice [38]", "Focal Dice [40]", "Focal Dice [41]", "Focal CE + Dice",
+                     "TopK CE + Dice", "TopK Dice [42]", "CE + TopK Dice [42]", "TopK CE + TopK Dice [42]")
+#: The metrics are in percent, so a comparison at the ceiling has both arms within this many points of 100.
+CEILING_POINTS = 100 * claims.CEILING_DISTANCE
 
 
-def _verdict(holds: bool, gap: float, noise: float) -> str:
-    if abs(gap) < noise:
-        return f"inconclusive (gap {abs(gap):.1f} < {noise:.1f}, the seed noise)"
-    return "reproduced" if holds else "not reproduced"
+def per_seed(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
+    """The metrics (percent) of each training: one row per ``by`` value and seed, means over its test frames."""
+    by = list(by)
+    rows = [{**dict(zip([*by, "seed"], keys)), **summarise_segmentation(d)}
+            for keys, d in per_image.groupby([*by, "seed"], sort=False)]
+    return pd.DataFrame(rows, columns=[*by, "seed", *METRICS])
 
 
-def training_claims(summary: pd.DataFrame, data: str) -> list[tuple[str, str, str, str]]:
-    """The paper's training claims that the losses in ``summary`` can test, with verdicts.
-
-    A difference counts only when it exceeds the seed noise: the larger spread (max − min over seeds) of the
-    two losses compared, and at least 1 point when there is a single seed. Ablation rows (:data:`ABLATIONS`)
-    are left out: they are checked by :func:`ablation_claim`.
-    """
-    s = summary.set_index("loss").drop(index=[a for a in ABLATIONS if a in set(summary["loss"])])
-    dead = [loss for loss, r in s["mRec."].items() if not r >= 1.0]  # collapsed to all-background
-
-    def untestable(pair) -> str:
-        gone = [loss for loss in pair if loss in dead]
-        return f"not testable: {', '.join(gone)} collapsed to all-background (recall < 1 %)" if gone else ""
-
-    claims = []
-    if {"CE", "Dice"} <= set(s.index):
-        rec = s.loc["Dice", "mRec."] - s.loc["CE", "mRec."]
-        prec = s.loc["CE", "mPrec."] - s.loc["Dice", "mPrec."]
-        noise = max(_noise(s, ("CE", "Dice"), "mRec."), _noise(s, ("CE", "Dice"), "mPrec."))
-        claims.append(("Dice loss gives higher recall, CE higher precision",
-                       f"recall Dice − CE {rec:+.1f}; precision CE − Dice {prec:+.1f} (points)",
-                       untestable(("CE", "Dice")) or _verdict(rec > 0 and prec > 0, min(rec, prec), noise), data))
-    if "PM Dice" in s.index:
-        parts, verdicts = [], []
-        for metric in ("mDice", "mNSD"):
-            others = s.drop(index="PM Dice")[metric]
-            gap = s.loc["PM Dice", metric] - others.max()
-            parts.append(f"{metric}: PM Dice {s.loc['PM Dice', metric]:.1f}, best other {others.idxmax()} "
-                         f"{others.max():.1f}")
-            verdicts.append(_verdict(gap > 0, gap, _noise(s, ("PM Dice", others.idxmax()), metric)))
-        verdict = verdicts[0] if verdicts[0] == verdicts[1] else "; ".join(
-            f"{m}: {v}" for m, v in zip(("mDice", "mNSD"), verdicts))
-        claims.append((f"PM Dice gives the best mDice and mNSD (of the {len(s)} losses trained)",
-                       "; ".join(parts), verdict, data))
-    if {"PM Dice", "CE + PM Dice"} <= set(s.index):
-        gap = s.loc["CE + PM Dice", "mDice"] - s.loc["PM Dice", "mDice"]
-        noise = _noise(s, ("PM Dice", "CE + PM Dice"), "mDice")
-        claims.append(("PM Dice needs no CE term in a compound loss",
-                       f"mDice CE + PM Dice − PM Dice {gap:+.1f} points",
-                       untestable(("PM Dice", "CE + PM Dice")) or ("reproduced" if gap < noise else "not reproduced"),
-                       data))
-    if {"PM Dice", "Dice"} <= set(s.index):
-        gap = s.loc["PM Dice", "mPrec."] - s.loc["Dice", "mPrec."]
-        claims.append(("PM Dice gives higher precision than Dice",
-                       f"precision PM Dice − Dice {gap:+.1f} points",
-                       untestable(("PM Dice", "Dice")) or
-                       _verdict(gap > 0, gap, _noise(s, ("PM Dice", "Dice"), "mPrec.")), data))
-    return claims
+def _compare(seeds: pd.DataFrame, a: str, b: str, metric: str, *, key: str = "loss", what: str = "") -> claims.Verdict:
+    """"``a`` beats ``b`` on ``metric``", paired by seed (:func:`~dicecore.claims.superiority`); untestable
+    when either collapsed to all-background (recall < 1 %) or both sit at the ceiling."""
+    wide = seeds.pivot_table(index="seed", columns=key, values=metric)
+    recall = seeds.pivot_table(index="seed", columns=key, values="mRec.")
+    label = what or f"{metric} {a} − {b}"
+    gone = [x for x in (a, b) if not recall[x].min() >= 1.0]
+    if gone:
+        return claims.Verdict("untestable", f"{label}: {', '.join(gone)} collapsed to all-background (recall "
+                              "< 1 %)", "a collapsed training compares nothing", len(wide))
+    at_ceiling = claims.ceiling({a: float(wide[a].mean()), b: float(wide[b].mean())}, maximum=100.0,
+                                distance=CEILING_POINTS)
+    return at_ceiling or claims.superiority(wide[a].to_numpy(), wide[b].to_numpy(), what=label)
 
 
-def ablation_claim(summary: pd.DataFrame, data: str) -> tuple[str, str, str, str]:
-    """The paper's assertion that PM Dice needs its stop-gradient, from trainings with and without it."""
-    s = summary.set_index("loss")
-    ablated = "PM Dice, gradient through m"
-    claim = "without the stop-gradient on m the performance drops"
-    if not {"PM Dice", ablated} <= set(s.index):
-        return claim, "needs PM Dice trained with and without the stop-gradient", "not checked", data
-    parts = [f"{m}: with {s.loc['PM Dice', m]:.1f}, without {s.loc[ablated, m]:.1f}" for m in ("mDice", "mNSD")]
-    gap = s.loc["PM Dice", "mDice"] - s.loc[ablated, "mDice"]
-    return claim, "; ".join(parts), _verdict(gap > 0, gap, _noise(s, ("PM Dice", ablated), "mDice")), data
+def findings(per_image: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
+    """Hosseini's claims on Tables 1–3 (H04, H06–H15) judged on one task's per-image rows (:func:`run_cell`):
+    each comparison is paired by seed (:func:`~dicecore.claims.superiority`, at least three seeds); "needs no
+    CE term" is an equivalence of CE + PM Dice and PM Dice within :data:`~dicecore.claims.DICE_MARGIN` (in
+    points); a claim whose losses were not trained is left out (the chapter's table says "not run")."""
+    seeds = per_seed(per_image)
+    have = set(seeds["loss"])
+    out = []
+
+    def add(claim_id, verdicts, what):
+        if verdicts:
+            out.append(claims.finding(claim_id, claims.combine(verdicts, what), scale, data))
+
+    def each(pairs, metric):
+        return [_compare(seeds, a, b, metric) for a, b in pairs if {a, b} <= have]
+
+    add("H04", each([("PM Dice", "PM Dice, gradient through m")], "mDice"), "the stop-gradient")
+    add("H06", each([("PM Dice", other) for other in DIFFICULTY_LOSSES], "mDice"), "PM Dice against each")
+    others = [x for x in have if x != "PM Dice" and x not in ABLATIONS]
+    add("H07", each([("PM Dice", other) for other in sorted(others)], "mNSD"), "PM Dice against each")
+    add("H08", each([("Dice", "CE")], "mRec.") + each([("CE", "Dice")], "mPrec."), "recall, precision")
+    add("H09", each([("CE + Dice", "Dice")], "mDice"), "compound against Dice")
+    add("H10", each([("PM Dice", "Dice")], "mPrec."), "precision")
+    if {"PM Dice", "CE + PM Dice"} <= have:
+        wide = seeds.pivot_table(index="seed", columns="loss", values="mDice")
+        out.append(claims.finding("H11", claims.equivalence(
+            wide["CE + PM Dice"].to_numpy(), wide["PM Dice"].to_numpy(), margin=100 * claims.DICE_MARGIN,
+            what="mDice CE + PM Dice − PM Dice (points)"), scale, data))
+    add("H12", each([("CE + PM Dice", "CE + Dice")], "mDice"), "compound against compound")
+    add("H13", each([("Focal CE + Dice", "CE + Dice"), ("TopK CE + Dice", "CE + Dice")], "mPrec."), "precision")
+    add("H14", each([("Focal Dice [41]", "Dice"), ("TopK Dice [42]", "Dice")], "mRec."), "recall")
+    add("H15", each([("TopK CE + TopK Dice [42]", "CE + Dice")], "mDice"), "mDice")
+    return out
+
+
+def gamma_findings(per_slice: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
+    """Figs. 3–4 (H16–H18) from the γ sweeps' per-slice rows (``gamma`` "g, g" for γ_BG = γ_FG = g, "g, 2"
+    for γ_FG = 2): each trend is a per-seed gap tested by :func:`~dicecore.claims.superiority`; settings that
+    collapsed to all-background make a comparison untestable."""
+    seeds = per_seed(per_slice, by=("gamma",))
+    parts = seeds["gamma"].str.split(", ")
+    seeds = seeds.assign(value=parts.str[0].astype(float))  # (before selecting: on an empty selection, assign
+    # adds rows)
+    both, bg = seeds[parts.str[0] == parts.str[1]], seeds[parts.str[1] == "2"]
+    out = []
+    live = sorted(v for v in both["value"].unique() if v >= 0.5)
+    if len(live) >= 2:
+        lo, hi = both[both.value == live[0]]["gamma"].iloc[0], both[both.value == live[-1]]["gamma"].iloc[0]
+        out.append(claims.finding("H16", claims.combine(
+            [_compare(both, hi, lo, "mPrec.", key="gamma", what=f"precision γ = {live[-1]:g} − {live[0]:g}"),
+             _compare(both, lo, hi, "mRec.", key="gamma", what=f"recall γ = {live[0]:g} − {live[-1]:g}")],
+            "the trend from γ = 0.5"), scale, data))
+    if (both["value"] == 2.0).any() and both["value"].nunique() > 1:
+        two = both[both.value == 2.0]["gamma"].iloc[0]
+        out.append(claims.finding("H17", claims.combine(
+            [_compare(both, two, g, "mDice", key="gamma", what=f"mDice γ = 2 − γ = {g.split(',')[0]}")
+             for g in both["gamma"].unique() if g != two], "γ = 2 against each"), scale, data))
+    values = sorted(bg["value"].unique())
+    if len(values) >= 2:
+        lo, hi = bg[bg.value == values[0]]["gamma"].iloc[0], bg[bg.value == values[-1]]["gamma"].iloc[0]
+        parts_h18 = [
+            _compare(bg, hi, lo, "mPrec.", key="gamma", what=f"precision γ_BG = {values[-1]:g} − {values[0]:g}"),
+            _compare(bg, lo, hi, "mRec.", key="gamma", what=f"recall γ_BG = {values[0]:g} − {values[-1]:g}")]
+        if 1.0 in values:
+            one = bg[bg.value == 1.0]["gamma"].iloc[0]
+            parts_h18 += [_compare(bg, one, g, "mDice", key="gamma", what=f"mDice γ_BG = 1 − {g.split(',')[0]}")
+                          for g in bg["gamma"].unique() if g != one]
+        out.append(claims.finding("H18", claims.combine(parts_h18, "γ_FG = 2"), scale, data))
+    return out
 
 
 def _with_values(table: pd.DataFrame, position: int) -> pd.DataFrame:
@@ -385,63 +412,6 @@ def _with_values(table: pd.DataFrame, position: int) -> pd.DataFrame:
 def collapsed(table: pd.DataFrame) -> list[str]:
     """Settings whose network predicted (almost) no foreground at all: recall below 1 %."""
     return [str(g) for g, r in zip(table["gamma"], table["mRec."]) if not r >= 1.0]
-
-
-def gamma_claims(both: pd.DataFrame, background: pd.DataFrame, data: str) -> list[tuple[str, str, str, str]]:
-    """Figs. 3–4's claims from the two γ sweeps (``summarise(..., by=("gamma",))`` tables).
-
-    ``both``: rows "g, g" for γ_BG = γ_FG = g; ``background``: rows "g, 2" for γ_FG = 2. Settings that
-    collapsed to all-background (:func:`collapsed`) are left out of the trends and named; a trend counts only
-    when its end-to-end change exceeds the seed noise (:func:`training_claims`' rule).
-    """
-    claims = []
-    g = _with_values(both, 0)
-    ran = pd.concat([both, background])
-    noise = max(1.0 if len(ran) == 0 or int(ran["seeds"].min()) < 2 else 0.0,
-                float(ran["mPrec. spread"].max()) if len(ran) else 0.0,
-                float(ran["mRec. spread"].max()) if len(ran) else 0.0)
-    dead = collapsed(g)
-    live = g[(g["value"] >= 0.5) & ~g["gamma"].isin(dead)]
-    note = f" (γ = {', '.join(d.split(',')[0] for d in dead)} collapsed to all-background)" if dead else ""
-    if g.empty:  # a partly run sweep
-        claims.append(("Fig. 3: from γ = 0.5 on, precision rises and recall falls as γ grows",
-                       "no γ_BG = γ_FG training yet", "not run yet", data))
-    elif len(live) < 2:
-        claims.append(("Fig. 3: from γ = 0.5 on, precision rises and recall falls as γ grows",
-                       "fewer than two settings from γ = 0.5 on learned the lesions" + note,
-                       "not comparable", data))
-    else:
-        first, last = live.iloc[0], live.iloc[-1]
-        rising, falling = last["mPrec."] - first["mPrec."], first["mRec."] - last["mRec."]
-        claims.append(("Fig. 3: from γ = 0.5 on, precision rises and recall falls as γ grows",
-                       f"γ {first['value']:g} → {last['value']:g}: precision {first['mPrec.']:.1f} → "
-                       f"{last['mPrec.']:.1f}, recall {first['mRec.']:.1f} → {last['mRec.']:.1f}{note}",
-                       _verdict(rising > 0 and falling > 0, min(rising, falling), noise), data))
-    if not (g["value"] == 2.0).any():  # a partly run sweep
-        claims.append(("Fig. 3: the best Dice at γ = 2", "γ = 2 not trained yet", "not run yet", data))
-    else:
-        best = g.loc[g["mDice"].idxmax()]
-        at_two = float(g.loc[g["value"] == 2.0, "mDice"].iloc[0])
-        claims.append(("Fig. 3: the best Dice at γ = 2",
-                       f"best mDice {best['mDice']:.1f} at γ = {best['value']:g}; γ = 2: {at_two:.1f}",
-                       "reproduced" if best["value"] == 2.0 else _verdict(False, best["mDice"] - at_two, noise),
-                       data))
-    b = _with_values(background, 0)
-    dead_b = collapsed(b)
-    if len(b) < 2:
-        claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
-                       f"{len(b)} of the γ_BG settings trained", "not run yet", data))
-    elif dead_b:
-        claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
-                       f"γ_BG = {', '.join(d.split(',')[0] for d in dead_b)} collapsed to all-background",
-                       "not comparable", data))
-    else:
-        up, down = b["mPrec."].iloc[-1] - b["mPrec."].iloc[0], b["mRec."].iloc[0] - b["mRec."].iloc[-1]
-        claims.append(("Fig. 4 (γ_FG = 2): a lower γ_BG lowers precision and raises recall",
-                       f"γ_BG {b['value'].iloc[0]:g} → {b['value'].iloc[-1]:g}: precision {b['mPrec.'].iloc[0]:.1f} → "
-                       f"{b['mPrec.'].iloc[-1]:.1f}, recall {b['mRec.'].iloc[0]:.1f} → {b['mRec.'].iloc[-1]:.1f}",
-                       _verdict(up > 0 and down > 0, min(up, down), noise), data))
-    return claims
 
 
 def sweep_tables(per_image: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -467,18 +437,17 @@ _PART_DATA = {"kvasir_like": "Kvasir-like phantom", "acdc_like": "ACDC-like phan
 def committed_report(found: dict, profile: str = "paper", ceiling: float = 99.0) -> dict:
     """What the chapter shows of committed results (:func:`committed_parts`): ``tables``, a list of (caption,
     ours-beside-the-paper table) for each of Tables 1–3 with trainings; ``sweep``, the two tables of
-    :func:`sweep_tables` or None; ``claims``, every claim those trainings can test, each labelled with the
-    data, the profile and how many of the part's trainings it rests on; ``saturated``, the parts on which
-    every trained loss reaches ``ceiling`` % mDice or more — a phantom too easy at that scale to tell the
-    losses apart."""
-    tables, sweep, claims, saturated = [], None, [], []
+    :func:`sweep_tables` or None; ``findings``, the verdicts on every claim those trainings can test (one per
+    claim, the parts merged, each part's data labelled with how many of its trainings ran); ``saturated``, the
+    parts on which every trained loss reaches ``ceiling`` % mDice or more — a phantom too easy at that scale
+    to tell the losses apart."""
+    tables, sweep, found_claims, saturated = [], None, [], []
     for part, (rows, done, total) in found.items():
         seeds = int(rows["seed"].nunique())
-        data = (f"{_PART_DATA[part]}, {profile} profile ({done} of {total} trainings, "
-                f"{seeds} seed{'s' if seeds > 1 else ''})")
+        data = f"{_PART_DATA[part]} ({done} of {total} trainings, {seeds} seed{'s' if seeds > 1 else ''})"
         if part == "gamma_sweep":
             sweep = sweep_tables(rows)
-            claims += gamma_claims(*sweep, data)
+            found_claims += gamma_findings(rows, profile, data)
             continue
         table = summarise(rows)
         if (table["mDice"] >= ceiling).all():
@@ -488,10 +457,18 @@ def committed_report(found: dict, profile: str = "paper", ceiling: float = 99.0)
         paper, name, columns = _PAPER_TABLES[part]
         tables.append((f"ours ({done} of {total} trainings) / the paper's {name}, percent",
                        beside_paper(table, paper, columns)))
-        claims += training_claims(table, data)
-        if part == "kvasir_like":
-            claims.append(ablation_claim(table, data))
-    return {"tables": tables, "sweep": sweep, "claims": claims, "saturated": saturated}
+        found_claims += findings(rows, profile, data)
+    return {"tables": tables, "sweep": sweep, "findings": claims.merge(found_claims), "saturated": saturated}
+
+
+def committed_findings(shown, folder=None) -> list[claims.Finding]:
+    """The verdicts of :func:`committed_report` on a study's committed results (``shown``,
+    :func:`~dicecore.experiments.study.committed`; parts read from ``folder``, the study's results folder by
+    default)."""
+    from dicecore.paths import results_dir
+
+    return committed_report(committed_parts(folder or results_dir(STUDY.chapter), shown.profile),
+                            shown.profile)["findings"]
 
 
 #: The study of Chapter 5 — every (task, loss, γ, seed) training of a profile (``dicecore study 05``).

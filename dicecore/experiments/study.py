@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -264,6 +265,22 @@ class ResultStore:
 
     def done(self, cell: Cell) -> bool:
         return self.read_cell(cell) is not None
+
+    def read_example(self, cell: Cell) -> Optional[dict[str, np.ndarray]]:
+        """The arrays a cell saved for the chapter's figures (``examples/<key>.npz``), or ``None`` when it saved
+        none (or the file cannot be read: warned with :class:`CorruptResultWarning`; the figure leaves it out)."""
+        import zipfile
+
+        path = self.paths(cell).example
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                return {name: data[name] for name in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            warnings.warn(f"{path}: not a readable example ({err}); restore it from git or re-run the cell.",
+                          CorruptResultWarning, stacklevel=2)
+            return None
 
     def write(self, cell: Cell, rows: pd.DataFrame) -> Path:
         from dicecore.results import write_table

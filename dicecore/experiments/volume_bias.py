@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from dicecore import claims
 from dicecore.data.cohorts import folds
 from dicecore.data.phantoms import UNCERTAINTY_PHANTOM_VERSION, UNCERTAINTY_TASKS, uncertainty_task
 from dicecore.experiments.study import Cell, CellPaths, Study
@@ -28,7 +29,7 @@ from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 
 __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
-    "style_table1", "empirical_claims", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
+    "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -215,66 +216,61 @@ PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", 
 HIGH_UNCERTAINTY = ("isles17_like", "isles18_like")
 
 
-def _verdict(hits: int, total: int) -> str:
-    return "not run yet" if total == 0 else "reproduced" if hits == total else "partly" if hits else "not reproduced"
+def _paired(d: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per held-out subject (fold, subject) of one task × model: the ``metric`` of the CE- and the SD-trained
+    model, paired."""
+    wide = d.pivot_table(index=["fold", "subject"], columns="loss", values=metric).dropna()
+    return wide["CE"].to_numpy(), wide["SD"].to_numpy()
 
 
-def empirical_claims(summary: pd.DataFrame, data_label: str,
-                     comparison: Optional[pd.DataFrame] = None) -> list[tuple[str, str, str, str]]:
-    """The paper's §3.2 claims checked against a :func:`summarise` table (and, for "significantly",
-    the :func:`loss_comparison` of the same results): (claim, our check, verdict, data). A claim whose
-    cells have not run says "not run yet"; one checked on part of its cells says which."""
-    by = summary.set_index(["task", "model", "loss"])
-    pairs = [(t, m) for t, m in dict.fromkeys((t, m) for t, m, _ in by.index)
-             if (t, m, "CE") in by.index and (t, m, "SD") in by.index]
-    small = [(t, m) for t, m in pairs if m in ("LR", "ConvNet")]
-    claims = []
-    for metric, loss, claim in (("CE", "CE", "CE-trained models reach a significantly lower CE (higher "
-                                              "likelihood) everywhere"),
-                                ("1-SD", "SD", "SD-trained models reach a significantly higher soft Dice everywhere")):
-        if comparison is not None and len(comparison):
-            c = comparison[comparison["metric"] == metric]
-            wins = c[c["better"] == loss]
-            others = ", ".join(f"{r.task}/{r.model}: {r.better}" for r in c[c["better"] != loss].itertuples())
-            claims.append((claim, f"{loss}-trained significantly better (paired bootstrap) in {len(wins)}/{len(c)} "
-                           "task × model" + (f"; not in {others}" if others else ""), _verdict(len(wins), len(c))))
-        else:
-            sign = -1 if metric == "CE" else 1
-            hits = sum(sign * (by.loc[(t, m, loss), metric] - by.loc[(t, m, "CE" if loss == "SD" else "SD"), metric])
-                       > 0 for t, m in pairs)
-            claims.append((claim, f"better in mean in {hits}/{len(pairs)} task × model (no paired test given)",
-                           _verdict(hits, len(pairs))))
-    ce_biased = [f"{t}/{m}" for t, m in small if by.loc[(t, m, "CE"), "bias"]]
-    claims.append(("LR/ConvNet: CE-trained models are unbiased in volume",
-                   f"significant ΔV for CE in {len(ce_biased)}/{len(small)}: " + (", ".join(ce_biased) or "none"),
-                   _verdict(len(small) - len(ce_biased), len(small))))
-    sd_bias = {f"{t}/{m}": by.loc[(t, m, "SD"), "bias"] or "none" for t, m in small}
-    over = [k for k, v in sd_bias.items() if v == "over"]
-    claims.append(("LR/ConvNet: SD-trained models over-estimate volume significantly",
-                   f"over-estimated in {len(over)}/{len(small)}; " + "; ".join(f"{k}: {v}" for k, v in sd_bias.items()),
-                   _verdict(len(over), len(small))))
-    unet_low = [t for t, m in pairs if m == "U-Net" and t not in HIGH_UNCERTAINTY]
-    unet_high = [t for t, m in pairs if m == "U-Net" and t in HIGH_UNCERTAINTY]
-    low_biased = [f"{t} {loss}: {by.loc[(t, 'U-Net', loss), 'bias']}" for t in unet_low for loss in LOSSES
-                  if by.loc[(t, "U-Net", loss), "bias"]]
-    claims.append(("U-Net: no significant volume bias on the low-uncertainty tasks (either loss)",
-                   (f"tasks run: {', '.join(unet_low)}; significant ΔV: {'; '.join(low_biased) or 'none'}"
-                    if unet_low else "needs the U-Net cells of the low-uncertainty tasks"),
-                   _verdict(2 * len(unet_low) - len(low_biased), 2 * len(unet_low))))
-    high_over = [t for t in unet_high if by.loc[(t, "U-Net", "SD"), "bias"] == "over"]
-    claims.append(("U-Net: SD still over-estimates on the high-uncertainty tasks",
-                   (f"over-estimated in {len(high_over)}/{len(unet_high)} ({', '.join(unet_high)})"
-                    if unet_high else "needs the U-Net cells of the high-uncertainty tasks"),
-                   _verdict(len(high_over), len(unet_high))))
-    if comparison is not None and len(comparison):
-        c = comparison[(comparison["metric"] == "dice") & (comparison["model"] == "U-Net")]
-        wins = c[c["better"] == "SD"]
-        check = ("; ".join(f"{r['task']}: CE {r['CE-trained']:.3f}, SD {r['SD-trained']:.3f} ({r['better']})"
-                           for _, r in c.iterrows())
-                 if len(c) else "needs the U-Net cells")
-        claims.append(("U-Net: SD-trained models reach a significantly higher (hard) Dice", check,
-                       _verdict(len(wins), len(c))))
-    return [c + (data_label,) for c in claims]
+def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
+    """Bertels et al.'s §3.2 claims (B05–B11) judged on per-subject results (:func:`run_cell` rows) by the
+    rules of :mod:`dicecore.claims`: "significantly better" by :func:`~dicecore.claims.superiority` over the
+    held-out subjects paired between the two losses (at least :data:`~dicecore.claims.MIN_FOLDS`);
+    "unbiased" by :func:`~dicecore.claims.equivalence` of ΔV / V against
+    :data:`~dicecore.claims.VOLUME_MARGIN`; "over-estimates" by ΔV / V > 0; a hard Dice at the ceiling for
+    both losses is untestable. A claim whose task × model cells have not run is "not run"."""
+    out = {k: [] for k in ("B05", "B06", "B07", "B08", "B09", "B10", "B11")}
+    n_min = claims.MIN_FOLDS
+    for (task, model), d in per_subject.groupby(["task", "model"], sort=False):
+        where = f"{task}/{model}"
+        both = {"CE", "SD"} <= set(d["loss"])
+        if both:
+            ce, sd = _paired(d, "CE")
+            out["B05"].append(claims.superiority(ce, sd, min_n=n_min, higher_is_better=False,
+                                                 what=f"{where}: CE of CE- − SD-trained"))
+            ce, sd = _paired(d, "1-SD")
+            out["B06"].append(claims.superiority(sd, ce, min_n=n_min, what=f"{where}: 1 − SD of SD- − CE-trained"))
+        rel = {loss: (g["dV"] / g["true_volume"]).to_numpy() for loss, g in d.groupby("loss")}
+        unbiased = {loss: claims.equivalence(v, margin=claims.VOLUME_MARGIN, what=f"{where} {loss}: ΔV / V")
+                    for loss, v in rel.items()}
+        over = claims.superiority(rel["SD"], np.zeros_like(rel["SD"]), min_n=n_min,
+                                  what=f"{where} SD: ΔV / V") if "SD" in rel else None
+        if model in ("LR", "ConvNet"):
+            out["B07"] += [unbiased["CE"]] if "CE" in unbiased else []
+            out["B08"] += [over] if over is not None else []
+        elif model == "U-Net" and task not in HIGH_UNCERTAINTY:
+            out["B09"] += list(unbiased.values())
+        elif model == "U-Net":
+            out["B10"] += [over] if over is not None else []
+        if model == "U-Net" and both:
+            ce, sd = _paired(d, "dice")
+            at_ceiling = claims.ceiling({"CE": float(ce.mean()), "SD": float(sd.mean())})
+            out["B11"].append(at_ceiling or claims.superiority(sd, ce, min_n=n_min,
+                                                               what=f"{task}: Dice of SD- − CE-trained U-Net"))
+    what = {"B05": "per task × model", "B06": "per task × model", "B07": "LR/ConvNet, CE",
+            "B08": "LR/ConvNet, SD", "B09": "U-Net, low-uncertainty tasks", "B10": "U-Net, high-uncertainty tasks",
+            "B11": "U-Net, per task"}
+    return [claims.finding(k, claims.combine(v, what[k]), scale, data) for k, v in out.items()]
+
+
+def committed_findings(shown) -> list[claims.Finding]:
+    """:func:`findings` on a study's committed results (:func:`~dicecore.experiments.study.committed`), labelled
+    with the phantom version, the cells run and which models ran on which tasks."""
+    tasks_run = shown.rows.groupby("model")["task"].unique()
+    ran = {m: "every task" if len(t) == len(UNCERTAINTY_TASKS) else ", ".join(t) for m, t in tasks_run.items()}
+    return findings(shown.rows, shown.profile, f"phantoms v{UNCERTAINTY_PHANTOM_VERSION}, {shown.done} of "
+                    f"{shown.total} cells: " + "; ".join(f"{m} {ran[m]}" for m in MODEL_NAMES if m in ran))
 
 
 #: The chapter's study — ``dicecore study 02 --profile cpu`` runs or resumes it.

@@ -59,8 +59,10 @@ def topk_cross_entropy_loss(input: torch.Tensor, target: torch.Tensor, k: float 
     """TopK CE (Hosseini Eq. 2; nnU-Net's ``TopKLoss``): the mean CE of the ``k`` % pixels of the batch with
     the highest CE.
 
-    Eq. 2 divides the kept sum by all N pixels; nnU-Net divides by the kept count. The two differ by the
-    constant factor k/100, so they train alike up to the learning rate; this follows nnU-Net (k = 10).
+    Eq. 2 divides the kept sum by all N pixels; nnU-Net divides by the kept count, and this follows nnU-Net
+    (k = 10, the book's choice: the paper gives no K). Alone the two differ by the constant factor k/100 and
+    train alike up to the learning rate; in a compound they do not: in "TopK CE + Dice" and "TopK CE + TopK
+    Dice" this CE term weighs 100/k = 10 times more against the Dice term than Eq. 2's would.
     """
     if not 0 < k <= 100:
         raise ValueError(f"k: the kept share must lie in (0, 100] percent, got {k!r}.")
@@ -88,8 +90,9 @@ def _sum(*terms: Callable) -> Callable:
     return compound
 
 
-#: The rows of Hosseini's Tables 1–3 in the paper's order, name → ``loss(input, target, **kw)`` with the
-#: paper's settings (ε = 10⁻⁶, PM γ = 1, focal γ = 2, K = 10 %). Compounds are unweighted sums.
+#: The rows of Hosseini's Tables 1–3 in the paper's order, name → ``loss(input, target, **kw)``, with the
+#: paper's ε = 10⁻⁶ and PM γ = 1 and the book's focal γ = 2 (Lin et al.'s default) and K = 10 % (nnU-Net's),
+#: which the paper does not give. "Focal Dice [40]" uses [39]'s form. Compounds are unweighted sums.
 TABLE_LOSSES: dict[str, Callable] = {
     "CE": cross_entropy_loss,
     "Dice": eq4_dice_loss,

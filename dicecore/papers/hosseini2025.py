@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["METRICS", "TABLE1", "TABLE2", "TABLE3", "MSSEG_GAMMA"]
+__all__ = ["METRICS", "TABLE1", "TABLE2", "TABLE3", "MSSEG_GAMMA", "CLAIMS"]
 
 #: The metrics of Tables 1–3.
 METRICS = ("mDice", "mIoU", "mNSD", "mPrec.", "mRec.")
@@ -51,3 +51,50 @@ TABLE1 = pd.DataFrame([
     ("TopK CE + TopK Dice [42]", 89.39, 83.53, 52.75, 91.17, 90.97), ("PM Dice", 90.61, 85.37, 54.90, 92.61, 91.57),
     ("CE + PM Dice", 90.45, 85.20, 54.21, 92.64, 91.40), ("Focal CE + PM Dice", 90.58, 85.26, 54.14, 92.25, 91.68),
 ], columns=["loss", *METRICS])
+
+
+def _claims():
+    from dicecore.claims import Claim
+
+    ch5 = "05_pm_dice"
+    rows = [
+        ("H01", "§2, Eq. 5", "With γ = 0 the PM Dice loss is the Dice loss of Eq. 4.", ch5, "5.1", None),
+        ("H02", "§2, Fig. 2", "The Dice loss is low although a small polyp is almost missed; the modulating term "
+         "is near 0 in easy areas and near 1 in difficult ones, and a larger γ raises the loss.", None, None,
+         "Fig. 2 illustrates one image; §5.3 draws its analogue on a prediction constructed to show it, which "
+         "cannot test it"),
+        ("H03", "§2", "The modulating term focuses the training on difficult pixels: PM Dice puts more of its "
+         "gradient on them than the Dice loss.", ch5, "5.4", None),
+        ("H04", "§2", "Without the stop-gradient on m (m treated as a hyper-parameter) the performance would "
+         "drop.", ch5, "5.6", None),
+        ("H05", "§1–2", "The computational cost of the modulating term is minimal: unlike Focal Dice [41] and "
+         "TopK Dice [42] it needs no ranking of the errors.", ch5, "5.10", None),
+        ("H06", "§3.3, Tables 1–3", "PM Dice outperforms the other losses designed for difficulty imbalance on "
+         "all three datasets (mDice).", ch5, "5.6", None),
+        ("H07", "§3.3, Tables 1–3", "PM Dice gives the highest NSD on all three datasets (more accurate "
+         "boundaries).", ch5, "5.6", None),
+        ("H08", "§3.3", "The Dice loss generally gives higher recall, the CE loss higher precision.", ch5, "5.6",
+         None),
+        ("H09", "§3.3", "The compound CE + Dice usually improves on the Dice loss alone.", ch5, "5.6", None),
+        ("H10", "§3.3", "PM Dice gives higher precision than the Dice loss (focusing on difficult areas raises "
+         "the background's weight).", ch5, "5.6", None),
+        ("H11", "§3.3, §4", "PM Dice needs no CE term: combining it with a CE-based loss is not required to "
+         "improve it.", ch5, "5.6", None),
+        ("H12", "§3.3", "PM Dice beats the Dice loss also when it replaces it in a compound loss (CE + PM Dice "
+         "against CE + Dice).", ch5, "5.6", None),
+        ("H13", "§3.3", "Focal CE + Dice and TopK CE + Dice usually give higher precision than CE + Dice.", ch5,
+         "5.6", None),
+        ("H14", "§3.3", "Focal Dice [41] and TopK Dice [42] give higher recall than the Dice loss.", ch5, "5.6",
+         None),
+        ("H15", "§3.3", "TopK CE + TopK Dice generally gives better results than CE + Dice.", ch5, "5.6", None),
+        ("H16", "§3.3, Fig. 3", "On MSSEG, from γ = 0.5 on a larger γ (both classes) raises precision and lowers "
+         "recall.", ch5, "5.8", None),
+        ("H17", "§3.3, Fig. 3", "On MSSEG the best Dice score is reached at γ = 2.", ch5, "5.8", None),
+        ("H18", "§3.3, Fig. 4", "With γ_FG = 2, a lower γ_BG lowers precision and raises recall; the best Dice "
+         "is at γ_BG = 1.", ch5, "5.8", None),
+    ]
+    return tuple(Claim(i, "hosseini2025", s, c, ch, w, nt) for i, s, c, ch, w, nt in rows)
+
+
+#: The paper's claims, each with the chapter section that checks it (or why the book does not).
+CLAIMS = _claims()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["LOSSES", "TABLE1", "GRID"]
+__all__ = ["LOSSES", "TABLE1", "GRID", "CLAIMS"]
 
 #: The four losses of Tables 2–3, in the paper's column order.
 LOSSES = ("WCE", "DL2", "SS", "GDL_v")
@@ -72,3 +72,49 @@ GRID = pd.DataFrame(
         L -4 0 0 .57 .32 .08 .19 .60 .30
         L -3 0 0 .62 .18 .22 .15 .49 .34"""),
     columns=["network", "patch", "lr", "loss", "median", "IQR"])
+
+
+def _claims():
+    from dicecore.claims import Claim
+
+    ch3 = "03_generalised_dice"
+    rows = [
+        ("S01", "§2.1", "For two classes the gradient of the GDL with respect to p_i is the printed closed "
+         "form.", ch3, "3.2", None),
+        ("S02", "§2.1", "With w_l = 1/(Σ_n r_ln)² (GDL_v) each label's contribution is corrected by the inverse "
+         "of its volume, so the foreground is not swamped under severe imbalance.", ch3, "3.3", None),
+        ("S03", "§3.1, Table 1", "Larger patches generally give more unbalanced training sets (a smaller "
+         "foreground share per patch).", ch3, "3.4", None),
+        ("S04", "§3.2", "In 2-D, WCE and DL₂ cope worse with a fast learning rate (10⁻³) than SS and GDL_v on "
+         "TwoPathCNN.", ch3, "3.4", None),
+        ("S05", "§3.2", "In 2-D, the efficiency of SS is network dependent.", ch3, "3.4", None),
+        ("S06", "§3.2–3.3", "An intermediate learning rate (10⁻⁴) leads to the best training across all "
+         "cases.", ch3, "3.4", None),
+        ("S07", "§3.2", "In 2-D, smaller patches with larger batches perform better, with a similar pattern for "
+         "every loss.", ch3, "3.4", None),
+        ("S08", "§3.2–3.3, Figs. 1–3", "GDL_v is the most robust of the four losses to the learning rate and the "
+         "patch size.", ch3, "3.4", None),
+        ("S09", "§3.3", "DeepMedic, strongly dependent on its hyper-parameters, is agnostic to the choice of "
+         "loss.", ch3, "3.5", None),
+        ("S10", "§3.3", "In 3-D, with higher imbalance, WCE was unable to train (HighResNet).", ch3, "3.5", None),
+        ("S11", "§3.3", "In 3-D, SS drops significantly in performance compared with GDL_v.", ch3, "3.5", None),
+        ("S12", "§3.3", "In 3-D, DL₂ performs like GDL_v at low learning rates but fails at higher ones.", ch3,
+         "3.5", None),
+        ("S13", "§3.3", "In 3-D at a learning rate of 10⁻⁴, smaller patches (larger batches) give a higher "
+         "performance.", ch3, "3.5", None),
+        ("S14", "§3.3", "At 10⁻⁵ the loss reaches no plateau within 3000 iterations.", None, None,
+         "needs 3000-iteration 3-D trainings and their loss curves; the book's trainings are shorter and it "
+         "keeps no loss curve per cell"),
+        ("S15", "§3.3, Fig. 4", "GDL_v captures punctate lesions better.", None, None,
+         "one example volume in the paper; §3.5 draws the analogue (Fig. 4) as an illustration, which cannot "
+         "test it"),
+        ("S16", "§4", "A mild imbalance is handled by most losses; as the imbalance grows, the overlap-based "
+         "losses are more robust.", None, None,
+         "summarises S04–S12, whose settings differ in network and data as well as in imbalance; no "
+         "experiment of the paper or the book varies the imbalance alone in training"),
+    ]
+    return tuple(Claim(i, "sudre2017", s, c, ch, w, nt) for i, s, c, ch, w, nt in rows)
+
+
+#: The paper's claims, each with the chapter section that checks it (or why the book does not).
+CLAIMS = _claims()
