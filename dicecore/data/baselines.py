@@ -116,7 +116,7 @@ def best_cue_auc(cues: pd.DataFrame, positive: Sequence[bool]) -> pd.Series:
 
 def patch_foreground_share(labels: np.ndarray, patch: int, n_patches: int = 200, seed: int = 0) -> float:
     """The median foreground share of ``n_patches`` cubic (or square) patches of side ``patch`` drawn at random
-    from ``labels`` (N, *spatial) among those that contain foreground — Sudre et al.'s sampling ("patches
+    from ``labels`` ``(N, *spatial)`` among those that contain foreground — Sudre et al.'s sampling ("patches
     selected if they contained at least one foreground element") and their Table 1's imbalance ratio."""
     labels = np.asarray(labels) > 0
     rng = np.random.default_rng(seed)
