@@ -225,6 +225,11 @@ SCALES = ("exact", "ci", "cpu", "paper")
 _PREFERENCE = {"paper": 0, "cpu": 1, "ci": 2, "exact": 3}
 
 
+def _rank(f: "Finding") -> tuple[bool, int]:
+    """Which finding of a claim to show first: today's phantoms before superseded ones, then the largest scale."""
+    return f.superseded, _PREFERENCE[f.scale]
+
+
 @dataclass(frozen=True)
 class Claim:
     """One claim of a paper, as the paper states it.
@@ -250,12 +255,15 @@ class Claim:
 @dataclass(frozen=True)
 class Finding:
     """The book's verdict on one claim: the claim's id, the :class:`Verdict` (with its evidence and rule),
-    the scale of the evidence (one of :data:`SCALES`) and the data it rests on (a phantom or a dataset)."""
+    the scale of the evidence (one of :data:`SCALES`) and the data it rests on (a phantom or a dataset).
+    ``superseded``: the evidence was trained on phantoms older than today's (its ``data`` says which); such a
+    finding is never combined with current ones, and the ledger prefers any current finding to it."""
 
     claim: str
     verdict: Verdict
     scale: str
     data: str
+    superseded: bool = False
 
     def __post_init__(self) -> None:
         claim(self.claim)
@@ -263,9 +271,9 @@ class Finding:
             raise ValueError(f"scale: {self.scale!r} is not one of {SCALES}.")
 
 
-def finding(claim_id: str, verdict: Verdict, scale: str, data: str) -> Finding:
+def finding(claim_id: str, verdict: Verdict, scale: str, data: str, superseded: bool = False) -> Finding:
     """A :class:`Finding` (validates the id against the papers' claims and the scale against :data:`SCALES`)."""
-    return Finding(claim_id, verdict, scale, data)
+    return Finding(claim_id, verdict, scale, data, superseded)
 
 
 def not_run(claim_id: str, scale: str, data: str, needs: str) -> Finding:
@@ -274,20 +282,21 @@ def not_run(claim_id: str, scale: str, data: str, needs: str) -> Finding:
 
 
 def merge(findings: Sequence[Finding]) -> list[Finding]:
-    """One finding per claim and scale: the findings of a claim judged on several data sets (e.g. "on all three
-    datasets") :func:`combine` d, each part's evidence led by its data."""
-    groups: dict[tuple[str, str], list[Finding]] = {}
+    """One finding per claim, scale and phantom generation: the findings of a claim judged on several data sets
+    (e.g. "on all three datasets") :func:`combine` d, each part's evidence led by its data; findings on
+    superseded phantoms are never combined with current ones."""
+    groups: dict[tuple[str, str, bool], list[Finding]] = {}
     for f in findings:
-        groups.setdefault((f.claim, f.scale), []).append(f)
+        groups.setdefault((f.claim, f.scale, f.superseded), []).append(f)
     out = []
-    for (claim_id, scale), fs in groups.items():
+    for (claim_id, scale, old), fs in groups.items():
         if len(fs) == 1:
             out.append(fs[0])
             continue
         parts = [Verdict(f.verdict.verdict, f"[{f.data}] " + f.verdict.evidence.replace(PART, "; "),
                          f.verdict.rule, f.verdict.n) for f in fs]
         out.append(Finding(claim_id, combine(parts, f"{len(fs)} data sets"), scale,
-                           "; ".join(dict.fromkeys(f.data for f in fs))))
+                           "; ".join(dict.fromkeys(f.data for f in fs)), old))
     return out
 
 
@@ -334,7 +343,7 @@ def claims_table(findings: Sequence[Finding], chapter: str) -> pd.DataFrame:
         mine = [f for f in findings if f.claim == c.id]
         if any(f.verdict.verdict != "not run" for f in mine):  # a "not run" beside a verdict says nothing
             mine = [f for f in mine if f.verdict.verdict != "not run"]
-        rows += [_row(c, f) for f in sorted(mine, key=lambda f: _PREFERENCE[f.scale])] or [_row(c, None)]
+        rows += [_row(c, f) for f in sorted(mine, key=_rank)] or [_row(c, None)]
     unknown = sorted({f.claim for f in findings} - {c.id for c in all_claims() if c.chapter == chapter})
     if unknown:
         raise ValueError(f"findings: claims {unknown} are not checked in chapter {chapter!r} (see their Claim).")
@@ -343,12 +352,13 @@ def claims_table(findings: Sequence[Finding], chapter: str) -> pd.DataFrame:
 
 def ledger(findings: Sequence[Finding], paper: Optional[str] = None) -> pd.DataFrame:
     """One row per claim of the four papers (or of ``paper``): the finding at the largest scale (paper, then
-    cpu, then ci; exact for identities), "not run" where a checked claim has none, "not tested" with the
+    cpu, then ci; exact for identities) on today's phantoms — one on superseded phantoms only where there is no
+    other —, "not run" where a checked claim has none, "not tested" with the
     reason where the book has no check. Columns id, paper, section, claim, evidence, verdict, scale, data, n,
     chapter, where."""
     best: dict[str, Finding] = {}
     for f in merge(findings):  # several findings of one claim at one scale (e.g. two experiments): combined
-        if f.claim not in best or _PREFERENCE[f.scale] < _PREFERENCE[best[f.claim].scale]:
+        if f.claim not in best or _rank(f) < _rank(best[f.claim]):
             best[f.claim] = f
     rows = [{**_row(c, best.get(c.id)), "paper": c.paper, "section": c.section, "chapter": c.chapter or "",
              "where": c.where or ""} for c in all_claims(paper)]

@@ -110,12 +110,12 @@ def write_provenance(path: os.PathLike, record: dict) -> Path:
 
 
 def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, device: str, workers: int,
-               cells: str, **extra: Any) -> dict:
+               cells: str, phantoms=(), **extra: Any) -> dict:
     """Add one run to ``out_dir/provenance.json`` (atomically) and return the record.
 
     A grid sized for a GPU may be run a part at a time (e.g. the cells a CPU can afford): every run that
-    wrote cells is listed under ``runs`` with its commit, device, ``cells`` (what it ran, in words) and wall
-    time, and the record counts how many of ``grid_keys`` have a result in ``out_dir/per_training``."""
+    wrote cells is listed under ``runs`` with its commit, device, ``cells`` (what it ran, in words), the
+    ``phantoms`` versions its cells trained on, and wall time, and the record counts how many of ``grid_keys`` have a result in ``out_dir/per_training``."""
     path = Path(out_dir) / "provenance.json"
     runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
     record = provenance(profile, wall_s, torch.device(device), **extra)
@@ -123,8 +123,11 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
     at_once = max(workers, 1)
     where = (f"{device} ({at_once} training{'s' if at_once > 1 else ''} at once, "
              f"{threads} CPU thread{'s' if threads > 1 else ''} each)")
-    runs.append({"git_commit": record["git_commit"], "device": where, "cells": cells,
-                 "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]})
+    run = {"git_commit": record["git_commit"], "device": where, "cells": cells,
+           "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]}
+    if phantoms:
+        run["phantoms"] = [int(v) for v in phantoms]
+    runs.append(run)
     done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
     keys = list(dict.fromkeys(grid_keys))  # a training listed in two parts of a grid counts once
     record.update(runs=runs, cells=sum(k in done for k in keys), cells_in_grid=len(keys),

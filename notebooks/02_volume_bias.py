@@ -177,11 +177,10 @@ if params.data_root is not None:
     raise ValueError("data_root: this chapter runs on its phantoms only; loaders for "
                      "MOLARS, BraTS and ISLES are not part of this edition. "
                      "Pass data_root=None.")
-examples = {t: study.dataset(t, params.profile, params.seed) for t in study.PAPER_DATASET}
-fig, axes = plt.subplots(2, 4, figsize=(12, 6))
+examples = {t: study.dataset(t, params.profile, params.seed) for t in study.TASKS}
+fig, axes = plt.subplots(2, len(examples), figsize=(15, 6))
 for k, (task, data) in enumerate(examples.items()):
-    plot_task_example(axes[0, k], axes[1, k], data.images[0], data.labels[0],
-                      f"{task}\n({study.PAPER_DATASET[task]} stand-in)")
+    plot_task_example(axes[0, k], axes[1, k], data.images[0], data.labels[0], study.TASK_TITLES[task])
 plt.show()
 pd.DataFrame({t: {"images": d.images.shape,
                   "foreground %": round(100 * d.labels.mean(), 2),
@@ -293,8 +292,8 @@ else:
 
 # %%
 if committed is not None:
-    titles = {t: f"{t}\n({d} stand-in)" for t, d in study.PAPER_DATASET.items()}
-    plot_volume_errors(committed, list(study.PAPER_DATASET), study.MODEL_NAMES, titles)
+    plot_volume_errors(committed, [t for t in study.TASKS if t in set(committed["task"])], study.MODEL_NAMES,
+                       study.TASK_TITLES)
     plt.show()
 
 # %%
@@ -332,11 +331,7 @@ glue_numbers(paper_lr_min=printed.loc["LR", "min"], paper_lr_max=printed.loc["LR
 
 # %%
 if committed is not None:
-    tasks_run = committed.groupby("model")["task"].unique()
-    findings += study.findings(committed, shown.profile, f"phantoms v{study.UNCERTAINTY_PHANTOM_VERSION}, "
-                               f"{shown.done} of {shown.total} cells: " + "; ".join(
-                                   f"{m} {'every task' if len(tasks_run[m]) == 4 else ', '.join(tasks_run[m])}"
-                                   for m in study.MODEL_NAMES if m in tasks_run.index))
+    findings += study.committed_findings(shown)  # labelled with their phantom version
 
 # %% [markdown]
 # ## Claims checked in this chapter

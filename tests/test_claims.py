@@ -205,3 +205,17 @@ def test_merge_combines_the_parts_of_one_claim_at_one_scale():
                    finding("H08", Verdict("inconclusive", "c", "r", 1), "ci", "Kvasir-like")])
     assert [(f.scale, f.verdict.verdict) for f in found] == [("cpu", "partly"), ("ci", "inconclusive")]
     assert found[0].data == "Kvasir-like; ACDC-like"
+
+
+def test_findings_on_superseded_phantoms_are_never_merged_and_rank_below_todays():
+    old = finding("B08", Verdict("not reproduced", "v1 grid", "r", 5), "paper", "phantom v1 (superseded)",
+                  superseded=True)
+    new = finding("B08", Verdict("reproduced", "v2 run", "r", 5), "ci", "phantom v2")
+    same_scale = finding("B08", Verdict("reproduced", "v2 grid", "r", 5), "paper", "phantom v2")
+    assert len(merge([old, same_scale])) == 2  # one generation each, not one "partly" of both
+    row = ledger([old, new]).set_index("id").loc["B08"]
+    assert (row["verdict"], row["scale"]) == ("reproduced", "ci")  # today's small run before yesterday's grid
+    row = ledger([old]).set_index("id").loc["B08"]
+    assert row["verdict"] == "not reproduced" and "superseded" in row["data"]  # shown, labelled, if alone
+    table = claims_table([old, new], "02_volume_bias").set_index("id").loc[["B08"]]
+    assert list(table["scale"]) == ["ci", "paper"]

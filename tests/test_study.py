@@ -10,7 +10,7 @@ import pytest
 
 import _toy_study as toy
 from dicecore.experiments.study import (
-    PROFILES, Cell, CorruptResultWarning, ResultStore, cell_key, estimate_seconds, find_study, parse_duration,
+    PROFILES, Cell, CorruptResultWarning, ResultStore, Study, cell_key, estimate_seconds, find_study, parse_duration,
     parse_only, run_study, select_cells,
 )
 
@@ -152,3 +152,37 @@ def test_a_run_in_this_process_leaves_its_thread_count(tmp_path):
     run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
     run_study(toy.STUDY, "ci", workers=0, folder=tmp_path / "b", threads=max(1, before + 1), progress=False)
     assert torch.get_num_threads() == before
+
+
+@dataclasses.dataclass(frozen=True)
+class _PhantomCell(toy.ToyCell):
+    phantom: int = 2
+
+
+def _phantom_study(version):
+    def cells(profile, seed=0, device="cpu", amp=False):
+        return [_PhantomCell(n=n, fold=0, phantom=version, profile=profile, seed=seed) for n in (3, 5)]
+    return Study("99_toy", "_toy_study", cells, toy.run_cell)
+
+
+def test_committed_shows_one_phantom_generation_and_labels_a_superseded_one(tmp_path):
+    from dicecore.experiments.study import committed
+
+    old = _phantom_study(1)
+    run_study(old, "paper", workers=0, folder=tmp_path, progress=False)
+    record = json.loads((tmp_path / "provenance.json").read_text())
+    assert record["runs"][-1]["phantoms"] == [1]
+    # the phantoms move to v2: the v1 cells are still shown, labelled superseded, with their own runs
+    new = _phantom_study(2)
+    shown = committed(new, folder=tmp_path)
+    assert shown.is_superseded and shown.phantoms == (1,) and shown.current == (2,)
+    assert "phantom v1 (superseded: the phantoms are now v2)" in shown.header()
+    assert len(shown.rows) == 2
+    # one v2 cell runs: only the v2 generation is shown (never mixed with v1), and only its run is listed
+    run_study(new, "paper", workers=0, folder=tmp_path, progress=False, only={"n": ["3"]})
+    shown = committed(new, folder=tmp_path)
+    assert not shown.is_superseded and (shown.done, shown.total) == (1, 2) and len(shown.rows) == 1
+    assert "phantom v2," in shown.header() and "n=3: 1 ran" in shown.header()
+    assert "all cells: 2 ran" not in shown.header()
+    # cells on no phantom at all: nothing committed
+    assert committed(_phantom_study(3), folder=tmp_path / "empty") is None

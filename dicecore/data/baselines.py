@@ -66,10 +66,13 @@ def interval_dice(images: np.ndarray, labels: np.ndarray, bins: int = 256,
 
 
 def logistic_dice(images: np.ndarray, labels: np.ndarray, max_voxels: int = 50_000, seed: int = 0,
-                  iterations: int = 200) -> float:
+                  iterations: int = 200, soft: bool = False, squares: bool = True, balanced: bool = True) -> float:
     """Dice, on the second half of the subjects, of a per-voxel logistic regression on the channels (and their
     squares, so that an intensity band is reachable) fitted on the first half (at most ``max_voxels`` voxels,
-    foreground and background balanced by weight; L-BFGS)."""
+    foreground and background balanced by weight; L-BFGS).
+
+    ``soft=True, squares=False, balanced=False`` is Bertels et al.'s LR model trained with plain cross-entropy
+    and scored as their Table 1 is, by the soft Dice score 1 − SD of its posterior (mean over the test subjects)."""
     n = len(images)
     if n < 2:
         raise ValueError(f"images: need at least two subjects (fit on half, score on the other), got {n}.")
@@ -81,10 +84,11 @@ def logistic_dice(images: np.ndarray, labels: np.ndarray, max_voxels: int = 50_0
 
     def features(v):
         z = (v - mean) / std
-        return torch.as_tensor(np.concatenate([z, z ** 2], 1), dtype=torch.float64)
+        return torch.as_tensor(np.concatenate([z, z ** 2], 1) if squares else z, dtype=torch.float64)
 
     xf, yf = features(x_fit[pick]), torch.as_tensor(y_fit[pick], dtype=torch.float64)
-    weight = torch.where(yf > 0, 0.5 / max(float(yf.mean()), 1e-8), 0.5 / max(1 - float(yf.mean()), 1e-8))
+    weight = (torch.where(yf > 0, 0.5 / max(float(yf.mean()), 1e-8), 0.5 / max(1 - float(yf.mean()), 1e-8))
+              if balanced else torch.ones_like(yf))
     w = torch.zeros(xf.shape[1] + 1, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.LBFGS([w], max_iter=iterations, line_search_fn="strong_wolfe")
 
@@ -98,7 +102,12 @@ def logistic_dice(images: np.ndarray, labels: np.ndarray, max_voxels: int = 50_0
 
     opt.step(closure)
     with torch.no_grad():
-        pred = ((features(x_test) @ w[:-1] + w[-1]) > 0).numpy()
+        logits = (features(x_test) @ w[:-1] + w[-1]).numpy()
+    if soft:
+        p = 1 / (1 + np.exp(-logits.reshape(n - n // 2, -1)))
+        y = y_test.reshape(n - n // 2, -1)
+        return float(np.mean(2 * (p * y).sum(1) / (p.sum(1) + y.sum(1))))
+    pred = logits > 0
     return float(2 * (pred & y_test).sum() / (pred.sum() + y_test.sum()))
 
 

@@ -47,7 +47,7 @@ import pandas as pd
 __all__ = [
     "PROFILES", "STUDIES", "Cell", "CellPaths", "Study", "ResultStore", "CorruptResultWarning", "RunSummary",
     "cell_key", "select_cells", "parse_only", "parse_duration", "find_study", "run_study", "dask_executor",
-    "estimate_seconds", "Committed", "committed", "throughput",
+    "estimate_seconds", "Committed", "committed", "throughput", "phantom_versions", "superseded",
 ]
 
 #: The profiles of every chapter — ``ci`` (inside the book build), ``cpu`` (one 2-core machine, a few hours),
@@ -304,12 +304,13 @@ class ResultStore:
         self.paths(cell).checkpoint.unlink(missing_ok=True)
 
     def record_run(self, grid: Sequence[Cell], profile: str, wall_s: float, device: str, workers: int,
-                   cells: str, **extra: Any) -> dict:
+                   cells: str, phantoms: Sequence[int] = (), **extra: Any) -> dict:
         """Add one run to ``provenance.json`` (:func:`dicecore.results.record_run`: commit, device, workers ×
-        threads, what ran, "k of n" cells of ``grid``)."""
+        threads, what ran and on which phantom versions, "k of n" cells of ``grid``)."""
         from dicecore.results import record_run
 
-        return record_run(self.folder, [c.key for c in grid], profile, wall_s, device, workers, cells, **extra)
+        return record_run(self.folder, [c.key for c in grid], profile, wall_s, device, workers, cells,
+                          phantoms=phantoms, **extra)
 
 
 # --- running ---------------------------------------------------------------------------------------------
@@ -321,6 +322,19 @@ def estimate_seconds(cell: Cell, finished: Mapping[str, float]) -> Optional[floa
     same = [s for k, s in finished.items() if _cost_group_of_key(k) == group]
     pool = same or list(finished.values())
     return statistics.median(pool) if pool else None
+
+
+def phantom_versions(cells: Iterable[Cell]) -> list[int]:
+    """The phantom versions the cells train on (their ``phantom`` field), sorted; ``[]`` for cells without one."""
+    return sorted({int(c.phantom) for c in cells if getattr(c, "phantom", None) is not None})
+
+
+def superseded(cells: Sequence[Cell], back: int) -> list[Cell]:
+    """The same cells on the phantoms ``back`` versions older (``phantom`` lowered by ``back``; cells without a
+    ``phantom`` field, or whose phantom would fall below version 1, are left out) — to find results committed
+    before the phantoms last changed."""
+    return [dataclasses.replace(c, phantom=c.phantom - back) for c in cells
+            if getattr(c, "phantom", None) is not None and c.phantom - back >= 1]
 
 
 def _cost_group_of_key(key: str) -> str:
@@ -523,7 +537,8 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     left = [c.key for c in cells if not store.path(c).is_file()]
     if record and ran:
         what = ", ".join(f"{k}={','.join(map(str, v))}" for k, v in (only or {}).items()) or "all cells"
-        store.record_run(grid, profile, seconds, device, workers, f"{what}: {ran} ran{'; ' + note if note else ''}")
+        store.record_run(grid, profile, seconds, device, workers, f"{what}: {ran} ran{'; ' + note if note else ''}",
+                         phantoms=phantom_versions(cells))
     return RunSummary(len(cells), done_before, ran, len(left), seconds, over_budget, left)
 
 
@@ -547,20 +562,49 @@ def throughput(study: Study, profile: str, cells: Sequence[Cell], workers: int, 
 
 @dataclass
 class Committed:
-    """The committed results of a study's largest profile that has any: its rows, "k of n cells", and the
-    provenance record of its folder."""
+    """The committed results of a study's largest profile that has any: its rows, "k of n cells", the
+    provenance record of its folder, and the phantom versions the rows were trained on (``phantoms``) beside
+    today's (``current``). Rows on superseded phantoms are never mixed with rows on today's: :func:`committed`
+    returns one phantom generation."""
 
     profile: str
     rows: pd.DataFrame
     done: int
     total: int
     record: dict
+    phantoms: tuple = ()
+    current: tuple = ()
+
+    @property
+    def is_superseded(self) -> bool:
+        """True when these cells were trained on phantoms older than today's."""
+        return bool(self.phantoms) and tuple(self.phantoms) != tuple(self.current)
+
+    def phantom_label(self) -> str:
+        """``"phantom v2"`` or, for superseded cells, ``"phantom v1 (superseded: the phantoms are now v2)"``."""
+        versions = "/".join(f"v{v}" for v in self.phantoms)
+        if not self.is_superseded:
+            return f"phantom {versions}" if versions else ""
+        return f"phantom {versions} (superseded: the phantoms are now {'/'.join(f'v{v}' for v in self.current)})"
+
+    def tag(self, findings: Sequence[Any]) -> list:
+        """``findings`` (:class:`dicecore.claims.Finding`) judged on these rows, marked superseded when the rows
+        are (:attr:`is_superseded`), so that the ledger prefers any finding on today's phantoms."""
+        return [dataclasses.replace(f, superseded=self.is_superseded) for f in findings]
+
+    def runs(self) -> list[dict]:
+        """The provenance's runs that trained these cells' phantom versions (a run recorded before versions were
+        recorded counts as version 1)."""
+        mine = set(self.phantoms)
+        return [r for r in self.record.get("runs", []) if not mine or mine & set(r.get("phantoms", [1]))]
 
     def header(self) -> str:
-        """``"profile cpu: 60 of 120 cells, 225 min in all"`` and one line per run."""
-        lines = [f"profile {self.profile}: {self.done} of {self.total} cells, "
-                 f"{self.record.get('wall_time_s', 0) / 60:.0f} min in all"]
-        for run in self.record.get("runs", []):
+        """``"profile cpu: 60 of 120 cells, 225 min in all"`` (with the phantom version) and one line per run."""
+        runs = self.runs()
+        label = self.phantom_label()
+        lines = [f"profile {self.profile}: {self.done} of {self.total} cells{', ' + label if label else ''}, "
+                 f"{sum(r['wall_time_s'] for r in runs) / 60:.0f} min in all"]
+        for run in runs:
             finished = f", finished {run['finished_utc'][:16].replace('T', ' ')} UTC" if "finished_utc" in run else ""
             lines.append(f"  {run['cells']}: commit {str(run['git_commit'])[:9]}, {run['device']}{finished}, "
                          f"{run['wall_time_s'] / 60:.0f} min")
@@ -569,23 +613,32 @@ class Committed:
 
 def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: Optional[os.PathLike] = None,
               **where: Any) -> Optional[Committed]:
-    """The first of ``profiles`` (largest first) with committed cells in the study's results folder, or
-    ``None``. A folder with cells but no ``provenance.json`` is an error: committed cells must say where
-    they ran. ``where`` goes to the study's ``cells`` (e.g. ``data_root=`` for results on your own data)."""
+    """The first of ``profiles`` (largest first) with committed cells on today's phantoms in the study's results
+    folder; failing that, the first with cells on the phantoms one version older, and so on (labelled as
+    superseded: :attr:`Committed.is_superseded`); ``None`` when there are none. One phantom generation is
+    returned, never a mix. A folder with cells but no ``provenance.json`` is an error: committed cells must say
+    where they ran. ``where`` goes to the study's ``cells`` (e.g. ``data_root=`` for results on your own data)."""
     import json
 
     from dicecore.paths import results_dir
 
     store = ResultStore(folder if folder is not None else results_dir(study.chapter))
-    for profile in profiles:
-        grid = study.grid(profile, **where)
-        rows = store.read(grid)
-        if rows.empty:
-            continue
-        path = store.folder / "provenance.json"
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: committed cells must say where they ran; restore it "
-                                    "from git.")
-        done, total = store.count(grid)
-        return Committed(profile, rows, done, total, json.loads(path.read_text()))
-    return None
+    grids = {profile: study.grid(profile, **where) for profile in profiles}
+    current = tuple(phantom_versions(next(iter(grids.values()), [])))
+    back = 0
+    while True:
+        generation = {p: (g if back == 0 else superseded(g, back)) for p, g in grids.items()}
+        if back and not any(generation.values()):
+            return None
+        for profile, grid in generation.items():
+            rows = store.read(grid)
+            if rows.empty:
+                continue
+            path = store.folder / "provenance.json"
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is missing: committed cells must say where they ran; restore it "
+                                        "from git.")
+            done, total = store.count(grid)
+            return Committed(profile, rows, done, total, json.loads(path.read_text()),
+                             tuple(phantom_versions(grid)), current)
+        back += 1

@@ -19,7 +19,9 @@ import torch.nn.functional as F
 
 from dicecore import claims
 from dicecore.data.cohorts import folds
-from dicecore.data.phantoms import UNCERTAINTY_PHANTOM_VERSION, UNCERTAINTY_TASKS, uncertainty_task
+from dicecore.data.phantoms import (
+    ALL_UNCERTAINTY_TASKS, CORRELATED_TASK, UNCERTAINTY_PHANTOM_VERSION, UNCERTAINTY_TASKS, uncertainty_task,
+)
 from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.losses import dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score, mean_cross_entropy, soft_dice_score, volume_error
@@ -30,6 +32,7 @@ from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
     "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
+    "TASKS", "TASK_TITLES", "correlation_comparison",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -38,6 +41,15 @@ MODEL_NAMES = bertels2019.MODELS
 MODEL_NETWORKS = {"LR": "logistic-regression", "ConvNet": "bertels-convnet", "U-Net": "bertels-unet"}
 #: Cross-entropy and soft Dice.
 LOSSES = bertels2019.LOSSES
+#: Which paper dataset each phantom task stands in for.
+PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", "isles17_like": "ISLES 2017 (3D)",
+                 "isles18_like": "ISLES 2018 (3D)"}
+#: The chapter's tasks: the paper's four (:data:`PAPER_DATASET`) and the book's correlated variant of
+#: isles17_like (:data:`~dicecore.data.phantoms.CORRELATED_TASK`; no paper column, and no claim rests on it).
+TASKS = ALL_UNCERTAINTY_TASKS
+#: A title per task for the chapter's figures.
+TASK_TITLES = {**{t: f"{t}\n({d} stand-in)" for t, d in PAPER_DATASET.items()},
+               CORRELATED_TASK: f"{CORRELATED_TASK}\n(the book's variant)"}
 
 #: Sizes and schedules. ``paper``: all three models, five folds, the paper's patience scaled from its 75/150
 #: epochs to the shorter runs that fit one GPU. ``cpu``: the same grid at the paper profile's sizes — what a
@@ -76,7 +88,7 @@ def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = F
     cfg = PROFILES[profile]
     return [VolumeBiasCell(task=t, model=m, loss=l, fold=f, max_epochs=cfg["max_epochs"], profile=profile,
                            seed=seed, device=device, amp=amp)
-            for t in UNCERTAINTY_TASKS for m in cfg["models"] for l in LOSSES for f in range(cfg["folds"])]
+            for t in TASKS for m in cfg["models"] for l in LOSSES for f in range(cfg["folds"])]
 
 
 def dataset(task: str, profile: str, seed: int):
@@ -182,7 +194,7 @@ def table1(summary: pd.DataFrame, models=MODEL_NAMES, folds_in_grid: Optional[in
     (``… paper`` columns; hard Dice is printed by the paper for the U-Net only, in its text). Cells that
     have not run have empty values and ``status`` "not run"; with ``folds_in_grid``, a cell run on part of its
     folds says so ("2 of 5 folds")."""
-    grid = pd.DataFrame([{"task": t, "model": m, "loss": l} for t in UNCERTAINTY_TASKS for m in models
+    grid = pd.DataFrame([{"task": t, "model": m, "loss": l} for t in TASKS for m in models
                          for l in LOSSES])
     grid["dataset"] = grid["task"].map(PAPER_DATASET)
     out = grid.merge(summary, on=["task", "model", "loss"], how="left")
@@ -208,9 +220,6 @@ def style_table1(table: pd.DataFrame):
             .hide(axis="index").format(formats, na_rep="—"))
 
 
-#: Which paper dataset each phantom task stands in for.
-PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", "isles17_like": "ISLES 2017 (3D)",
-                 "isles18_like": "ISLES 2018 (3D)"}
 
 
 HIGH_UNCERTAINTY = ("isles17_like", "isles18_like")
@@ -229,10 +238,12 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
     held-out subjects paired between the two losses (at least :data:`~dicecore.claims.MIN_FOLDS`);
     "unbiased" by :func:`~dicecore.claims.equivalence` of ΔV / V against
     :data:`~dicecore.claims.VOLUME_MARGIN`; "over-estimates" by ΔV / V > 0; a hard Dice at the ceiling for
-    both losses is untestable. A claim whose task × model cells have not run is "not run"."""
+    both losses is untestable. A claim whose task × model cells have not run is "not run". The book's
+    variant (:data:`~dicecore.data.phantoms.CORRELATED_TASK`) is left out: no claim of the paper is about it."""
     out = {k: [] for k in ("B05", "B06", "B07", "B08", "B09", "B10", "B11")}
     n_min = claims.MIN_FOLDS
-    for (task, model), d in per_subject.groupby(["task", "model"], sort=False):
+    paper_tasks = per_subject[per_subject["task"].isin(UNCERTAINTY_TASKS)] if len(per_subject) else per_subject
+    for (task, model), d in paper_tasks.groupby(["task", "model"], sort=False):
         where = f"{task}/{model}"
         both = {"CE", "SD"} <= set(d["loss"])
         if both:
@@ -264,13 +275,35 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
     return [claims.finding(k, claims.combine(v, what[k]), scale, data) for k, v in out.items()]
 
 
+def correlation_comparison(per_subject: pd.DataFrame) -> pd.DataFrame:
+    """The book's experiment on correlated uncertainty: per model and loss, the volume error ΔV (mean over
+    held-out subjects, in voxels, with a bootstrap p-value for ≠ 0) on isles17_like, whose rim pieces are
+    infarcted independently, beside :data:`~dicecore.data.phantoms.CORRELATED_TASK`, the same images whose
+    whole rim is infarcted or not by one draw — the same probability per voxel, only the correlation differs.
+    (ΔV, not ΔV / V: with one draw, half the true volumes are the core alone, and a ratio would weigh them most.)"""
+    rows = []
+    pair = {"isles17_like": "independent pieces", CORRELATED_TASK: "one draw"}
+    d = per_subject[per_subject["task"].isin(list(pair))] if len(per_subject) else per_subject
+    for (model, loss), g in d.groupby(["model", "loss"], sort=False):
+        row = {"model": model, "loss": loss}
+        for task, label in pair.items():
+            dv = g.loc[g["task"] == task, "dV"].to_numpy()
+            test = bootstrap_mean_test(dv, seed=0) if len(dv) > 1 else {"mean": np.nan, "p_value": np.nan}
+            row[f"ΔV, {label}"] = test["mean"]
+            row[f"p, {label}"] = test["p_value"]
+        row["mean true volume"] = g.loc[g["task"] == "isles17_like", "true_volume"].mean()
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def committed_findings(shown) -> list[claims.Finding]:
     """:func:`findings` on a study's committed results (:func:`~dicecore.experiments.study.committed`), labelled
-    with the phantom version, the cells run and which models ran on which tasks."""
+    with their phantom version (superseded ones marked so), the cells run and which models ran on which tasks."""
     tasks_run = shown.rows.groupby("model")["task"].unique()
-    ran = {m: "every task" if len(t) == len(UNCERTAINTY_TASKS) else ", ".join(t) for m, t in tasks_run.items()}
-    return findings(shown.rows, shown.profile, f"phantoms v{UNCERTAINTY_PHANTOM_VERSION}, {shown.done} of "
-                    f"{shown.total} cells: " + "; ".join(f"{m} {ran[m]}" for m in MODEL_NAMES if m in ran))
+    all_tasks = shown.rows["task"].unique()
+    ran = {m: "every task" if len(t) == len(all_tasks) else ", ".join(t) for m, t in tasks_run.items()}
+    return shown.tag(findings(shown.rows, shown.profile, f"{shown.phantom_label()}, {shown.done} of {shown.total} "
+                              "cells: " + "; ".join(f"{m} {ran[m]}" for m in MODEL_NAMES if m in ran)))
 
 
 #: The chapter's study — ``dicecore study 02 --profile cpu`` runs or resumes it.
