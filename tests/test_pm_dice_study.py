@@ -222,3 +222,16 @@ def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp
     assert all(f.scale == "cpu" for f in report["findings"])
     assert report["saturated"] == []  # 6-iteration trainings are far from the ceiling
     assert study.committed_report(found, "cpu", ceiling=-1.0)["saturated"] == ["kvasir_like", "acdc_like"]
+
+
+def test_collapse_reading_says_what_the_sweep_shows():
+    both = pd.DataFrame({"gamma": ["0.0, 0.0", "1.0, 1.0", "2.0, 2.0"], "mRec.": [0.0, 5.0, 20.0]})
+    background = pd.DataFrame({"gamma": ["0.0, 2.0", "2.0, 2.0"], "mRec.": [0.5, 20.0]})
+    text = study.collapse_reading(both, background)
+    assert text.startswith("2 of 4 settings collapsed") and "the plain Dice loss did, and 1.0, 1.0; 2.0, 2.0 escaped" in text
+    assert study.collapse_reading(both.assign(**{"mRec.": 50.0}), background.assign(**{"mRec.": 50.0})) == \
+        "no setting collapsed"
+    assert "every setting collapsed" in study.collapse_reading(both.assign(**{"mRec.": 0.0}),
+                                                              background.assign(**{"mRec.": 0.0}))
+    assert "the plain Dice loss did not" in study.collapse_reading(
+        both.assign(**{"mRec.": [9.0, 0.0, 9.0]}), background.assign(**{"mRec.": 9.0}))

@@ -121,14 +121,17 @@ def test_committed_results_are_read_under_their_keys(chapter):
     on_disk = {f.stem for f in store.cells_dir.glob("*.csv")}
     assert on_disk <= set().union(*generations), sorted(on_disk - set().union(*generations))[:3]
     shown_grid = {c.key for c in (grids[shown.profile] if not shown.is_superseded else
-                                  superseded(grids[shown.profile], shown.current[0] - shown.phantoms[0]))}
-    assert shown.done == len(on_disk & shown_grid) and shown.total == len(grids[shown.profile])
+                                  superseded(grids[shown.profile], shown.back))}
+    assert shown.done == len(on_disk & shown_grid) and shown.total == len(shown_grid)
     if not shown.is_superseded:
         assert shown.done == shown.record["cells"]
     assert f"profile {shown.profile}: {shown.done} of {shown.total} cells" in shown.header()
     assert len(study.summarise(shown.rows)) > 0
     found = import_module(study.module).committed_findings(shown)  # the claims table renders from them
     assert found and all(f.scale == shown.profile for f in found)
+    # labelled with their phantom generation: superseded cells give superseded findings, never today's
+    assert all(f.superseded == shown.is_superseded for f in found)
+    assert all(shown.phantom_label() in f.data for f in found if f.verdict.verdict != "not run")
 
 
 def test_chapter2_committed_results_render():

@@ -1,6 +1,7 @@
 """dicecore.theory.volume_bias: exact E[SD] and E[CE] of Bertels et al. §2 — hand-worked cases, Monte Carlo, optima."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dicecore.theory.volume_bias import (
@@ -75,3 +76,28 @@ def test_errors():
         optimal_prediction(0.5, 1.0, loss="dice")
     with pytest.raises(ValueError, match="resolution"):
         optimal_prediction(0.5, 1.0, resolution=2)
+
+
+def _correlation_rows(dv_independent, dv_one_draw, n=6):
+    from dicecore.experiments.volume_bias import CORRELATED_TASK
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for task, dv in (("isles17_like", dv_independent), (CORRELATED_TASK, dv_one_draw)):
+        for loss, shift in (("CE", 0.0), ("SD", dv)):
+            for k in range(n):
+                rows.append({"task": task, "model": "LR", "loss": loss, "subject": k, "fold": 0,
+                             "dV": shift + rng.normal(0, 1), "true_volume": 100.0})
+    return pd.DataFrame(rows)
+
+
+def test_correlation_comparison_and_its_reading_can_go_either_way():
+    from dicecore.experiments.volume_bias import correlation_comparison, correlation_reading
+
+    table = correlation_comparison(_correlation_rows(30.0, 5.0))
+    sd = table.set_index(["model", "loss"]).loc[("LR", "SD")]
+    assert sd["ΔV, independent pieces"] == pytest.approx(30, abs=1.5) and sd["p, independent pieces"] < 0.05
+    assert "as §2.3 predicts" in correlation_reading(table)
+    assert "not the pattern" in correlation_reading(correlation_comparison(_correlation_rows(5.0, 30.0)))
+    assert "not the pattern" in correlation_reading(correlation_comparison(_correlation_rows(0.0, 0.0)))
+    assert "has not run" in correlation_reading(correlation_comparison(_correlation_rows(1, 1)[lambda d: d.loss == "CE"]))

@@ -25,12 +25,15 @@ from scipy import ndimage
 
 __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
-    "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION",
+    "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
 ]
 
-#: Version of the anatomy phantoms (BraTS-like, WMH-like, MSSEG-like, ACDC-like) — part of every result key
-#: trained on them — raised whenever they change, so that results on old and new phantoms never mix.
+#: Version of the anatomy phantoms (BraTS-like, WMH-like, ACDC-like) — part of every result key trained on
+#: them — raised whenever they change, so that results on old and new phantoms never mix.
 ANATOMY_PHANTOM_VERSION = 1
+#: Version of the MSSEG-like slices (:func:`msseg_like_slices`), kept apart from the other anatomy phantoms so
+#: that it can change on its own.
+MSSEG_PHANTOM_VERSION = 1
 #: The BraTS-like volume, in voxels of 2 mm (the MNI152 brain's bounding box).
 BRATS_SHAPE = (80, 96, 80)
 _HGG_MEAN_VOXELS = 11_900

@@ -482,9 +482,10 @@ def findings(results: pd.DataFrame, scale: str, data: str) -> list[claims.Findin
 
 
 def committed_findings(shown) -> list[claims.Finding]:
-    """:func:`findings` on a study's committed results (:func:`~dicecore.experiments.study.committed`)."""
-    return findings(shown.rows, shown.profile, f"{shown.done} of {shown.total} cells (BraTS-like slices, WMH-like "
-                    f"volumes; phantom v{ANATOMY_PHANTOM_VERSION}), one seed, on {shown.record['device_name']}")
+    """:func:`findings` on a study's committed results (:func:`~dicecore.experiments.study.committed`), labelled
+    with their phantom version (superseded ones marked so)."""
+    return shown.tag(findings(shown.rows, shown.profile, f"{shown.done} of {shown.total} cells (BraTS-like slices, "
+                              f"WMH-like volumes; {shown.phantom_label()}), one seed, on {shown.record['device_name']}"))
 
 
 #: The chapter's study — ``dicecore study 03 --profile cpu`` runs or resumes it.

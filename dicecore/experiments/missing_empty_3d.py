@@ -687,14 +687,14 @@ def committed_findings(shown, folder=None, seed: int = 0, data_root=None) -> lis
 
     per_entry = grid_rows(shown.rows)
     folds_run = ", ".join(str(int(f)) for f in sorted(per_entry["fold"].unique()))
-    out = findings(per_entry, shown.profile, f"BraTS-like and ACDC-like phantoms v{ANATOMY_PHANTOM_VERSION}, 3-D, "
+    out = findings(per_entry, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
                    f"folds {folds_run}")
     long_runs = ResultStore(folder or results_dir(STUDY.chapter)).read(budget_cells(shown.profile, seed,
                                                                                     data_root=data_root))
     if len(long_runs):
-        out += budget_findings(long_runs, shown.profile, "BraTS-like phantom, 3-D, folds " + ", ".join(
+        out += budget_findings(long_runs, shown.profile, f"BraTS-like {shown.phantom_label()}, 3-D, folds " + ", ".join(
             str(int(f)) for f in sorted(long_runs["fold"].unique())) + ", training-budget cells")
-    return out
+    return shown.tag(out)
 
 
 #: The 3-D study of Chapter 4 — Table 1's grid and the training-budget check (``dicecore study 04``).

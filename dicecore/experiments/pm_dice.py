@@ -36,10 +36,10 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
+from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, MSSEG_PHANTOM_VERSION
 from dicecore.data.polyps import POLYP_PHANTOM_VERSION, kvasir_like
 from dicecore.data.sampling import random_crops
-from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
+from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study, superseded
 from dicecore.losses.difficulty import TABLE_LOSSES, loss_for_row
 from dicecore.metrics import segmentation_metrics, summarise_segmentation
 from dicecore.models import network
@@ -49,7 +49,7 @@ from dicecore.train import Polynomial, fit, predict
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
     "METRICS", "DIFFICULTY_LOSSES", "per_seed", "findings", "gamma_findings",
-    "collapsed", "sweep_tables",
+    "collapsed", "collapse_reading", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
     "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report",
     "committed_findings", "STUDY",
@@ -136,7 +136,7 @@ def part_cells(profile: str = "ci", part: str = "kvasir_like", seed: int = 0, de
         raise ValueError(f"part: unknown part {part!r}; choose one of {PARTS}.")
     task = "msseg_like" if part == "gamma_sweep" else part
     cfg = _config(profile, task)
-    phantom = POLYP_PHANTOM_VERSION if task == "kvasir_like" else ANATOMY_PHANTOM_VERSION
+    phantom = {"kvasir_like": POLYP_PHANTOM_VERSION, "msseg_like": MSSEG_PHANTOM_VERSION}.get(task, ANATOMY_PHANTOM_VERSION)
     if part == "gamma_sweep":
         runs = [("PM Dice", (g, g)) for g in GAMMA_SWEEP] + [("PM Dice", (g, 2.0)) for g in GAMMA_BG_SWEEP if g != 2.0]
     else:
@@ -155,13 +155,15 @@ def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = F
     return list(grid.values())
 
 
-def committed_parts(folder, profile: str) -> dict[str, tuple[pd.DataFrame, int, int]]:
+def committed_parts(folder, profile: str, back: int = 0) -> dict[str, tuple[pd.DataFrame, int, int]]:
     """The trainings of ``profile`` committed under ``folder`` (a partly run grid is fine): ``{part: (rows,
-    trainings present, trainings in the part)}`` for each part with at least one; ``{}`` when none has."""
+    trainings present, trainings in the part)}`` for each part with at least one; ``{}`` when none has.
+    ``back``: the trainings on phantoms that many versions older than today's (a superseded generation,
+    :func:`~dicecore.experiments.study.superseded`), never mixed with today's."""
     store = ResultStore(folder)
     out = {}
     for part in PARTS:
-        todo = part_cells(profile, part)
+        todo = part_cells(profile, part) if back == 0 else superseded(part_cells(profile, part), back)
         done, total = store.count(todo)
         if done:
             out[part] = (store.read(todo), done, total)
@@ -414,6 +416,22 @@ def collapsed(table: pd.DataFrame) -> list[str]:
     return [str(g) for g, r in zip(table["gamma"], table["mRec."]) if not r >= 1.0]
 
 
+def collapse_reading(both: pd.DataFrame, background: pd.DataFrame) -> str:
+    """One sentence on the γ sweeps' collapses (:func:`collapsed` on :func:`sweep_tables`' two tables):
+    which settings collapsed, and whether a larger lesion γ escaped where γ = 0 did not."""
+    table = pd.concat([both, background]).drop_duplicates("gamma")
+    dead = collapsed(table)
+    if not dead:
+        return "no setting collapsed"
+    if len(dead) == len(table):
+        return "every setting collapsed, the plain Dice loss and every γ alike: none learned the lesions"
+    plain_dead = any(all(float(v) == 0 for v in g.split(",")) for g in dead)
+    escaped = [g for g in table["gamma"] if g not in dead]
+    return (f"{len(dead)} of {len(table)} settings collapsed (γ_BG, γ_FG = {'; '.join(dead)}); "
+            + (f"the plain Dice loss did, and {'; '.join(escaped)} escaped" if plain_dead else
+               "the plain Dice loss did not"))
+
+
 def sweep_tables(per_image: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The γ-sweep summary split into Fig. 3's rows (γ_BG = γ_FG) and Fig. 4's rows (γ_FG = 2)."""
     table = summarise(per_image, by=("gamma",))
@@ -434,17 +452,19 @@ _PART_DATA = {"kvasir_like": "Kvasir-like phantom", "acdc_like": "ACDC-like phan
               "msseg_like": "MSSEG-like slices", "gamma_sweep": "MSSEG-like slices"}
 
 
-def committed_report(found: dict, profile: str = "paper", ceiling: float = 99.0) -> dict:
+def committed_report(found: dict, profile: str = "paper", phantoms: str = "", ceiling: float = 99.0) -> dict:
     """What the chapter shows of committed results (:func:`committed_parts`): ``tables``, a list of (caption,
     ours-beside-the-paper table) for each of Tables 1–3 with trainings; ``sweep``, the two tables of
     :func:`sweep_tables` or None; ``findings``, the verdicts on every claim those trainings can test (one per
     claim, the parts merged, each part's data labelled with how many of its trainings ran); ``saturated``, the
     parts on which every trained loss reaches ``ceiling`` % mDice or more — a phantom too easy at that scale
-    to tell the losses apart."""
+    to tell the losses apart. ``phantoms`` (e.g. :meth:`~dicecore.experiments.study.Committed.phantom_label`)
+    labels the data of every finding."""
     tables, sweep, found_claims, saturated = [], None, [], []
     for part, (rows, done, total) in found.items():
         seeds = int(rows["seed"].nunique())
-        data = f"{_PART_DATA[part]} ({done} of {total} trainings, {seeds} seed{'s' if seeds > 1 else ''})"
+        data = (f"{_PART_DATA[part]}{', ' + phantoms if phantoms else ''} ({done} of {total} trainings, {seeds} "
+                f"seed{'s' if seeds > 1 else ''})")
         if part == "gamma_sweep":
             sweep = sweep_tables(rows)
             found_claims += gamma_findings(rows, profile, data)
@@ -467,8 +487,8 @@ def committed_findings(shown, folder=None) -> list[claims.Finding]:
     default)."""
     from dicecore.paths import results_dir
 
-    return committed_report(committed_parts(folder or results_dir(STUDY.chapter), shown.profile),
-                            shown.profile)["findings"]
+    return shown.tag(committed_report(committed_parts(folder or results_dir(STUDY.chapter), shown.profile, shown.back),
+                                      shown.profile, shown.phantom_label())["findings"])
 
 
 #: The study of Chapter 5 — every (task, loss, γ, seed) training of a profile (``dicecore study 05``).

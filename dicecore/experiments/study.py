@@ -574,11 +574,12 @@ class Committed:
     record: dict
     phantoms: tuple = ()
     current: tuple = ()
+    back: int = 0  # how many phantom versions older than today's (superseded(grid, back) gives these cells)
 
     @property
     def is_superseded(self) -> bool:
         """True when these cells were trained on phantoms older than today's."""
-        return bool(self.phantoms) and tuple(self.phantoms) != tuple(self.current)
+        return self.back > 0
 
     def phantom_label(self) -> str:
         """``"phantom v2"`` or, for superseded cells, ``"phantom v1 (superseded: the phantoms are now v2)"``."""
@@ -624,7 +625,6 @@ def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: 
 
     store = ResultStore(folder if folder is not None else results_dir(study.chapter))
     grids = {profile: study.grid(profile, **where) for profile in profiles}
-    current = tuple(phantom_versions(next(iter(grids.values()), [])))
     back = 0
     while True:
         generation = {p: (g if back == 0 else superseded(g, back)) for p, g in grids.items()}
@@ -639,6 +639,7 @@ def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: 
                 raise FileNotFoundError(f"{path} is missing: committed cells must say where they ran; restore it "
                                         "from git.")
             done, total = store.count(grid)
+            today = [c for c in grids[profile] if getattr(c, "phantom", None) is None or c.phantom - back >= 1]
             return Committed(profile, rows, done, total, json.loads(path.read_text()),
-                             tuple(phantom_versions(grid)), current)
+                             tuple(phantom_versions(grid)), tuple(phantom_versions(today)), back)
         back += 1

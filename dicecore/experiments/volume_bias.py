@@ -32,7 +32,7 @@ from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
     "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
-    "TASKS", "TASK_TITLES", "correlation_comparison",
+    "TASKS", "TASK_TITLES", "correlation_comparison", "correlation_reading",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -44,7 +44,7 @@ LOSSES = bertels2019.LOSSES
 #: Which paper dataset each phantom task stands in for.
 PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", "isles17_like": "ISLES 2017 (3D)",
                  "isles18_like": "ISLES 2018 (3D)"}
-#: The chapter's tasks: the paper's four (:data:`PAPER_DATASET`) and the book's correlated variant of
+#: Every task of the chapter — the paper's four (:data:`PAPER_DATASET`) and the book's correlated variant of
 #: isles17_like (:data:`~dicecore.data.phantoms.CORRELATED_TASK`; no paper column, and no claim rests on it).
 TASKS = ALL_UNCERTAINTY_TASKS
 #: A title per task for the chapter's figures.
@@ -294,6 +294,19 @@ def correlation_comparison(per_subject: pd.DataFrame) -> pd.DataFrame:
         row["mean true volume"] = g.loc[g["task"] == "isles17_like", "true_volume"].mean()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def correlation_reading(comparison: pd.DataFrame, model: str = "LR", alpha: float = 0.05) -> str:
+    """One sentence on :func:`correlation_comparison` for the SD-trained ``model``: whether soft Dice
+    over-estimates more with independent pieces than with one draw, as §2.3 predicts at p = 0.5 (the
+    independent over-estimation significant, and larger), or not."""
+    rows = comparison.set_index(["model", "loss"])
+    if (model, "SD") not in rows.index:
+        return f"the SD-trained {model} has not run on both tasks"
+    r = rows.loc[(model, "SD")]
+    if r["p, independent pieces"] < alpha and r["ΔV, independent pieces"] > max(r["ΔV, one draw"], 0):
+        return "soft Dice over-estimates more when the uncertain voxels are independent, as §2.3 predicts"
+    return "not the pattern §2.3 predicts (a significant over-estimation that is larger with independent pieces)"
 
 
 def committed_findings(shown) -> list[claims.Finding]:
