@@ -26,7 +26,8 @@
 #
 # The chapter first re-derives the theory (§2 of the paper) **exactly** — every expectation is a finite
 # sum, not a simulation — and then re-runs the empirical study (§3, Table 1) on four phantom tasks built
-# so that their inherent uncertainty is known.
+# so that their inherent uncertainty is known, and on a fifth of the book's own that varies only how that
+# uncertainty is correlated.
 
 # %% tags=["parameters"]
 profile = "ci"  # "ci" (CPU, LR model only) or "paper" (GPU: all models, 5 folds)
@@ -394,7 +395,7 @@ glue_numbers(paper_lr_min=printed.loc["LR", "min"], paper_lr_max=printed.loc["LR
 # unbiased within 5 % of the volume (B07) is **{glue:text}`b07_verdict`** (the claims table says on which
 # tasks). Second, the U-Net: on the molar-like task it reaches a hard Dice of {glue:text}`unet_molars_ce` (CE)
 # and {glue:text}`unet_molars_sd` (SD), where the paper's reaches {glue:text}`paper_unet_molars` (CE) on the
-# real radiographs ("—": not run on these phantoms yet); the claims on the U-Net — unbiased on the
+# real radiographs (a dash would mean: not yet run on these phantoms); the claims on the U-Net — unbiased on the
 # low-uncertainty tasks (B09, **{glue:text}`b09_verdict`**), a higher Dice with SD (B11,
 # **{glue:text}`b11_verdict`**) — rest on the cells that have run, and the 3-D U-Net cells, hours each on a
 # CPU, wait for a GPU (Issue 19 sizes a `cpu` profile for them). The table above the claims repeats §2.5.1's

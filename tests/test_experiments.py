@@ -13,8 +13,8 @@ from dicecore.papers import bertels2019
 
 def test_cell_lists():
     ci = study.cells("ci")
-    assert len(ci) == 4 * 1 * 2 * 3 and len({t.key for t in ci}) == len(ci)
-    assert len(study.cells("paper")) == len(study.cells("cpu")) == 4 * 3 * 2 * 5
+    assert len(ci) == 5 * 1 * 2 * 3 and len({t.key for t in ci}) == len(ci)  # the paper's four tasks + the variant
+    assert len(study.cells("paper")) == len(study.cells("cpu")) == 5 * 3 * 2 * 5
     with pytest.raises(ValueError, match="profile"):
         study.cells("huge")
 
@@ -97,7 +97,8 @@ def test_table1_lists_every_cell_and_marks_those_not_run():
     s = study.summarise(_per_subject(task="molars_like").assign(dV=lambda d: np.where(d["loss"] == "SD", 5.0, 0.0)
                                                                 + 0.1 * (d["subject"] % 3)))
     t = study.table1(s, folds_in_grid=5).set_index(["task", "model", "loss"])
-    assert len(t) == 4 * 3 * 2
+    assert len(t) == 5 * 3 * 2
+    assert np.isnan(t.loc[("isles17_rater_like", "LR", "SD"), "1-SD paper"])  # the book's variant: no paper column
     assert t.loc[("molars_like", "LR", "SD"), "status"] == "run"
     assert t.loc[("molars_like", "LR", "SD"), "bias"] == "over"
     assert t.loc[("molars_like", "LR", "SD"), "dV paper"] == 302.3  # the paper's number beside ours

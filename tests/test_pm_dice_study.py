@@ -228,7 +228,8 @@ def test_collapse_reading_says_what_the_sweep_shows():
     both = pd.DataFrame({"gamma": ["0.0, 0.0", "1.0, 1.0", "2.0, 2.0"], "mRec.": [0.0, 5.0, 20.0]})
     background = pd.DataFrame({"gamma": ["0.0, 2.0", "2.0, 2.0"], "mRec.": [0.5, 20.0]})
     text = study.collapse_reading(both, background)
-    assert text.startswith("2 of 4 settings collapsed") and "the plain Dice loss did, and 1.0, 1.0; 2.0, 2.0 escaped" in text
+    assert text.startswith("2 of 4 settings (γ_BG, γ_FG) collapsed, (0.0, 0.0), (0.0, 2.0)")
+    assert text.endswith("the plain Dice loss did, and (1.0, 1.0), (2.0, 2.0) escaped")
     assert study.collapse_reading(both.assign(**{"mRec.": 50.0}), background.assign(**{"mRec.": 50.0})) == \
         "no setting collapsed"
     assert "every setting collapsed" in study.collapse_reading(both.assign(**{"mRec.": 0.0}),

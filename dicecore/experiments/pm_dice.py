@@ -427,8 +427,9 @@ def collapse_reading(both: pd.DataFrame, background: pd.DataFrame) -> str:
         return "every setting collapsed, the plain Dice loss and every γ alike: none learned the lesions"
     plain_dead = any(all(float(v) == 0 for v in g.split(",")) for g in dead)
     escaped = [g for g in table["gamma"] if g not in dead]
-    return (f"{len(dead)} of {len(table)} settings collapsed (γ_BG, γ_FG = {'; '.join(dead)}); "
-            + (f"the plain Dice loss did, and {'; '.join(escaped)} escaped" if plain_dead else
+    pairs = lambda gammas: ", ".join(f"({g})" for g in gammas)  # noqa: E731
+    return (f"{len(dead)} of {len(table)} settings (γ_BG, γ_FG) collapsed, {pairs(dead)}; "
+            + (f"the plain Dice loss did, and {pairs(escaped)} escaped" if plain_dead else
                "the plain Dice loss did not"))
 
 
