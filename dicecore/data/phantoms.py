@@ -96,6 +96,12 @@ def _texture(shape, rng, sigma):
     return ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
 
 
+def _standard_texture(shape, rng, sigma):
+    """:func:`_texture` scaled to unit standard deviation (a smooth random field; the polyp frames use it too)."""
+    field = _texture(shape, rng, sigma)
+    return field / field.std()
+
+
 def _standardise(images):
     mean = images.mean(axis=(0, *range(2, images.ndim)), keepdims=True)
     std = images.std(axis=(0, *range(2, images.ndim)), keepdims=True)
@@ -184,10 +190,8 @@ def uncertainty_task(name: str, n_subjects: int = 20, size: int = 32, seed: int 
             raise ValueError(f"uncertainty: the noise level must be ≥ 0, got {noise}.")
         shape = (size,) * 3
         for _ in range(n_subjects):
-            field = _texture(shape, rng, size / 8)
-            field /= field.std()
-            mimic = _texture(shape, rng, size / 8)
-            mimic /= mimic.std()
+            field = _standard_texture(shape, rng, size / 8)
+            mimic = _standard_texture(shape, rng, size / 8)
             label = field > 1.0
             img = field + 2.5 * np.clip(mimic - 0.5, 0, None) + noise * rng.standard_normal(shape) \
                 + 0.3 * _texture(shape, rng, 1.0)

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from dicecore.data.phantoms import _standard_texture
+
 __all__ = ["POLYP_PHANTOM_VERSION", "PolypExample", "kvasir_like", "polyp_example"]
 
 #: The version of these phantoms; it enters every result key trained on them, so that a change to the
@@ -63,11 +65,6 @@ def _add_polyp(image, mask, rng, centre, radii, contrast):
 _TINT = np.array([0.9, 0.55, 0.45])[:, None, None]
 
 
-def _smooth_field(shape, rng, sigma):
-    field = ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
-    return field / field.std()
-
-
 def _distract(image, rng):
     """Uneven, off-centre light; 2–4 flat polyp-coloured patches (erythema, blood); 1–2 curved folds of the
     polyp's tint. In place on a (3, H, W) frame."""
@@ -76,10 +73,10 @@ def _distract(image, rng):
     cy, cx = rng.uniform(0.2, 0.8, 2)
     image *= (1 - 0.9 * ((xx - cx) ** 2 + (yy - cy) ** 2))[None]
     for _ in range(int(rng.integers(2, 5))):
-        patch = ndimage.gaussian_filter((_smooth_field((h, w), rng, max(h, w) / 16) > 1.8).astype(float), 1.0)
+        patch = ndimage.gaussian_filter((_standard_texture((h, w), rng, max(h, w) / 16) > 1.8).astype(float), 1.0)
         image += rng.uniform(0.5, 0.9) * patch * (_TINT - image)
     for _ in range(int(rng.integers(1, 3))):
-        fold = np.exp(-(_smooth_field((h, w), rng, max(h, w) / 8) / 0.12) ** 2)  # a ridge along a level line
+        fold = np.exp(-(_standard_texture((h, w), rng, max(h, w) / 8) / 0.12) ** 2)  # a ridge along a level line
         image += 0.6 * fold * (_TINT - image)
 
 
