@@ -88,19 +88,37 @@ def test_slice_experiment_mechanics():
 
 
 @pytest.mark.slow
-def test_msseg_like_slices_are_severely_imbalanced_and_visible():
+def test_msseg_like_slices_are_severely_imbalanced_often_empty_and_not_intensity_separable():
     from dicecore.data.anatomy import MSSEG_CONTRASTS, msseg_like_slices
+    from dicecore.data.baselines import interval_dice
 
-    images, masks = msseg_like_slices(6, seed=3)
-    assert images.shape == (6, len(MSSEG_CONTRASTS), 80, 96) and masks.shape == (6, 80, 96)
+    images, masks = msseg_like_slices(40, seed=3)
+    assert images.shape == (40, len(MSSEG_CONTRASTS), 80, 96) and masks.shape == (40, 80, 96)
     share = masks.mean(axis=(1, 2))
-    assert (share > 0).all() and (share < 0.015).all()  # every slice has lesions, all under 1.5 %
+    assert 0.35 <= (share == 0).mean() <= 0.6  # about half the slices without a lesion (Eq. 4's case)
+    assert (share < 0.015).all()  # lesions under 1.5 % of a slice
     flair, t1 = images[:, 0], images[:, 1]
-    assert flair[masks == 1].mean() > flair[masks == 0].mean() + 0.3  # bright on FLAIR
+    assert flair[masks == 1].mean() > flair[masks == 0].mean() + 0.2  # bright on FLAIR
     assert t1[masks == 1].mean() < np.median(t1[masks == 0][t1[masks == 0] > 0.5])  # darker than white matter
-    np.testing.assert_array_equal(masks, msseg_like_slices(6, seed=3)[1])
+    # Issue 18's band: the best single-channel interval reaches 0.35-0.5 (version 1: 0.89; the paper's
+    # networks on MSSEG: 0.65-0.69) - faint lesions, the unlabelled halo and the raters' majority see to it
+    assert 0.3 <= interval_dice(images, masks, names=list(MSSEG_CONTRASTS))["Dice"].max() <= 0.5
+    np.testing.assert_array_equal(masks, msseg_like_slices(40, seed=3)[1])
     with pytest.raises(ValueError, match="n: need at least one slice"):
         msseg_like_slices(0)
+    with pytest.raises(ValueError, match="empty_share"):
+        msseg_like_slices(2, empty_share=1.0)
+    with pytest.raises(ValueError, match="raters"):
+        msseg_like_slices(2, raters=0)
+
+
+def test_msseg_like_raters_disagree_and_the_label_is_their_majority():
+    from dicecore.data.anatomy import msseg_like_slices
+
+    images_one, one = msseg_like_slices(20, seed=4, raters=1)
+    images_four, four = msseg_like_slices(20, seed=4, raters=4)
+    np.testing.assert_array_equal(images_one, images_four)  # the raters' choices never change the images
+    assert (one != four).any()  # a single rater's outline is not the majority of four
 
 
 def test_acdc_like_slices_show_every_structure_and_are_not_intensity_separable():

@@ -32,11 +32,12 @@ def test_cells_by_part_and_paper_tables():
     # the Table 3 PM Dice training is the γ sweep's (γ_BG, γ_FG) = (1, 2) training: one run serves both
     table3_pm = next(c for c in study.part_cells("ci", "msseg_like") if c.loss == "PM Dice")
     assert table3_pm.key in {c.key for c in study.part_cells("ci", "gamma_sweep")}
-    assert table3_pm.key == "task-msseg_like__loss-PM-Dice__gamma-1x2__iterations-400__phantom-1__profile-ci__seed-0"
+    assert table3_pm.key == "task-msseg_like__loss-PM-Dice__gamma-1x2__iterations-600__phantom-2__profile-ci__seed-0"
     assert len(study.STUDY.grid("ci")) == sum(len(study.part_cells("ci", p)) for p in study.PARTS) - 1
     # the cpu grid: every loss, three seeds, longer trainings; a profile's keys never stand in for another's
     cpu = study.STUDY.grid("cpu")
-    assert {c.iterations for c in cpu} == {1200} and {c.seed for c in cpu} == {0, 1, 2}
+    assert {c.iterations for c in cpu if c.task != "msseg_like"} == {1200} and {c.seed for c in cpu} == {0, 1, 2}
+    assert {c.iterations for c in cpu if c.task == "msseg_like"} == {1800}  # 3 × the ci length, as the others
     assert not {c.key for c in cpu} & {c.key for c in study.STUDY.grid("ci")}
     assert hosseini2025.TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
     assert hosseini2025.TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [

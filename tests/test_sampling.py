@@ -73,3 +73,20 @@ def test_random_crops_flip_and_rotate_image_and_labels_together():
     assert whole[0].shape == (2, 3, 8, 8)
     with pytest.raises(ValueError, match="crop: 9 pixels do not fit the 8 × 8 frames"):
         random_crops(images, masks, 9, 1)
+
+
+def test_random_crops_place_the_foreground_share_over_foreground():
+    images = torch.rand(6, 2, 16, 16, generator=torch.Generator().manual_seed(1))
+    masks = torch.zeros(6, 16, 16, dtype=torch.long)
+    masks[4, 12:14, 2:4] = 1  # one small lesion in one frame of six
+    plain, zero = random_crops(images, masks, 6, 8), random_crops(images, masks, 6, 8, foreground_share=0.0)
+    for (x0, y0), (x1, y1) in zip(_draws(plain), _draws(zero)):  # share 0 draws what earlier versions drew
+        assert torch.equal(x0, x1) and torch.equal(y0, y1)
+    half = random_crops(images, masks, 6, 8, foreground_share=0.5)
+    for x, y in _draws(half):
+        assert (y[:4].flatten(1).amax(1) == 1).all()  # the first half always holds the lesion
+    assert sum(int(y.flatten(1).amax(1).sum()) for _, y in _draws(plain)) < 8  # uniform crops rarely do
+    with pytest.raises(ValueError, match=r"foreground_share: a share of the batch lies in \[0, 1\]"):
+        random_crops(images, masks, 6, 8, foreground_share=1.5)
+    with pytest.raises(ValueError, match="foreground_share: the masks hold no foreground"):
+        random_crops(images, torch.zeros_like(masks), 6, 8, foreground_share=0.5)

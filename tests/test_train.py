@@ -151,3 +151,16 @@ def test_amp_is_ignored_on_the_cpu():
         return fit(network("logistic-regression", 1, dims=2), _bce, _random_batches(), Polynomial(1e-2), 3, seed=1, **kw)
 
     pd.testing.assert_frame_equal(run(amp=True), run())
+
+
+def test_cpu_training_flushes_subnormal_floats_and_restores_the_setting():
+    tiny = torch.tensor([1e-40])  # subnormal in float32
+
+    def record(logits, labels):
+        return {"subnormal_kept": bool((tiny * 1.0).item() != 0)}
+
+    x, y = _toy()
+    history = fit(network("logistic-regression", 1, dims=2), _bce, EpochBatches(x, y, 4), Polynomial(1e-2), 3,
+                  record=record)
+    assert not history["subnormal_kept"].any()  # flushed during training (a collapsed softmax is fast)
+    assert (tiny * 1.0).item() != 0  # and the process's setting is back afterwards

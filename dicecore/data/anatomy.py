@@ -31,9 +31,10 @@ __all__ = [
 #: Version of the anatomy phantoms (BraTS-like, WMH-like, ACDC-like) — part of every result key trained on
 #: them — raised whenever they change, so that results on old and new phantoms never mix.
 ANATOMY_PHANTOM_VERSION = 1
-#: Version of the MSSEG-like slices (:func:`msseg_like_slices`), kept apart from the other anatomy phantoms so
-#: that it can change on its own.
-MSSEG_PHANTOM_VERSION = 1
+#: Version of the MSSEG-like slices (:func:`msseg_like_slices`), kept apart from the other anatomy phantoms
+#: since it changes on its own (2: lesion-free slices, faint and juxtacortical lesions, an unlabelled
+#: periventricular halo, four raters' majority).
+MSSEG_PHANTOM_VERSION = 2
 #: The BraTS-like volume, in voxels of 2 mm (the MNI152 brain's bounding box).
 BRATS_SHAPE = (80, 96, 80)
 _HGG_MEAN_VOXELS = 11_900
@@ -203,48 +204,88 @@ class AcdcLike:
 MSSEG_CONTRASTS = ("flair", "t1", "gado", "t2", "dp")
 
 
-def msseg_like_slices(n: int, seed: int = 0, max_lesions: int = 6) -> tuple[np.ndarray, np.ndarray]:
+def msseg_like_slices(n: int, seed: int = 0, max_lesions: int = 6, empty_share: float = 0.4,
+                      raters: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """An MSSEG-like 2-D task (Chapter 5): axial MNI152 slices (80 × 96 at 2 mm) in five contrasts
-    (FLAIR, T1, T1-Gd, T2, PD-like), each with 1 … ``max_lesions`` small white-matter lesions of 3–25
-    pixels — about 0.05–1 % of the slice, the severe imbalance of MS lesion segmentation.
+    (FLAIR, T1, T1-Gd, T2, PD-like) with small white-matter lesions of 3–25 pixels — about 0.05–1 % of the
+    slice, the severe imbalance of MS lesion segmentation — and what makes MSSEG hard (version 2,
+    :data:`MSSEG_PHANTOM_VERSION`):
 
-    Lesions are bright on FLAIR, T2 and PD, dark on T1, and a third of them enhance on T1-Gd. Returns
-    images (n, 5, 80, 96) float32, each contrast scaled to [0, 1], and masks (n, 80, 96) uint8.
+    * about ``empty_share`` of the slices have no lesion (more end up empty when the raters miss every lesion
+      of a slice), which exercises Eq. 4's mean over the classes present;
+    * 1 … ``max_lesions`` lesions on the others, a third of them juxtacortical (at the white matter's border
+      with the cortex), the rest in deep white matter; three in ten are *faint* (30–65 % of the full contrast);
+      edges partial-volumed;
+    * an unlabelled FLAIR- and T2-bright periventricular halo of subject-specific width (the "dirty-appearing
+      white matter" around the ventricles, which raters do not outline);
+    * ``raters`` simulated raters: each outlines each lesion (one pixel wider or narrower, one time in five
+      each way) and misses a faint lesion half the time; the label is their majority (more than half).
+
+    Lesions are bright on FLAIR, T2 and PD, dark on T1, and a third of them enhance on T1-Gd. Returns images
+    (n, 5, 80, 96) float32, each contrast scaled to [0, 1], and the consensus masks (n, 80, 96) uint8. No
+    single intensity interval reaches a Dice above about 0.5 (version 1: 0.89; MSSEG networks: 0.65–0.69).
     """
     if not (isinstance(n, int) and n >= 1):
         raise ValueError(f"n: need at least one slice, got {n!r}.")
+    if not 0.0 <= empty_share < 1.0:
+        raise ValueError(f"empty_share: the share of lesion-free slices must lie in [0, 1), got {empty_share}.")
+    if not (isinstance(raters, int) and raters >= 1):
+        raise ValueError(f"raters: need at least one rater, got {raters!r}.")
     a = mni_anatomy()
+    distance, _ = _periventricular_distance()
     rng = np.random.default_rng([seed, 9])
+    raters_rng = np.random.default_rng([seed, 9, 1])  # the raters' choices, apart from the images
     base = {"flair": (0.1, 0.6, 0.5, 1.1), "t1": (0.2, 0.6, 0.85, 0.45), "gado": (0.2, 0.6, 0.85, 0.45),
             "t2": (1.0, 0.7, 0.5, 1.0), "dp": (0.8, 0.75, 0.6, 0.95)}  # (csf, gm, wm, lesion)
-    images = np.empty((n, len(MSSEG_CONTRASTS), *BRATS_SHAPE[:2]), np.float32)
-    masks = np.zeros((n, *BRATS_SHAPE[:2]), np.uint8)
-    yy, xx = np.mgrid[: BRATS_SHAPE[0], : BRATS_SHAPE[1]]
+    halo_gain = {"flair": 0.8, "t1": 0.1, "gado": 0.1, "t2": 0.5, "dp": 0.5}  # the halo's share of lesion contrast
+    shape = BRATS_SHAPE[:2]
+    images = np.empty((n, len(MSSEG_CONTRASTS), *shape), np.float32)
+    masks = np.zeros((n, *shape), np.uint8)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
     for i in range(n):
         z = int(rng.integers(32, 52))
         gm, wm, csf = a["gm"][:, :, z], a["wm"][:, :, z], a["csf"][:, :, z].astype(np.float32)
-        sites = np.argwhere(ndimage.binary_erosion(wm > 0.75, iterations=1))
-        lesion = np.zeros(BRATS_SHAPE[:2], bool)
-        enhancing = np.zeros_like(lesion)
-        for _ in range(int(rng.integers(1, max_lesions + 1))):
+        deep = np.argwhere(ndimage.binary_erosion(wm > 0.75, iterations=1))
+        juxtacortical = np.argwhere((wm > 0.5) & ndimage.binary_dilation(gm > 0.5, iterations=1))
+        lesions = []  # (mask, strength, enhancing)
+        for _ in range(0 if rng.random() < empty_share else int(rng.integers(1, max_lesions + 1))):
+            sites = juxtacortical if rng.random() < 1 / 3 else deep
             cy, cx = sites[rng.integers(len(sites))]
             ry, rx = rng.uniform(0.9, 2.6, 2)
             blob = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1.0
-            lesion |= blob
-            if rng.random() < 1 / 3:
-                enhancing |= blob
-        bias = _smooth_field(BRATS_SHAPE[:2], rng, 10, 0.1)
+            strength = rng.uniform(0.3, 0.65) if rng.random() < 0.3 else rng.uniform(0.8, 1.0)
+            lesions.append((blob, strength, rng.random() < 1 / 3))
+        votes = np.zeros(shape, int)
+        for _ in range(raters):
+            outlined = np.zeros(shape, bool)
+            for blob, strength, _ in lesions:
+                if strength < 0.7 and raters_rng.random() < 0.5:
+                    continue  # a faint lesion this rater misses
+                change = raters_rng.choice([-1, 0, 0, 0, 1])
+                outlined |= (ndimage.binary_dilation(blob) if change > 0 else
+                             ndimage.binary_erosion(blob) if change < 0 and blob.sum() > 12 else blob)
+            votes += outlined
+        strength_map = np.zeros(shape)
+        enhancing = np.zeros(shape, bool)
+        for blob, strength, enhances in lesions:
+            strength_map = np.maximum(strength_map, blob * strength)
+            enhancing |= blob & enhances
+        soft = np.maximum(0.9 * strength_map, ndimage.gaussian_filter(strength_map, 0.7))  # partial volume
+        halo = np.clip(1 - (distance[:, :, z] - 1.0) / rng.uniform(3, 6), 0, 1) * (wm > 0.3) * rng.uniform(0.5, 0.9)
+        halo = halo * (0.6 + 0.2 * _smooth_field(shape, rng, 3, 1.0))
+        bias = _smooth_field(shape, rng, 10, 0.1)
         for k, name in enumerate(MSSEG_CONTRASTS):
             c, g, w, t = base[name]
             img = c * csf + g * gm + w * wm
             contrast = t * rng.uniform(0.9, 1.1)
-            img = np.where(lesion, contrast * (0.6 + 0.4 * ndimage.gaussian_filter(lesion.astype(float), 0.7)), img)
+            img = img + halo * halo_gain[name] * (contrast - img)
+            img = img + soft * (contrast - img)
             if name == "gado":
                 img = np.where(enhancing, 1.2, img)
             img = img * bias + 0.04 * rng.standard_normal(img.shape)
             lo, hi = img.min(), img.max()
             images[i, k] = (img - lo) / (hi - lo)
-        masks[i] = lesion
+        masks[i] = votes > raters / 2
     return images, masks
 
 

@@ -111,14 +111,27 @@ def weighted_frames(images: np.ndarray, entries: np.ndarray, labels: np.ndarray,
     return sample
 
 
-def random_crops(images: torch.Tensor, masks: torch.Tensor, crop: Optional[int], batch_size: int):
+def random_crops(images: torch.Tensor, masks: torch.Tensor, crop: Optional[int], batch_size: int,
+                 foreground_share: float = 0.0):
     """Random frames of ``images`` ``(N, C, H, W)`` and their label maps ``masks`` ``(N, H, W)``, a random
     square ``crop`` (``None``: the whole frame), random flips and, for square crops, 90° rotations. Returns
-    ``sample(generator) → (x (B, C, h, w), y long (B, 1, h, w))``."""
+    ``sample(generator) → (x (B, C, h, w), y long (B, 1, h, w))``.
+
+    ``foreground_share``: the share of each batch (rounded to whole crops) placed over a random foreground
+    pixel, as :func:`foreground_patches` (nnU-Net's "foreground oversampling", which keeps a network from
+    settling on all-background when the foreground is rare); the rest uniformly as before. With the default 0
+    the draws are those of earlier versions, so committed results reproduce."""
     n, _, h, w = images.shape
     crop_h, crop_w = (h, w) if crop is None else (crop, crop)
     if crop_h > h or crop_w > w:
         raise ValueError(f"crop: {crop} pixels do not fit the {h} × {w} frames.")
+    if not 0.0 <= foreground_share <= 1.0:
+        raise ValueError(f"foreground_share: a share of the batch lies in [0, 1], got {foreground_share}.")
+    forced = int(round(foreground_share * batch_size))
+    fg = torch.nonzero(masks > 0) if forced else None
+    if forced and len(fg) == 0:
+        raise ValueError("foreground_share: the masks hold no foreground pixel to place crops over; "
+                         "use foreground_share=0.")
 
     def sample(gen: torch.Generator):
         idx = torch.randint(0, n, (batch_size,), generator=gen)
@@ -126,6 +139,13 @@ def random_crops(images: torch.Tensor, masks: torch.Tensor, crop: Optional[int],
         left = torch.randint(0, w - crop_w + 1, (batch_size,), generator=gen)
         flips = torch.rand(batch_size, 2, generator=gen) < 0.5
         turns = torch.randint(0, 4, (batch_size,), generator=gen)
+        if forced:  # the first crops over a random foreground pixel, at a random offset
+            pick = fg[torch.randint(0, len(fg), (forced,), generator=gen)]
+            idx[:forced] = pick[:, 0]
+            off_h = torch.randint(0, crop_h, (forced,), generator=gen)
+            off_w = torch.randint(0, crop_w, (forced,), generator=gen)
+            top[:forced] = (pick[:, 1] - off_h).clamp(0, h - crop_h)
+            left[:forced] = (pick[:, 2] - off_w).clamp(0, w - crop_w)
         xs, ys = [], []
         for k in range(batch_size):
             x = images[idx[k], :, top[k]:top[k] + crop_h, left[k]:left[k] + crop_w]

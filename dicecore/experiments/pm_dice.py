@@ -6,18 +6,23 @@ Profiles:
 * ``ci`` (CPU, in the book build): the Kvasir-like task (64-pixel frames, 48-pixel random crops) and the
   ACDC-like task (64-pixel short-axis slices, 4 classes), a two-level U-Net of Chapter 2's design with
   softmax outputs, five losses (CE, Dice, CE + Dice, PM Dice, CE + PM Dice) and, on Kvasir-like, PM Dice
-  without its stop-gradient; one seed, 400 iterations; the γ sweeps of Figs. 3–4 on MSSEG-like slices. It
-  answers "do the losses' precision/recall tendencies show up at all" on a phantom.
+  without its stop-gradient; one seed, 400 iterations; the γ sweeps of Figs. 3–4 on MSSEG-like slices,
+  trained on 48-pixel crops of which half are placed over a lesion (the book's choice, nnU-Net's foreground
+  oversampling: drawn uniformly as whole slices, CE, Dice, CE + Dice and PM Dice all settled on
+  all-background within 400 iterations on version 2 of the phantom), 600 iterations, scored on whole slices. It answers "do the losses' precision/recall tendencies show up at all" on a phantom.
 * ``paper`` (GPU): all fourteen losses and the ablation, three seeds, 320-pixel Kvasir-like frames with
   256-pixel crops and 256-pixel ACDC-like slices, flips and 90° rotations, MONAI's ``FlexibleUNet`` with a
   ResNet-34 encoder as the paper's, 5·10⁻⁴ and polynomial decay, weight decay 10⁻⁴; BasicUNet on the
   MSSEG-like sweeps. Every training's rows go to ``results/05_pm_dice/per_training/`` (resumable; a
   partly run grid is rendered by :func:`committed_report`). It is not yet sized to the 25 GPU-minute budget:
   no session has had a GPU to measure its throughput (one MSSEG-like training took ~50 minutes on one CPU
-  core; on the MSSEG-like phantom at this size every loss reached ~100 % mDice — the phantom saturates).
+  core; on version 1 of the MSSEG-like phantom at this size every loss reached ~100 % mDice — that phantom
+  saturated; version 2 has faint lesions, an unlabelled halo, lesion-free slices and four raters). It samples
+  whole slices uniformly, as the paper.
 
 * ``cpu`` (a 2-core CPU, a few hours, committed): the ``ci`` sizes with all fourteen losses and the ablation,
-  three seeds and 1200 iterations — the book's choice, not yet checked against learning curves.
+  three seeds and 1200 iterations (MSSEG-like: 1800, on the ``ci`` crops) — the book's choice, not yet
+  checked against learning curves.
 
 Each (task, loss, γ, seed, profile) is a :class:`PMDiceCell` of :data:`STUDY`, run and resumed by
 :func:`dicecore.experiments.study.run_study` (``dicecore study 05 --profile cpu``); the notebook runs one
@@ -63,15 +68,15 @@ PROFILES = {
     "ci": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "iterations": 400, "batch_size": 8, "lr": 2e-3,
            "losses": ("CE", "Dice", "CE + Dice", "PM Dice", "CE + PM Dice"), "seeds": (0,), "model": "small-unet",
            "tolerance": 2.0, "ablations": ("PM Dice, gradient through m",),
-           "msseg": {"n_train": 64, "n_test": 32, "crop": None, "batch_size": 4, "model": "small-unet", "lr": 2e-3,
-                     "iterations": 400},
+           "msseg": {"n_train": 64, "n_test": 32, "crop": 48, "batch_size": 8, "foreground_share": 0.5,
+                     "model": "small-unet", "lr": 2e-3, "iterations": 600},
            "acdc": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "model": "small-unet", "lr": 2e-3,
                     "iterations": 400}},
     "cpu": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "iterations": 1200, "batch_size": 8, "lr": 2e-3,
             "losses": tuple(TABLE_LOSSES), "seeds": (0, 1, 2), "model": "small-unet", "tolerance": 2.0,
             "ablations": ("PM Dice, gradient through m",),
-            "msseg": {"n_train": 64, "n_test": 32, "crop": None, "batch_size": 4, "model": "small-unet", "lr": 2e-3,
-                      "iterations": 1200},
+            "msseg": {"n_train": 64, "n_test": 32, "crop": 48, "batch_size": 8, "foreground_share": 0.5,
+                      "model": "small-unet", "lr": 2e-3, "iterations": 1800},
             "acdc": {"frame": 64, "crop": 48, "n_train": 64, "n_test": 32, "model": "small-unet", "lr": 2e-3,
                      "iterations": 1200}},
     "paper": {"frame": 320, "crop": 256, "n_train": 900, "n_test": 100, "iterations": 6000, "batch_size": 8,
@@ -227,7 +232,8 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     loss = loss_for_row(row, **settings)
     history = fit(
         model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
-        random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"]), Polynomial(cfg["lr"]), cell.iterations,
+        random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"], cfg.get("foreground_share", 0.0)),
+        Polynomial(cfg["lr"]), cell.iterations,
         seed=cell.seed, device=cell.device, amp=cell.amp, checkpoint=None if paths is None else paths.checkpoint,
         checkpoint_every=cfg.get("checkpoint_every", 100))
     pred = predict(model, x[n:], batch_size=8, device=cell.device, activation=None).argmax(1)
