@@ -433,6 +433,14 @@ class RunSummary:
         return text
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (``taskset``/cgroup affinity where the OS tells it, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequence[Any]]] = None,
               cells: Optional[Sequence[Cell]] = None, budget_s: Optional[float] = None, device: str = "cpu",
               amp: bool = False, seed: int = 0, workers: int = 1, executor: Optional[Executor] = None, threads: Optional[int] = None,
@@ -497,7 +505,7 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     queue = [c for c in cells if not store.path(c).is_file()]
     done_before = len(cells) - len(queue)
     if threads is None:  # in this process (workers=0) the caller's setting stands
-        threads = 0 if workers == 0 and executor is None else max(1, (os.cpu_count() or 1) // max(workers, 1))
+        threads = 0 if workers == 0 and executor is None else max(1, _usable_cpus() // max(workers, 1))
     own_executor = executor is None
     if own_executor:
         executor = _InProcess() if workers == 0 else _local_pool(workers, threads)
