@@ -109,17 +109,27 @@ def write_provenance(path: os.PathLike, record: dict) -> Path:
     return atomic_write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (``taskset``/cgroup affinity where the OS tells it, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, device: str, workers: int,
-               cells: str, phantoms=(), **extra: Any) -> dict:
+               cells: str, phantoms=(), written=(), **extra: Any) -> dict:
     """Add one run to ``out_dir/provenance.json`` (atomically) and return the record.
 
     A grid sized for a GPU may be run a part at a time (e.g. the cells a CPU can afford): every run that
     wrote cells is listed under ``runs`` with its commit, device, ``cells`` (what it ran, in words), the
-    ``phantoms`` versions its cells trained on, and wall time, and the record counts how many of ``grid_keys`` have a result in ``out_dir/per_training``."""
+    ``phantoms`` versions its cells trained on, the keys of the cells it ``written`` (so that a page shows
+    only the runs behind the cells it shows) and wall time, and the record counts how many of ``grid_keys``
+    have a result in ``out_dir/per_training``."""
     path = Path(out_dir) / "provenance.json"
     runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
     record = provenance(profile, wall_s, torch.device(device), **extra)
-    threads = max(1, (os.cpu_count() or 1) // workers) if workers else torch.get_num_threads()  # as run_study
+    threads = max(1, usable_cpus() // workers) if workers else torch.get_num_threads()  # as run_study
     at_once = max(workers, 1)
     where = (f"{device} ({at_once} training{'s' if at_once > 1 else ''} at once, "
              f"{threads} CPU thread{'s' if threads > 1 else ''} each)")
@@ -127,6 +137,8 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
            "wall_time_s": round(wall_s, 1), "finished_utc": record["created_utc"]}
     if phantoms:
         run["phantoms"] = [int(v) for v in phantoms]
+    if written:
+        run["written"] = sorted(written)
     runs.append(run)
     done = {p.stem for p in (Path(out_dir) / "per_training").glob("*.csv")}
     keys = list(dict.fromkeys(grid_keys))  # a training listed in two parts of a grid counts once

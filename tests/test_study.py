@@ -186,3 +186,30 @@ def test_committed_shows_one_phantom_generation_and_labels_a_superseded_one(tmp_
     assert "all cells: 2 ran" not in shown.header()
     # cells on no phantom at all: nothing committed
     assert committed(_phantom_study(3), folder=tmp_path / "empty") is None
+
+
+def _two_family_study(version_of_n5):
+    """Cells n=3 on one phantom family (v1), n=5 on another that moves on its own (Chapter 3's BraTS-like
+    slices and WMH-like volumes)."""
+    def cells(profile, seed=0, device="cpu", amp=False):
+        return [_PhantomCell(n=3, fold=0, phantom=1, profile=profile, seed=seed),
+                _PhantomCell(n=5, fold=0, phantom=version_of_n5, profile=profile, seed=seed)]
+    return Study("99_toy", "_toy_study", cells, toy.run_cell)
+
+
+def test_a_family_moving_on_its_own_hides_its_old_cells_and_their_run(tmp_path):
+    from dicecore.experiments.study import committed
+
+    run_study(_two_family_study(1), "paper", workers=0, folder=tmp_path, progress=False, only={"n": ["3"]})
+    run_study(_two_family_study(1), "paper", workers=0, folder=tmp_path, progress=False, only={"n": ["5"]})
+    record = json.loads((tmp_path / "provenance.json").read_text())
+    assert [len(r["written"]) for r in record["runs"]] == [1, 1]  # each run lists the keys it wrote
+    # n=5's family moves to v2: today's generation is n=3 (v1) alone; the old n=5 cell and its run are not shown
+    moved = _two_family_study(2)
+    shown = committed(moved, folder=tmp_path)
+    assert not shown.is_superseded and (shown.done, shown.total) == (1, 2) and list(shown.rows["n"]) == [3]
+    assert "n=3: 1 ran" in shown.header() and "n=5: 1 ran" not in shown.header()
+    run_study(moved, "paper", workers=0, folder=tmp_path, progress=False, only={"n": ["5"]})
+    shown = committed(moved, folder=tmp_path)
+    assert (shown.done, shown.total) == (2, 2) and shown.phantoms == (1, 2)
+    assert shown.header().count("n=5: 1 ran") == 1  # the v2 run, not the v1 one

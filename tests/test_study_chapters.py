@@ -123,8 +123,9 @@ def test_committed_results_are_read_under_their_keys(chapter):
     shown_grid = {c.key for c in (grids[shown.profile] if not shown.is_superseded else
                                   superseded(grids[shown.profile], shown.back))}
     assert shown.done == len(on_disk & shown_grid) and shown.total == len(shown_grid)
-    if not shown.is_superseded:
+    if not shown.is_superseded and on_disk <= shown_grid:  # (older cells beside them count in the record)
         assert shown.done == shown.record["cells"]
+    assert shown.done <= shown.record["cells"]
     assert f"profile {shown.profile}: {shown.done} of {shown.total} cells" in shown.header()
     assert len(study.summarise(shown.rows)) > 0
     found = import_module(study.module).committed_findings(shown)  # the claims table renders from them

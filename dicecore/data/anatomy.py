@@ -26,11 +26,16 @@ from scipy import ndimage
 __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
+    "WMH_PHANTOM_VERSION",
 ]
 
-#: Version of the anatomy phantoms (BraTS-like, WMH-like, ACDC-like) — part of every result key trained on
-#: them — raised whenever they change, so that results on old and new phantoms never mix.
+#: Version of the BraTS-like and ACDC-like phantoms — part of every result key trained on them — raised
+#: whenever they change, so that results on old and new phantoms never mix.
 ANATOMY_PHANTOM_VERSION = 1
+#: Version of the WMH-like volumes (:func:`wmh_like_volume`), apart from the others since it changes on its
+#: own (2: per-lesion contrast, partial volume, punctate foci, an unlabelled ependymal lining and fading
+#: periventricular signal, three raters).
+WMH_PHANTOM_VERSION = 2
 #: Version of the MSSEG-like slices (:func:`msseg_like_slices`), kept apart from the other anatomy phantoms
 #: since it changes on its own (2: lesion-free slices, faint and juxtacortical lesions, an unlabelled
 #: periventricular halo, four raters' majority).
@@ -306,46 +311,97 @@ def _periventricular_distance() -> tuple[np.ndarray, np.ndarray]:
     return distance.astype(np.float32), deep_wm
 
 
-def wmh_like_volume(i: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Subject ``i`` of a WMH-like 3-D cohort (Chapter 3, Sudre et al.'s age-related white-matter
     hyperintensities): MNI152 anatomy at 2 mm (80 × 96 × 80), T1-, T2- and FLAIR-like contrasts with noise
-    and a bias field, each z-scored over the white matter as the paper normalises; lesions are a
-    periventricular band of subject-specific extent plus 2–15 punctate deep-white-matter foci — bright on
-    FLAIR and T2, dark on T1. Lesion load about 0.1–0.6 % of the volume (700–3,800 voxels, 5–30 ml).
+    and a bias field, each z-scored over the white matter as the paper normalises. Version 2
+    (:data:`WMH_PHANTOM_VERSION`) has what makes WMH hard to outline:
 
-    Returns image (3, 80, 96, 80) float32 and label (80, 96, 80) uint8. Deterministic in (i, seed).
+    * lesions — a periventricular band of subject-specific extent, 2–15 deep foci and 10–40 punctate foci of
+      one or two voxels scattered through the white matter — each with its *own* contrast, from 25 % to 100 %
+      of the full lesion signal, so that faint ones reach only grey matter's FLAIR level;
+    * partial volume: each voxel holds the fraction of it inside a lesion (a linear ramp of the signed
+      distance across one voxel, what rendering finer and averaging down would give), and its intensity
+      mixes tissue and lesion in that proportion;
+    * an unlabelled periventricular hyperintensity — a FLAIR- and T2-bright rim around the ventricles that
+      raters do not outline — of subject-specific width and strength;
+    * three simulated raters: rater *r* outlines the voxels at least 50 %, 35 % or 65 % inside a lesion and
+      misses each faint focus (under 60 % contrast) half the time; ``rater`` chooses whose outline is
+      returned (the chapter trains and scores on rater 0's).
+
+    Lesion load about 0.1–0.8 % of the volume. Returns image (3, 80, 96, 80) float32 and label
+    (80, 96, 80) uint8. Deterministic in (i, seed, rater); the image does not depend on ``rater``.
     """
     if not (isinstance(i, (int, np.integer)) and i >= 0):
         raise ValueError(f"i: subject index must be a non-negative integer, got {i!r}.")
+    if rater not in range(len(_WMH_RATER_THRESHOLDS)):
+        raise ValueError(f"rater: choose one of 0 … {len(_WMH_RATER_THRESHOLDS) - 1}, got {rater!r}.")
     rng = np.random.default_rng([seed, 11, int(i)])
+    raters_rng = np.random.default_rng([seed, 11, int(i), 1])  # the raters' choices, apart from the image
     a = mni_anatomy()
     distance, deep_wm = _periventricular_distance()
     wm_mask = a["wm"] > 0.5
     shape = BRATS_SHAPE
-    band = rng.uniform(0.5, 2.5)  # Fazekas-like grade: how far the periventricular band reaches
+    band = rng.uniform(1.0, 3.0)  # Fazekas-like grade: how far the labelled periventricular band reaches
     texture = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 2.0)
     texture /= texture.std() + 1e-12
-    lesion = wm_mask & (distance + 2.0 * texture < band)
-    sites = np.argwhere(deep_wm & (distance > 8))
-    for _ in range(int(rng.integers(2, 16))):
+    reach = distance + 2.0 * texture  # an irregular distance from the ventricles
+    # the periventricular hyperintensity: its own strength from place to place, fading beyond the band over a
+    # subject-specific width; raters outline the band only, each where they see its edge
+    grain = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 1.5)
+    gain = np.clip(rng.uniform(0.25, 0.9) + 0.15 * grain / (grain.std() + 1e-12), 0.1, 1.0)  # per subject, uneven
+    fade = rng.uniform(2.0, 5.0)
+    # the signal fades with its own irregular distance: where the raters draw the band's edge is not an iso-line
+    # of the image (they smooth what they see, as real outlines do)
+    seen = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 2.0)
+    seen = distance + 2.0 * (0.7 * texture + 0.71 * seen / (seen.std() + 1e-12))  # correlated 0.7 with the outline
+    periventricular = gain * np.clip(1 - (seen - 1.0) / (band + fade), 0, 1) * wm_mask  # fades from the wall
+    lining = wm_mask & (distance < 2.0)  # the ependymal lining: bright in everyone, never outlined
+    periventricular = np.where(lining, np.maximum(periventricular, rng.uniform(0.7, 1.0)), periventricular)
+    edges = band + np.array(_WMH_RATER_EDGES)
+    fraction = [np.clip(edges[rater] - reach + 0.5, 0, 1) * (wm_mask & ~lining)]  # the rater's band
+    faint = [False]
+    signals = [periventricular]
+    deep_sites = np.argwhere(deep_wm & (distance > 8))
+    wm_sites = np.argwhere(ndimage.binary_erosion(wm_mask, iterations=1) & (distance > 4))
+    foci = [(deep_sites, rng.uniform(0.8, 2.2)) for _ in range(int(rng.integers(2, 16)))]
+    foci += [(wm_sites, rng.uniform(0.3, 0.8)) for _ in range(int(rng.integers(30, 91)))]  # punctate
+    for sites, r in foci:
         c = sites[rng.integers(len(sites))]
-        r = rng.uniform(0.8, 2.2)
-        box = tuple(slice(max(0, int(ci - 3)), int(ci + 4)) for ci in c)
-        d2 = sum((axis - ci) ** 2 for axis, ci in zip(np.ogrid[box], c))
-        lesion[box] |= d2 <= r * r
-    soft = ndimage.gaussian_filter(lesion.astype(np.float32), 0.6)
+        box = tuple(slice(max(0, int(ci - 4)), int(ci + 5)) for ci in c)
+        d = np.sqrt(sum((axis - ci) ** 2 for axis, ci in zip(np.ogrid[box], c)))
+        f = np.zeros(shape, np.float32)
+        f[box] = np.clip(r + 0.5 - d, 0, 1)  # partial volume: the share of each voxel inside the focus
+        strength = rng.uniform(0.25, 0.85)
+        fraction.append(f)
+        signals.append(f * strength)
+        faint.append(strength < 0.6)
+    signal = np.max(signals, axis=0)
+    misses = raters_rng.random((len(faint), len(_WMH_RATER_EDGES))) < 0.5
+    lesion = np.zeros(shape, bool)
+    for f, is_faint, missed in zip(fraction, faint, misses[:, rater]):
+        if not (is_faint and missed):
+            lesion |= f >= _WMH_RATER_THRESHOLDS[rater]
     base = {"t1": (0.2, 0.6, 0.85, 0.55), "t2": (1.0, 0.7, 0.5, 0.9), "flair": (0.15, 0.65, 0.55, 1.1)}
     bias = _smooth_field(shape, rng, 12, 0.1)
     csf = a["csf"].astype(np.float32)
+    reference_wm = wm_mask & (signal < 0.05)
     images = []
     for name in WMH_CONTRASTS:
         c, gm_i, wm_i, les = base[name]
         img = c * csf + gm_i * a["gm"] + wm_i * a["wm"]
-        img = img + soft * (les * rng.uniform(0.9, 1.1) - img) * (lesion | (soft > 0.3))
-        img = img * bias + 0.03 * rng.standard_normal(shape)
-        wm_values = img[wm_mask & ~lesion]
+        target = les * rng.uniform(0.9, 1.1)
+        img = img + signal * (target - img)
+        img = img * bias + 0.05 * rng.standard_normal(shape)
+        wm_values = img[reference_wm]
         images.append(((img - wm_values.mean()) / wm_values.std()).astype(np.float32))
     return np.stack(images), lesion.astype(np.uint8)
+
+
+#: The three WMH-like raters (:func:`wmh_like_volume`): the share of a voxel inside a focus each needs to
+#: outline it, and where each puts the periventricular band's edge (voxels beyond the band's own).
+_WMH_RATER_THRESHOLDS = (0.5, 0.35, 0.65)
+_WMH_RATER_EDGES = (0.0, 0.6, -0.5)
 
 
 #: Field of view of an ACDC slice — 192 pixels at 1.56 mm (about 300 mm), kept whatever the output size.

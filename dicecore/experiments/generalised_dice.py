@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION
+from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, WMH_PHANTOM_VERSION
 from dicecore.data.sampling import foreground_patches
 from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
 from dicecore.papers import sudre2017
@@ -56,7 +56,7 @@ __all__ = [
     "tumour_slices",
     "lesion_volumes", "example_slice", "example_predictions", "build_network", "loss_function",
     "run_cell", "summarise", "failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN",
-    "network_order", "committed_findings",
+    "network_order", "committed_findings", "phantom_version", "wmh_difficulty",
 ]
 
 #: network → (the paper's name, task dimension, our widths against the published ones).
@@ -101,14 +101,26 @@ PROFILES["cpu"] = dict(PROFILES["paper"])
 @dataclass(frozen=True)
 class GeneralisedDiceCell(Cell):
     """One training: a ``network`` (:data:`NETWORKS`), a ``patch`` size (S, M, L of :data:`PATCHES`), a
-    learning rate ``lr``, a ``loss`` (:data:`LOSSES`), ``iterations`` long, on phantoms of version ``phantom``."""
+    learning rate ``lr``, a ``loss`` (:data:`LOSSES`), ``iterations`` long, on phantoms of version ``phantom``
+    (by default today's of the network's task: BraTS-like slices for 2-D networks, WMH-like volumes for 3-D)."""
 
     network: str
     patch: str
     lr: float
     loss: str
     iterations: int
-    phantom: int = ANATOMY_PHANTOM_VERSION
+    phantom: Optional[int] = None
+
+    def __post_init__(self):
+        if self.phantom is None:
+            object.__setattr__(self, "phantom", phantom_version(self.network))
+
+
+def phantom_version(network: str) -> int:
+    """Today's version of the phantom ``network`` trains on (:data:`NETWORKS` gives its task's dimension)."""
+    if network not in NETWORKS:
+        raise ValueError(f"network: unknown network {network!r}; choose one of {tuple(NETWORKS)}.")
+    return WMH_PHANTOM_VERSION if NETWORKS[network][1] == 3 else ANATOMY_PHANTOM_VERSION
 
 
 def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False) -> list[GeneralisedDiceCell]:
@@ -152,6 +164,23 @@ def lesion_volumes(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.n
 
     pairs = [wmh_like_volume(i, seed) for i in range(first, first + n_subjects)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+
+def wmh_difficulty(n_subjects: int = 4, seed: int = 0) -> dict[str, float]:
+    """How hard the WMH-like volumes are without training (:mod:`dicecore.data.baselines`): the best
+    single-channel intensity-interval Dice, a per-voxel logistic regression's Dice, both on the training
+    label (rater 0), and the mean Dice between rater 0's outline and each other rater's."""
+    from dicecore.data import baselines
+    from dicecore.data.anatomy import WMH_CONTRASTS, wmh_like_volume
+    from dicecore.metrics import dice_score
+
+    images, labels = lesion_volumes(n_subjects, seed=seed)
+    others = [wmh_like_volume(i, seed, rater=r)[1] for i in range(n_subjects) for r in (1, 2)]
+    agreement = [float(dice_score(torch.from_numpy(labels[k // 2]).reshape(1, -1) > 0,
+                                  torch.from_numpy(o).reshape(1, -1) > 0)) for k, o in enumerate(others)]
+    return {"interval": float(baselines.interval_dice(images, labels, names=list(WMH_CONTRASTS))["Dice"].max()),
+            "logistic regression": float(baselines.logistic_dice(images, labels, seed=seed)),
+            "raters": float(np.mean(agreement))}
 
 
 def build_network(name: str, in_channels: int) -> torch.nn.Module:

@@ -304,13 +304,13 @@ class ResultStore:
         self.paths(cell).checkpoint.unlink(missing_ok=True)
 
     def record_run(self, grid: Sequence[Cell], profile: str, wall_s: float, device: str, workers: int,
-                   cells: str, phantoms: Sequence[int] = (), **extra: Any) -> dict:
+                   cells: str, phantoms: Sequence[int] = (), written: Sequence[str] = (), **extra: Any) -> dict:
         """Add one run to ``provenance.json`` (:func:`dicecore.results.record_run`: commit, device, workers ×
-        threads, what ran and on which phantom versions, "k of n" cells of ``grid``)."""
+        threads, what ran, on which phantom versions and the keys it wrote, "k of n" cells of ``grid``)."""
         from dicecore.results import record_run
 
         return record_run(self.folder, [c.key for c in grid], profile, wall_s, device, workers, cells,
-                          phantoms=phantoms, **extra)
+                          phantoms=phantoms, written=written, **extra)
 
 
 # --- running ---------------------------------------------------------------------------------------------
@@ -433,14 +433,6 @@ class RunSummary:
         return text
 
 
-def _usable_cpus() -> int:
-    """The CPUs this process may run on (``taskset``/cgroup affinity where the OS tells it, else all)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequence[Any]]] = None,
               cells: Optional[Sequence[Cell]] = None, budget_s: Optional[float] = None, device: str = "cpu",
               amp: bool = False, seed: int = 0, workers: int = 1, executor: Optional[Executor] = None, threads: Optional[int] = None,
@@ -505,7 +497,9 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     queue = [c for c in cells if not store.path(c).is_file()]
     done_before = len(cells) - len(queue)
     if threads is None:  # in this process (workers=0) the caller's setting stands
-        threads = 0 if workers == 0 and executor is None else max(1, _usable_cpus() // max(workers, 1))
+        from dicecore.results import usable_cpus
+
+        threads = 0 if workers == 0 and executor is None else max(1, usable_cpus() // max(workers, 1))
     own_executor = executor is None
     if own_executor:
         executor = _InProcess() if workers == 0 else _local_pool(workers, threads)
@@ -515,7 +509,7 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
                disable=not progress)
     pending: dict[Future, Cell] = {}
     over_budget = False
-    ran = 0
+    ran, written = 0, []
     clean = False
     try:
         while queue or pending:
@@ -532,6 +526,7 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
             cell = pending.pop(future)
             rows = future.result()  # a cell's error stops the run; the finished cells are kept
             store.write(cell, rows)
+            written.append(cell.key)
             store.remove_checkpoint(cell)
             finished[cell.key] = float(rows["seconds"].iloc[0]) if "seconds" in rows else 0.0
             ran += 1
@@ -546,7 +541,7 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     if record and ran:
         what = ", ".join(f"{k}={','.join(map(str, v))}" for k, v in (only or {}).items()) or "all cells"
         store.record_run(grid, profile, seconds, device, workers, f"{what}: {ran} ran{'; ' + note if note else ''}",
-                         phantoms=phantom_versions(cells))
+                         phantoms=phantom_versions(cells), written=written)
     return RunSummary(len(cells), done_before, ran, len(left), seconds, over_budget, left)
 
 
@@ -583,6 +578,7 @@ class Committed:
     phantoms: tuple = ()
     current: tuple = ()
     back: int = 0  # how many phantom versions older than today's (superseded(grid, back) gives these cells)
+    keys: tuple = ()  # the keys of the cells shown
 
     @property
     def is_superseded(self) -> bool:
@@ -602,10 +598,13 @@ class Committed:
         return [dataclasses.replace(f, superseded=self.is_superseded) for f in findings]
 
     def runs(self) -> list[dict]:
-        """The provenance's runs that trained these cells' phantom versions (a run recorded before versions were
-        recorded counts as version 1)."""
-        mine = set(self.phantoms)
-        return [r for r in self.record.get("runs", []) if not mine or mine & set(r.get("phantoms", [1]))]
+        """The provenance's runs behind these cells: those that wrote one of them (``written``); a run that
+        did not record its keys counts when it trained one of these cells' phantom versions (a run recorded
+        before versions were recorded counts as version 1)."""
+        mine, shown = set(self.phantoms), set(self.keys)
+        return [r for r in self.record.get("runs", [])
+                if (shown & set(r["written"]) if "written" in r and shown else
+                    not mine or mine & set(r.get("phantoms", [1])))]
 
     def header(self) -> str:
         """``"profile cpu: 60 of 120 cells, 225 min in all"`` (with the phantom version) and one line per run."""
@@ -648,6 +647,8 @@ def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: 
                                         "from git.")
             done, total = store.count(grid)
             today = [c for c in grids[profile] if getattr(c, "phantom", None) is None or c.phantom - back >= 1]
+            present = [c for c in grid if store.path(c).is_file()]
             return Committed(profile, rows, done, total, json.loads(path.read_text()),
-                             tuple(phantom_versions(grid)), tuple(phantom_versions(today)), back)
+                             tuple(phantom_versions(present)), tuple(phantom_versions(today)), back,
+                             tuple(c.key for c in present))
         back += 1
