@@ -543,6 +543,10 @@ else:
     if report["sweep"] is not None:
         plot_gamma_sweeps(*report["sweep"])
         plt.show()
+        dead, n_sweep = study.collapsed_trainings(study.committed_parts(results_dir, shown.profile,
+                                                                        shown.back)["gamma_sweep"][0])
+        print(f"γ sweep: {len(dead)} of {n_sweep} trainings collapsed to all-background"
+              + (f" — {'; '.join(dead)}" if dead else "") + ". A setting's mean over seeds includes them.")
     findings += shown.tag(report["findings"])  # superseded phantoms: ranked below today's in the ledger
 
 # %% [markdown]

@@ -125,6 +125,9 @@ def test_gamma_cells_and_sweep_tables():
     both, background = study.sweep_tables(pd.DataFrame(rows))
     assert list(both["gamma"]) == ["0, 0", "2, 2", "5, 5"] and list(background["gamma"]) == ["0, 2", "1, 2", "2, 2"]
     assert study.collapsed(both) == ["0, 0"]
+    # with seeds, one collapsed training is named even when its setting's mean hides it
+    seeds = pd.DataFrame(rows + [dict(r, seed=1, recall=0.0, precision=float("nan")) for r in rows if r["gamma"] == "2, 2"])
+    assert study.collapsed_trainings(seeds) == (["0, 0 (seed 0)", "2, 2 (seed 1)"], 6)
     # a partly run sweep (only Table 3's (γ_BG, γ_FG) = (1, 2) training): nothing to judge yet
     both, background = study.sweep_tables(pd.DataFrame([r for r in rows if r["gamma"] == "1, 2"]))
     assert both.empty and list(background["gamma"]) == ["1, 2"]

@@ -54,7 +54,7 @@ from dicecore.train import Polynomial, fit, predict
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
     "METRICS", "DIFFICULTY_LOSSES", "per_seed", "findings", "gamma_findings",
-    "collapsed", "collapse_reading", "sweep_tables",
+    "collapsed", "collapsed_trainings", "collapse_reading", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
     "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report",
     "committed_findings", "STUDY",
@@ -420,6 +420,15 @@ def _with_values(table: pd.DataFrame, position: int) -> pd.DataFrame:
 def collapsed(table: pd.DataFrame) -> list[str]:
     """Settings whose network predicted (almost) no foreground at all: recall below 1 %."""
     return [str(g) for g, r in zip(table["gamma"], table["mRec."]) if not r >= 1.0]
+
+
+def collapsed_trainings(per_slice: pd.DataFrame) -> tuple[list[str], int]:
+    """The single trainings of a γ sweep that collapsed (recall below 1 %, as :func:`collapsed`), each as
+    "γ_BG, γ_FG (seed s)", and how many trainings there are — with several seeds a setting's mean can hide a
+    collapse in one of them."""
+    seeds = per_seed(per_slice, by=("gamma",))
+    dead = [f"{g} (seed {s})" for g, s, r in zip(seeds["gamma"], seeds["seed"], seeds["mRec."]) if not r >= 1.0]
+    return dead, len(seeds)
 
 
 def collapse_reading(both: pd.DataFrame, background: pd.DataFrame) -> str:
