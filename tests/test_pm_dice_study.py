@@ -153,6 +153,10 @@ def test_msseg_like_task_trains(tiny):
                                      "model": "small-unet", "lr": 1e-3, "iterations": 3}
     out = study.run_cell(_cell("msseg_like", "PM Dice", tiny, gamma=(1.0, 2.0)))
     assert len(out) == 2 and out["gamma"].iloc[0] == "1, 2"
+    # as the ci/cpu profiles: crops, half of each batch over a lesion; scored on whole slices
+    study.PROFILES[tiny]["msseg"].update(crop=32, foreground_share=0.5)
+    out = study.run_cell(_cell("msseg_like", "CE", tiny))
+    assert len(out) == 2 and set(out["class"]) == {1}
 
 
 def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):

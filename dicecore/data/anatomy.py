@@ -317,17 +317,21 @@ def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, 
     and a bias field, each z-scored over the white matter as the paper normalises. Version 2
     (:data:`WMH_PHANTOM_VERSION`) has what makes WMH hard to outline:
 
-    * lesions — a periventricular band of subject-specific extent, 2–15 deep foci and 10–40 punctate foci of
-      one or two voxels scattered through the white matter — each with its *own* contrast, from 25 % to 100 %
-      of the full lesion signal, so that faint ones reach only grey matter's FLAIR level;
-    * partial volume: each voxel holds the fraction of it inside a lesion (a linear ramp of the signed
+    * lesions — a periventricular band of subject-specific extent, 2–15 deep foci and 30–90 punctate foci of
+      one or two voxels scattered through the white matter — each focus with its *own* contrast, from 25 % to
+      85 % of the full lesion signal, so that faint ones reach only grey matter's FLAIR level;
+    * partial volume: each voxel holds the fraction of it inside a focus (a linear ramp of the signed
       distance across one voxel, what rendering finer and averaging down would give), and its intensity
       mixes tissue and lesion in that proportion;
-    * an unlabelled periventricular hyperintensity — a FLAIR- and T2-bright rim around the ventricles that
-      raters do not outline — of subject-specific width and strength;
-    * three simulated raters: rater *r* outlines the voxels at least 50 %, 35 % or 65 % inside a lesion and
-      misses each faint focus (under 60 % contrast) half the time; ``rater`` chooses whose outline is
-      returned (the chapter trains and scores on rater 0's).
+    * a periventricular hyperintensity that is brightest at the ventricles and fades outward, unevenly and
+      with no edge of its own: its strength varies within and between subjects, and it fades along an
+      irregular distance that is only partly (correlation 0.7) the one the raters' outline follows — so the
+      band's outline is not an iso-line of the image, and beyond it the signal goes on, unlabelled;
+    * the ependymal lining (the white matter within 2 voxels of the ventricles), bright in everyone and
+      never outlined;
+    * three simulated raters: raters 0, 1 and 2 put the band's edge at +0, +0.6 and −0.5 voxels, outline the
+      voxels at least 50 %, 35 % and 65 % inside a focus, and each misses each faint focus (under 60 % contrast)
+      half the time; ``rater`` chooses whose outline is returned (the chapter trains and scores on rater 0's).
 
     Lesion load about 0.1–0.8 % of the volume. Returns image (3, 80, 96, 80) float32 and label
     (80, 96, 80) uint8. Deterministic in (i, seed, rater); the image does not depend on ``rater``.
@@ -346,8 +350,8 @@ def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, 
     texture = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 2.0)
     texture /= texture.std() + 1e-12
     reach = distance + 2.0 * texture  # an irregular distance from the ventricles
-    # the periventricular hyperintensity: its own strength from place to place, fading beyond the band over a
-    # subject-specific width; raters outline the band only, each where they see its edge
+    # the periventricular hyperintensity: its own strength per subject and from place to place (gain), fading
+    # from the ventricles' wall over the band and a subject-specific width beyond it; raters outline the band
     grain = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 1.5)
     gain = np.clip(rng.uniform(0.25, 0.9) + 0.15 * grain / (grain.std() + 1e-12), 0.1, 1.0)  # per subject, uneven
     fade = rng.uniform(2.0, 5.0)
