@@ -162,7 +162,7 @@ def test_wmh_like_volumes_are_unbalanced_z_scored_and_deterministic():
 @pytest.mark.slow
 def test_wmh_like_volumes_are_as_hard_as_the_papers_data():
     from dicecore.data import baselines
-    from dicecore.data.anatomy import WMH_CONTRASTS, wmh_like_volume
+    from dicecore.data.anatomy import wmh_like_volume
     from dicecore.experiments.generalised_dice import wmh_difficulty
 
     # Issue 18's band (version 1: interval 0.85, LR 0.84; Sudre's 3-D networks: 0.6-0.74): faint lesions,
