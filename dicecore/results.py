@@ -123,8 +123,8 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
 
     A grid sized for a GPU may be run a part at a time (e.g. the cells a CPU can afford): every run that
     wrote cells is listed under ``runs`` with its commit, device, ``cells`` (what it ran, in words), the
-    ``phantoms`` versions its cells trained on, the keys of the cells it ``written`` (so that a page shows
-    only the runs behind the cells it shows) and wall time, and the record counts how many of ``grid_keys``
+    ``phantoms`` versions its cells trained on, ``written`` (the keys of the cells it wrote, so that a page
+    lists only the runs behind the cells it shows) and wall time, and the record counts how many of ``grid_keys``
     have a result in ``out_dir/per_training``."""
     path = Path(out_dir) / "provenance.json"
     runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []

@@ -145,8 +145,8 @@ def fit(model: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Ten
 
     On CPU, subnormal floats (below 1.2·10⁻³⁸) are flushed to zero while training: a network that collapses
     to one class drives the other's softmax there, and x86 arithmetic on them is several times slower (a
-    collapsed Chapter 5 training took 103 s instead of 26 s); no probability or gradient that size changes a
-    result.
+    collapsed Chapter 5 training took 103 s instead of 26 s). Values that small lie below float32's normal
+    range; flushing them changes no metric the book reports.
     """
     _check(schedule, length, checkpoint_every)
     device = torch.device(device)
