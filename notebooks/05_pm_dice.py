@@ -394,7 +394,8 @@ trained += study.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{
 # Dice of {glue:text}`msseg_interval` on 100 slices ({doc}`/book/difficulty`).
 #
 # The paper feeds whole slices. At this book's `ci` length (a few hundred iterations of a small U-Net) whole
-# slices drawn uniformly taught every loss we tried — CE included — to predict background everywhere, so the
+# slices drawn uniformly taught every loss tried when this profile was sized (CE, Dice, CE + Dice and PM Dice,
+# 400 iterations; not re-run here) to predict background everywhere, so the
 # `ci` and `cpu` profiles train on 48-pixel crops, half of each batch placed over a lesion (the book's
 # choice: nnU-Net's *foreground oversampling*), and score whole held-out slices; the `paper` profile keeps
 # the paper's whole slices.
@@ -533,8 +534,8 @@ elif shown is None:
     print("No cpu- or paper-profile results are committed yet: dicecore study 05 --profile cpu")
 else:
     print(shown.header())
-    report = study.committed_report(study.committed_parts(results_dir, shown.profile, shown.back), shown.profile,
-                                    shown.phantom_label())
+    parts = study.committed_parts(results_dir, shown.profile, shown.back)
+    report = study.committed_report(parts, shown.profile, shown.phantom_label())
     for caption, table in report["tables"]:
         display(table.style.hide(axis="index").set_caption(caption))
     for part in report["saturated"]:
@@ -543,8 +544,7 @@ else:
     if report["sweep"] is not None:
         plot_gamma_sweeps(*report["sweep"])
         plt.show()
-        dead, n_sweep = study.collapsed_trainings(study.committed_parts(results_dir, shown.profile,
-                                                                        shown.back)["gamma_sweep"][0])
+        dead, n_sweep = study.collapsed_trainings(parts["gamma_sweep"][0])
         print(f"γ sweep: {len(dead)} of {n_sweep} trainings collapsed to all-background"
               + (f" — {'; '.join(dead)}" if dead else "") + ". A setting's mean over seeds includes them.")
     findings += shown.tag(report["findings"])  # superseded phantoms: ranked below today's in the ledger

@@ -174,6 +174,12 @@ def test_wmh_like_volumes_are_as_hard_as_the_papers_data():
     image1, rater1 = wmh_like_volume(5, seed=2, rater=1)
     np.testing.assert_array_equal(image, image1)  # the raters never change the image
     assert (rater0 != rater1).any()
+    from dicecore.data.anatomy import wmh_like_raters
+
+    image_all, every = wmh_like_raters(5, seed=2)  # every rater in one pass, the same outlines
+    np.testing.assert_array_equal(image_all, image)
+    np.testing.assert_array_equal(every[0], rater0)
+    np.testing.assert_array_equal(every[1], rater1)
     # Sudre's Table 1: the foreground share of a patch holding lesion falls from ~0.2 (3 voxels) to
     # 0.002-0.01 (15-39 voxels)
     labels = np.stack([wmh_like_volume(i, seed=2)[1] for i in range(4)])

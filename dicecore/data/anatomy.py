@@ -26,7 +26,7 @@ from scipy import ndimage
 __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
-    "WMH_PHANTOM_VERSION",
+    "WMH_PHANTOM_VERSION", "wmh_like_raters",
 ]
 
 #: Version of the BraTS-like and ACDC-like phantoms — part of every result key trained on them — raised
@@ -334,12 +334,20 @@ def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, 
       half the time; ``rater`` chooses whose outline is returned (the chapter trains and scores on rater 0's).
 
     Lesion load about 0.1–0.8 % of the volume. Returns image (3, 80, 96, 80) float32 and label
-    (80, 96, 80) uint8. Deterministic in (i, seed, rater); the image does not depend on ``rater``.
+    (80, 96, 80) uint8. Deterministic in (i, seed, rater); the image does not depend on ``rater``
+    (:func:`wmh_like_raters` gives every rater's label at once).
     """
-    if not (isinstance(i, (int, np.integer)) and i >= 0):
-        raise ValueError(f"i: subject index must be a non-negative integer, got {i!r}.")
     if rater not in range(len(_WMH_RATER_THRESHOLDS)):
         raise ValueError(f"rater: choose one of 0 … {len(_WMH_RATER_THRESHOLDS) - 1}, got {rater!r}.")
+    image, labels = wmh_like_raters(i, seed)
+    return image, labels[rater]
+
+
+def wmh_like_raters(i: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Subject ``i`` of :func:`wmh_like_volume`'s cohort with every rater's outline: image (3, 80, 96, 80)
+    float32 and labels (3, 80, 96, 80) uint8, one per rater."""
+    if not (isinstance(i, (int, np.integer)) and i >= 0):
+        raise ValueError(f"i: subject index must be a non-negative integer, got {i!r}.")
     rng = np.random.default_rng([seed, 11, int(i)])
     raters_rng = np.random.default_rng([seed, 11, int(i), 1])  # the raters' choices, apart from the image
     a = mni_anatomy()
@@ -362,9 +370,9 @@ def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, 
     periventricular = gain * np.clip(1 - (seen - 1.0) / (band + fade), 0, 1) * wm_mask  # fades from the wall
     lining = wm_mask & (distance < 2.0)  # the ependymal lining: bright in everyone, never outlined
     periventricular = np.where(lining, np.maximum(periventricular, rng.uniform(0.7, 1.0)), periventricular)
-    edges = band + np.array(_WMH_RATER_EDGES)
-    fraction = [np.clip(edges[rater] - reach + 0.5, 0, 1) * (wm_mask & ~lining)]  # the rater's band
-    faint = [False]
+    # each rater's band (partial-volumed); the foci below are the same for every rater
+    bands = [np.clip(band + edge - reach + 0.5, 0, 1) * (wm_mask & ~lining) for edge in _WMH_RATER_EDGES]
+    fraction, faint = [], []
     signals = [periventricular]
     deep_sites = np.argwhere(deep_wm & (distance > 8))
     wm_sites = np.argwhere(ndimage.binary_erosion(wm_mask, iterations=1) & (distance > 4))
@@ -381,11 +389,13 @@ def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, 
         signals.append(f * strength)
         faint.append(strength < 0.6)
     signal = np.max(signals, axis=0)
-    misses = raters_rng.random((len(faint), len(_WMH_RATER_EDGES))) < 0.5
-    lesion = np.zeros(shape, bool)
-    for f, is_faint, missed in zip(fraction, faint, misses[:, rater]):
-        if not (is_faint and missed):
-            lesion |= f >= _WMH_RATER_THRESHOLDS[rater]
+    misses = raters_rng.random((1 + len(faint), len(_WMH_RATER_EDGES)))[1:] < 0.5  # (row 0: the band, never missed)
+    labels = np.zeros((len(_WMH_RATER_EDGES), *shape), np.uint8)
+    for rater, (threshold, own_band) in enumerate(zip(_WMH_RATER_THRESHOLDS, bands)):
+        labels[rater] |= own_band >= threshold
+        for f, is_faint, missed in zip(fraction, faint, misses[:, rater]):
+            if not (is_faint and missed):
+                labels[rater] |= f >= threshold
     base = {"t1": (0.2, 0.6, 0.85, 0.55), "t2": (1.0, 0.7, 0.5, 0.9), "flair": (0.15, 0.65, 0.55, 1.1)}
     bias = _smooth_field(shape, rng, 12, 0.1)
     csf = a["csf"].astype(np.float32)
@@ -399,7 +409,7 @@ def wmh_like_volume(i: int, seed: int = 0, rater: int = 0) -> tuple[np.ndarray, 
         img = img * bias + 0.05 * rng.standard_normal(shape)
         wm_values = img[reference_wm]
         images.append(((img - wm_values.mean()) / wm_values.std()).astype(np.float32))
-    return np.stack(images), lesion.astype(np.uint8)
+    return np.stack(images), labels
 
 
 #: The three WMH-like raters (:func:`wmh_like_volume`): the share of a voxel inside a focus each needs to

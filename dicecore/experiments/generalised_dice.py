@@ -171,13 +171,14 @@ def wmh_difficulty(n_subjects: int = 4, seed: int = 0) -> dict[str, float]:
     single-channel intensity-interval Dice, a per-voxel logistic regression's Dice, both on the training
     label (rater 0), and the mean Dice between rater 0's outline and each other rater's."""
     from dicecore.data import baselines
-    from dicecore.data.anatomy import WMH_CONTRASTS, wmh_like_volume
+    from dicecore.data.anatomy import WMH_CONTRASTS, wmh_like_raters
     from dicecore.metrics import dice_score
 
-    images, labels = lesion_volumes(n_subjects, seed=seed)
-    others = [wmh_like_volume(i, seed, rater=r)[1] for i in range(n_subjects) for r in (1, 2)]
-    agreement = [float(dice_score(torch.from_numpy(labels[k // 2]).reshape(1, -1) > 0,
-                                  torch.from_numpy(o).reshape(1, -1) > 0)) for k, o in enumerate(others)]
+    subjects = [wmh_like_raters(i, seed) for i in range(n_subjects)]
+    images = np.stack([image for image, _ in subjects])
+    raters = torch.from_numpy(np.stack([outlines for _, outlines in subjects])).flatten(2) > 0  # (N, raters, V)
+    labels = raters[:, 0].reshape(-1, *images.shape[2:]).numpy().astype(np.uint8)  # rater 0's: the training label
+    agreement = [float(dice_score(raters[k, :1], raters[k, r:r + 1])) for k in range(n_subjects) for r in (1, 2)]
     return {"interval": float(baselines.interval_dice(images, labels, names=list(WMH_CONTRASTS))["Dice"].max()),
             "logistic regression": float(baselines.logistic_dice(images, labels, seed=seed)),
             "raters": float(np.mean(agreement))}

@@ -9,7 +9,8 @@ Profiles:
   without its stop-gradient; one seed, 400 iterations; the γ sweeps of Figs. 3–4 on MSSEG-like slices,
   trained on 48-pixel crops of which half are placed over a lesion (the book's choice, nnU-Net's foreground
   oversampling: drawn uniformly as whole slices, CE, Dice, CE + Dice and PM Dice all settled on
-  all-background within 400 iterations on version 2 of the phantom), 600 iterations, scored on whole slices. It answers "do the losses' precision/recall tendencies show up at all" on a phantom.
+  all-background within 400 iterations on version 2 of the phantom), 600 iterations, scored on whole slices.
+  It answers "do the losses' precision/recall tendencies show up at all" on a phantom.
 * ``paper`` (GPU): all fourteen losses and the ablation, three seeds, 320-pixel Kvasir-like frames with
   256-pixel crops and 256-pixel ACDC-like slices, flips and 90° rotations, MONAI's ``FlexibleUNet`` with a
   ResNet-34 encoder as the paper's, 5·10⁻⁴ and polynomial decay, weight decay 10⁻⁴; BasicUNet on the
