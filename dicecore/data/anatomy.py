@@ -26,12 +26,17 @@ from scipy import ndimage
 __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
-    "WMH_PHANTOM_VERSION", "wmh_like_raters",
+    "WMH_PHANTOM_VERSION", "wmh_like_raters", "ACDC_PHANTOM_VERSION",
 ]
 
 #: Version of the BraTS-like and ACDC-like phantoms — part of every result key trained on them — raised
 #: whenever they change, so that results on old and new phantoms never mix.
 ANATOMY_PHANTOM_VERSION = 1
+#: Version of the ACDC-like stacks (:class:`AcdcLike`, Chapter 4's 3-D study), apart from the others (2:
+#: papillary muscles and trabeculae in the cavity, partial volume along z, lung-, fat- and vessel-like
+#: regions around the heart; labels unchanged). Chapter 5's slices (:func:`acdc_like_slices`) keep version 1's
+#: stacks under their own distractors and go with :data:`ANATOMY_PHANTOM_VERSION`.
+ACDC_PHANTOM_VERSION = 2
 #: Version of the WMH-like volumes (:func:`wmh_like_volume`), apart from the others since it changes on its
 #: own (2: per-lesion contrast, partial volume, punctate foci, an unlabelled ependymal lining and fading
 #: periventricular signal, three raters).
@@ -151,16 +156,26 @@ class BratsLike:
 
 @dataclass(frozen=True)
 class AcdcLike:
-    """An ACDC-like cohort of short-axis stacks; :meth:`subject` returns ED and ES images and labels."""
+    """An ACDC-like cohort of short-axis stacks; :meth:`subject` returns ED and ES images and labels.
+
+    ``version`` (:data:`ACDC_PHANTOM_VERSION` by default) chooses the images: 1, the structures' flat
+    intensities; 2, with what makes real cine MRI hard and the label does not show — two dark papillary
+    muscles and rough trabeculae inside the LV cavity (labelled cavity, as ACDC's protocol), partial volume
+    along z (each slice averages three planes through its thickness, so basal and apical slices blur into what
+    lies beyond the heart), and 4–7 lung-like dark and fat- or vessel-like bright regions around the heart with
+    the myocardium's and the blood pool's intensities. The labels are the same in both."""
 
     n_subjects: int = 100
     shape: tuple[int, int, int] = (192, 192, 48)
     spacing: tuple[float, float, float] = (1.56, 1.56, 2.5)
     seed: int = 0
+    version: int = ACDC_PHANTOM_VERSION
 
     def __post_init__(self):
         if self.n_subjects < 1 or min(self.shape) < 4 or min(self.spacing) <= 0:
             raise ValueError("n_subjects, shape, spacing: need ≥ 1 subject, shape ≥ 4 and positive spacing.")
+        if self.version not in (1, 2):
+            raise ValueError(f"version: the ACDC-like phantom has versions 1 and 2, got {self.version!r}.")
 
     def __len__(self) -> int:
         return self.n_subjects
@@ -183,24 +198,67 @@ class AcdcLike:
         n_slices = int(np.clip(rng.normal(0.62, 0.05) * nz, 4, nz))  # slices covering the heart
         start = (nz - n_slices) // 2
         texture = ndimage.gaussian_filter(rng.standard_normal((nx, ny)), 3)
-        out = {}
-        for phase in ("ED", "ES"):
+        d = np.hypot(X - cx, Y - cy)
+
+        def section(k: float, phase: str) -> np.ndarray:
+            """The label of the plane at (fractional) slice ``k`` of the heart, 0 outside it."""
+            sl = np.zeros((nx, ny), np.uint8)
+            if not 0 <= k < n_slices:
+                return sl
             r_lv = r_lv_ed * (np.sqrt(1 - ef) if phase == "ES" else 1.0)
             wall = wall_ed * (1.45 if phase == "ES" else 1.0)
+            taper = np.sqrt(max(1 - (k / n_slices) ** 2, 0.05))  # base → apex
+            lv = d < r_lv * taper
+            myo = (d < (r_lv + wall) * taper) & ~lv
+            rv_c = (cx - (r_lv + wall) * 0.9 * taper, cy)
+            rv = (np.hypot(X - rv_c[0], Y - rv_c[1]) < r_rv * taper * (0.8 if phase == "ES" else 1.0)) & ~lv & ~myo
+            rv &= X < cx
+            sl[rv], sl[myo], sl[lv] = 1, 2, 3
+            return sl
+
+        if self.version == 1:
+            out = {}
+            for phase in ("ED", "ES"):
+                label = np.zeros(self.shape, np.uint8)
+                for k in range(n_slices):
+                    label[..., start + k] = section(k, phase)
+                intensity = np.choose(label, [0.35, 0.9, 0.15, 0.95]).astype(np.float32)
+                image = intensity + 0.08 * texture[..., None] * (label == 0) + 0.05 * rng.standard_normal(self.shape)
+                out[phase] = (image.astype(np.float32), label)
+            return out
+        # version 2: what the label does not show (drawn after the label's numbers, so labels are unchanged)
+        angles = rng.uniform(0, 2 * np.pi, 2)  # two papillary muscles, dark, inside the LV cavity
+        papillary_mm = rng.uniform(3.0, 5.0, 2)
+        grain = ndimage.gaussian_filter(rng.standard_normal((nx, ny)), 2.0 / sx)
+        trabeculae = grain > 0.6 * grain.std()  # where the cavity's border is rough
+        lungs = [(rng.uniform(0.15, 0.85, 3) * np.array([nx * sx, ny * sy, nz * sz]) - [nx * sx / 2, ny * sy / 2, 0],
+                  rng.uniform(15, 45, 3), rng.random() < 0.6) for _ in range(int(rng.integers(4, 8)))]
+        Z = np.arange(nz) * sz
+        out = {}
+        for phase in ("ED", "ES"):
             label = np.zeros(self.shape, np.uint8)
             for k in range(n_slices):
-                taper = np.sqrt(max(1 - (k / n_slices) ** 2, 0.05))  # base → apex
-                d = np.hypot(X - cx, Y - cy)
-                lv = d < r_lv * taper
-                myo = (d < (r_lv + wall) * taper) & ~lv
-                rv_c = (cx - (r_lv + wall) * 0.9 * taper, cy)
-                rv = (np.hypot(X - rv_c[0], Y - rv_c[1]) < r_rv * taper * (0.8 if phase == "ES" else 1.0)) & ~lv & ~myo
-                rv &= X < cx
-                sl = np.zeros((nx, ny), np.uint8)
-                sl[rv], sl[myo], sl[lv] = 1, 2, 3
-                label[..., start + k] = sl
-            intensity = np.choose(label, [0.35, 0.9, 0.15, 0.95]).astype(np.float32)
-            image = intensity + 0.08 * texture[..., None] * (label == 0) + 0.05 * rng.standard_normal(self.shape)
+                label[..., start + k] = section(k, phase)
+            image = np.empty(self.shape, np.float32)
+            for z in range(nz):
+                # partial volume along z: the slice thickness averages three planes through it
+                planes = [section(z - start + f, phase) for f in (-1 / 3, 0.0, 1 / 3)]
+                intensity = np.mean([np.choose(p, [0.35, 0.9, 0.15, 0.95]) for p in planes], axis=0)
+                lv = planes[1] == 3
+                r_lv = np.sqrt(lv.sum() * sx * sy / np.pi) if lv.any() else 0.0
+                for angle, size in zip(angles, papillary_mm):  # papillary muscles and trabeculae: labelled LV
+                    at = (cx + 0.7 * r_lv * np.cos(angle), cy + 0.7 * r_lv * np.sin(angle))
+                    muscle = lv & (np.hypot(X - at[0], Y - at[1]) < size)
+                    intensity = np.where(muscle, 0.2, intensity)
+                rim = lv & ~ndimage.binary_erosion(lv, iterations=max(int(round(3 / sx)), 1))
+                intensity = np.where(rim & trabeculae, 0.3, intensity)
+                image[..., z] = intensity
+            heart = ndimage.binary_dilation(label > 0, iterations=max(int(round(6 / sx)), 1))
+            for centre, radii, dark in lungs:  # lung-, fat- and vessel-like regions matching MYO or the blood pool
+                blob = ((((X[..., None] - centre[0]) / radii[0]) ** 2 + ((Y[..., None] - centre[1]) / radii[1]) ** 2
+                         + ((Z[None, None] - centre[2]) / radii[2]) ** 2) <= 1) & ~heart
+                image[blob] = 0.15 if dark else 0.9
+            image = image + 0.08 * texture[..., None] * (label == 0) + 0.05 * rng.standard_normal(self.shape)
             out[phase] = (image.astype(np.float32), label)
         return out
 
@@ -454,7 +512,7 @@ def acdc_like_slices(n: int, size: int = 256, seed: int = 0) -> tuple[np.ndarray
     if not (isinstance(size, int) and size >= 16):
         raise ValueError(f"size: need an integer of at least 16 pixels, got {size!r}.")
     pixel = ACDC_FOV_MM / size
-    cohort = AcdcLike(n_subjects=n, shape=(size, size, 8), spacing=(pixel, pixel, 10.0), seed=seed)
+    cohort = AcdcLike(n_subjects=n, shape=(size, size, 8), spacing=(pixel, pixel, 10.0), seed=seed, version=1)
     images = np.empty((n, 1, size, size), np.float32)
     labels = np.empty((n, size, size), np.uint8)
     filled, subject = 0, 0
