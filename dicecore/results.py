@@ -127,8 +127,11 @@ def record_run(out_dir: os.PathLike, grid_keys, profile: str, wall_s: float, dev
     lists only the runs behind the cells it shows) and wall time, and the record counts how many of ``grid_keys``
     have a result in ``out_dir/per_training``."""
     path = Path(out_dir) / "provenance.json"
-    runs = json.loads(path.read_text()).get("runs", []) if path.is_file() else []
+    before = json.loads(path.read_text()) if path.is_file() else {}
+    runs = before.get("runs", [])
     record = provenance(profile, wall_s, torch.device(device), **extra)
+    if "note" in before and "note" not in extra:  # a note written by hand about the earlier runs stays
+        record["note"] = before["note"]
     threads = max(1, usable_cpus() // workers) if workers else torch.get_num_threads()  # as run_study
     at_once = max(workers, 1)
     where = (f"{device} ({at_once} training{'s' if at_once > 1 else ''} at once, "

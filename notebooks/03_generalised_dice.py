@@ -291,7 +291,7 @@ glue_numbers(others_min=others.min(), ss_failed=str(int((ss < study.FAILED_DSC).
 # on predicting background.
 
 # %%
-data_2d = f"BraTS-like slices (phantom v{study.ANATOMY_PHANTOM_VERSION}), {len(results_2d)} trainings, one seed"
+data_2d = f"BraTS-like slices (phantom v{study.BRATS_PHANTOM_VERSION}), {len(results_2d)} trainings, one seed"
 findings += [f for f in study.findings(results_2d, params.profile, data_2d) if f.verdict.verdict != "not run"]
 
 # %% tags=["remove-cell"]

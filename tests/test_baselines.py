@@ -41,6 +41,18 @@ def test_best_cue_auc_takes_the_better_way_round():
     assert list(aucs.index)[-1] == "half"
 
 
+def test_structure_cues_by_hand():
+    image = np.zeros((2, 4, 4))
+    image[0, 1:3, 1:3] = [[1.0, 2.0], [3.0, 4.0]]
+    image[1] = 5.0
+    label = np.zeros((4, 4), np.uint8)
+    label[1:3, 1:3] = 1
+    cues = baselines.structure_cues([image], [label], ["a", "b"], bright="a").iloc[0]
+    assert cues["mean a in it"] == 2.5 and cues["mean b in it"] == 5.0 and cues["volume"] == 4.0
+    assert cues["a 95th percentile in it"] == pytest.approx(3.85)  # numpy's linear rule: 3 + 0.85
+    assert cues["centre (second axis)"] == 1.5
+
+
 def test_patch_foreground_share_of_a_known_block():
     labels = np.zeros((2, 40, 40), dtype=np.uint8)
     labels[:, 10:30, 10:30] = 1  # a 20 × 20 block: a 40 × 40 patch holds a quarter of foreground
@@ -56,6 +68,9 @@ def test_patch_foreground_share_of_a_known_block():
     (lambda: baselines.logistic_dice(*[a[:1] for a in _band_task()]), "images: need at least two subjects"),
     (lambda: baselines.best_cue_auc(pd.DataFrame({"x": [1.0, 2.0]}), [True, True]), "positive: need one flag"),
     (lambda: baselines.patch_foreground_share(np.ones((1, 4, 4)), 8), "patch: 8 is larger than the image"),
+    (lambda: baselines.structure_cues([np.ones((1, 4, 4))], [np.ones((4, 4))], ["a"], bright="b"),
+     "bright: 'b' is not one of"),
+    (lambda: baselines.structure_cues([np.ones((2, 4, 4))], [np.zeros((4, 4))], ["a", "b"]), "images, labels: need"),
 ])
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):

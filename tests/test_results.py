@@ -60,3 +60,9 @@ def test_record_run_lists_every_run_and_counts_the_grid_cells_present(tmp_path):
     assert on_disk == second and second["cells"] == 2 and second["wall_time_s"] == 90.0
     assert [r["cells"] for r in second["runs"]] == ["part one", "part two"]
     assert second["runs"][0]["device"].startswith("cpu (2 trainings at once")
+    assert "note" not in second
+    hand = json.loads((tmp_path / "provenance.json").read_text())
+    hand["note"] = "the first runs shared the CPU"  # a note written by hand about the runs so far
+    (tmp_path / "provenance.json").write_text(json.dumps(hand))
+    third = record_run(tmp_path, ["a", "b", "c"], "paper", 10.0, "cpu", 1, "part three")
+    assert third["note"] == "the first runs shared the CPU" and len(third["runs"]) == 3

@@ -26,11 +26,12 @@ from scipy import ndimage
 __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
-    "WMH_PHANTOM_VERSION", "wmh_like_raters", "ACDC_PHANTOM_VERSION",
+    "WMH_PHANTOM_VERSION", "wmh_like_raters", "ACDC_PHANTOM_VERSION", "BRATS_PHANTOM_VERSION", "BRATS_FOV_SHAPE",
 ]
 
-#: Version of the BraTS-like and ACDC-like phantoms — part of every result key trained on them — raised
-#: whenever they change, so that results on old and new phantoms never mix.
+#: Version of Chapter 5's ACDC-like slices (:func:`acdc_like_slices`) — part of every result key trained on
+#: them — raised whenever they change, so that results on old and new phantoms never mix. (It once versioned
+#: the BraTS-like and ACDC-like phantoms too; each has its own number now, and all three stood at 1 then.)
 ANATOMY_PHANTOM_VERSION = 1
 #: Version of the ACDC-like stacks (:class:`AcdcLike`, Chapter 4's 3-D study), apart from the others (2:
 #: papillary muscles and trabeculae in the cavity, partial volume along z, lung-, fat- and vessel-like
@@ -45,8 +46,16 @@ WMH_PHANTOM_VERSION = 2
 #: since it changes on its own (2: lesion-free slices, faint and juxtacortical lesions, an unlabelled
 #: periventricular halo, four raters' majority).
 MSSEG_PHANTOM_VERSION = 2
-#: The BraTS-like volume, in voxels of 2 mm (the MNI152 brain's bounding box).
+#: Version of the BraTS-like phantom (:class:`BratsLike`) that the chapters train on. Version 2 exists
+#: (``BratsLike(..., version=2)``: the BraTS field of view, soft oedema margins, unlabelled white-matter
+#: hyperintensities, enhancement in most HGG and some LGG) and is measured in the appendix "How hard is each
+#: phantom?"; the chapters move to it when their BraTS-like grids are trained again on it.
+BRATS_PHANTOM_VERSION = 1
+#: The BraTS-like volume of version 1, in voxels of 2 mm (the MNI152 brain's bounding box).
 BRATS_SHAPE = (80, 96, 80)
+#: The BraTS-like volume of version 2, in voxels of 2 mm — BraTS's field of view (240 × 240 mm in plane; 160
+#: mm along z, the MNI152 brain's own extent, where BraTS has 155 mm), the brain in its middle.
+BRATS_FOV_SHAPE = (120, 120, 80)
 _HGG_MEAN_VOXELS = 11_900
 _LGG_MEAN_VOXELS = 13_800
 
@@ -93,15 +102,34 @@ def _blob(shape, centre, volume, rng, roughness=0.25):
 
 @dataclass(frozen=True)
 class BratsLike:
-    """A BraTS-like cohort: ``n_hgg`` + ``n_lgg`` subjects, each generated on demand by :meth:`subject`."""
+    """A BraTS-like cohort: ``n_hgg`` + ``n_lgg`` subjects, each generated on demand by :meth:`subject`.
+
+    ``version`` (:data:`BRATS_PHANTOM_VERSION` by default) chooses the phantom. Version 1 (the module's
+    description): the brain's bounding box, sharp tumour edges, every HGG enhancing and no LGG, HGG deep and
+    LGG anterior-cortical — one intensity interval segments it at a Dice of about 0.99 and enhancement tells
+    the grades apart perfectly. Version 2 (:data:`BRATS_FOV_SHAPE`, 120 × 120 × 80 voxels, zero outside the
+    skull-stripped head as BraTS): oedema that fades over 6–15 % of the tumour's radius, the label at its
+    half-intensity; the tumour's FLAIR and T2 levels drawn per subject, with texture; 8–40 unlabelled
+    white-matter hyperintensities and periventricular caps as bright on FLAIR as oedema; patchy enhancement in
+    88 % of HGG and 22 % of LGG (fainter in LGG), necrosis in most enhancing HGG; HGG deep in 70 %, LGG in 40 %
+    (else near the cortex, anywhere). Training-free baselines on version 2 (``tests/test_anatomy.py``): best
+    interval Dice about 0.65, the best single-cue grade AUC about 0.8–0.9 (the paper's Fig. 2: about 0.9)."""
 
     n_hgg: int = 210
     n_lgg: int = 75
     seed: int = 0
+    version: int = BRATS_PHANTOM_VERSION
 
     def __post_init__(self):
         if self.n_hgg < 0 or self.n_lgg < 0 or self.n_hgg + self.n_lgg == 0:
             raise ValueError("n_hgg, n_lgg: need a non-negative count of each and at least one subject.")
+        if self.version not in (1, 2):
+            raise ValueError(f"version: the BraTS-like phantom has versions 1 and 2, got {self.version!r}.")
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """The volume's shape in voxels of 2 mm: :data:`BRATS_SHAPE` (version 1), :data:`BRATS_FOV_SHAPE` (2)."""
+        return BRATS_SHAPE if self.version == 1 else BRATS_FOV_SHAPE
 
     @property
     def grades(self) -> list[str]:
@@ -113,11 +141,15 @@ class BratsLike:
         return self.n_hgg + self.n_lgg
 
     def subject(self, i: int) -> tuple[np.ndarray, np.ndarray, str]:
-        """(image (4, 80, 96, 80) float32: flair, t1, t1ce, t2; whole-tumour label (80, 96, 80) uint8; grade)."""
+        """(image (4, *shape) float32: flair, t1, t1ce, t2; whole-tumour label (*shape) uint8; grade), with
+        :attr:`shape` the version's volume."""
         if not 0 <= i < len(self):
             raise IndexError(f"i: subject index {i} outside 0 … {len(self) - 1}.")
         grade = self.grades[i]
         rng = np.random.default_rng([self.seed, 2, i])
+        if self.version == 2:
+            image, label = _brats_like_v2(grade, rng)
+            return image, label, grade
         a = mni_anatomy()
         shape = BRATS_SHAPE
         if grade == "HGG":
@@ -152,6 +184,74 @@ class BratsLike:
             img = img * bias + 0.03 * rng.standard_normal(shape)
             images.append(img.astype(np.float32))
         return np.stack(images), tumour.astype(np.uint8), grade
+
+
+def _pad_to(volume: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``volume`` zero-padded on its last three axes to ``shape``, in the middle."""
+    out = np.zeros(volume.shape[:-3] + tuple(shape), volume.dtype)
+    offset = [(m - n) // 2 for n, m in zip(volume.shape[-3:], shape)]
+    out[(..., *[slice(o, o + n) for o, n in zip(offset, volume.shape[-3:])])] = volume
+    return out
+
+
+def _brats_like_v2(grade: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One subject of the BraTS-like phantom's version 2 (:class:`BratsLike`): image (4, *BRATS_FOV_SHAPE)
+    and whole-tumour label."""
+    a = mni_anatomy()
+    shape, brain, hgg = BRATS_SHAPE, a["brain"], grade == "HGG"
+    head = brain | a["csf"]
+    deep = np.argwhere(ndimage.binary_erosion(a["wm"] > 0.7, iterations=6))
+    cortex = np.argwhere((a["gm"] > 0.5) & ndimage.binary_erosion(brain, iterations=8))
+    candidates = deep if rng.random() < (0.7 if hgg else 0.4) else cortex
+    volume = rng.lognormal(np.log(_HGG_MEAN_VOXELS if hgg else _LGG_MEAN_VOXELS) - 0.08, 0.4)
+    centre = candidates[rng.integers(len(candidates))].astype(np.float32)
+    axes = rng.uniform(0.75, 1.3, 3)
+    axes *= np.cbrt(3 * volume / (4 * np.pi)) / np.cbrt(axes.prod())
+    grid = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in shape], indexing="ij"))
+    d = np.sqrt((((grid - centre.reshape(3, 1, 1, 1)) / axes.reshape(3, 1, 1, 1)) ** 2).sum(0))
+    oedema = d + 2.0 * ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), 4)
+    tumour = (oedema < 1.0) & (brain | ndimage.binary_dilation(brain, iterations=2))
+    # the signal fades across the label's edge (half-intensity there) over a width drawn per subject
+    signal = head / (1 + np.exp(np.clip((oedema - 1.0) / rng.uniform(0.06, 0.15), -30, 30)))
+    enhances = rng.random() < (0.88 if hgg else 0.22)
+    core = tumour & (d < rng.uniform(0.45, 0.7))
+    necrotic = enhances and rng.random() < (0.85 if hgg else 0.3)
+    necrosis = core & (d < rng.uniform(0.2, 0.4)) if necrotic else np.zeros(shape, bool)
+    spots = ndimage.gaussian_filter(rng.standard_normal(shape), 1.5)
+    rim = core & ~necrosis & (spots > rng.uniform(-1.2, -0.3) * spots.std())  # patchy enhancement
+    # unlabelled FLAIR-bright white matter: small-vessel foci and periventricular caps
+    bright = np.zeros(shape, bool)
+    white = np.argwhere(a["wm"] > 0.8)
+    for _ in range(int(rng.integers(8, 40))):
+        c = white[rng.integers(len(white))]
+        box = tuple(slice(max(int(x) - 4, 0), min(int(x) + 5, n)) for x, n in zip(c, shape))
+        local = np.stack(np.meshgrid(*[np.arange(b.start, b.stop) for b in box], indexing="ij"))
+        bright[box] |= np.sqrt(((local - c.reshape(3, 1, 1, 1)) ** 2).sum(0)) < rng.uniform(1.0, 3.0)
+    ventricle_distance, _ = _periventricular_distance()
+    caps = (ventricle_distance > 0) & (ventricle_distance <= 3.0) & brain
+    levels = {  # (csf, gm, wm, tumour) per contrast; the tumour's level drawn per subject
+        "flair": (0.15, 0.65, 0.55, rng.uniform(0.9, 1.3)), "t1": (0.2, 0.6, 0.85, rng.uniform(0.4, 0.6)),
+        "t1ce": (0.2, 0.6, 0.85, rng.uniform(0.4, 0.6)), "t2": (1.0, 0.7, 0.5, rng.uniform(0.95, 1.2)),
+    }
+    texture = ndimage.gaussian_filter(rng.standard_normal(shape), 2.0)
+    texture /= texture.std()
+    bias = _smooth_field(shape, rng, 12, 0.15)
+    caps_level, foci_level = rng.uniform(0.8, 1.05), rng.uniform(0.8, 1.1)
+    enhancement = rng.uniform(1.05, 1.4) if hgg else rng.uniform(0.95, 1.15)
+    images = []
+    for name in ("flair", "t1", "t1ce", "t2"):
+        csf, gm, wm, level = levels[name]
+        img = csf * a["csf"] + gm * a["gm"] + wm * a["wm"]
+        if name in ("flair", "t2"):
+            img = np.where(caps, img + (caps_level - 0.55) * (1.0 if name == "flair" else 0.6), img)
+            img = np.where(bright, img + (foci_level - 0.55) * (1.0 if name == "flair" else 0.8), img)
+        img = img * (1 - signal) + level * (1 + 0.08 * texture) * signal
+        if name == "t1ce" and enhances:
+            img = np.where(necrosis, 0.3, np.where(rim, enhancement, img))
+        if name == "t2" and necrotic:
+            img = np.where(necrosis, 1.3, img)
+        images.append(((img * bias + 0.05 * rng.standard_normal(shape)) * head).astype(np.float32))
+    return _pad_to(np.stack(images), BRATS_FOV_SHAPE), _pad_to(tumour.astype(np.uint8), BRATS_FOV_SHAPE)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-__all__ = ["interval_dice", "logistic_dice", "best_cue_auc", "patch_foreground_share", "summary_row"]
+__all__ = ["interval_dice", "logistic_dice", "best_cue_auc", "structure_cues", "patch_foreground_share",
+           "summary_row"]
 
 
 def _channels(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -113,14 +114,39 @@ def logistic_dice(images: np.ndarray, labels: np.ndarray, max_voxels: int = 50_0
 
 def best_cue_auc(cues: pd.DataFrame, positive: Sequence[bool]) -> pd.Series:
     """Per cue (a column of ``cues``: one scalar per subject), the AUC of telling ``positive`` subjects from
-    the others, taken the better way round (max(AUC, 1 − AUC)); sorted best first."""
+    the others, taken the better way round (max(AUC, 1 − AUC)); sorted best first (ties in the columns' order)."""
     from dicecore.metrics import roc_auc
 
     positive = np.asarray(positive, dtype=bool)
     if len(positive) != len(cues) or positive.all() or not positive.any():
         raise ValueError("positive: need one flag per subject (row of cues) and both groups present.")
     aucs = {name: roc_auc(cues[name].to_numpy(dtype=float), positive) for name in cues.columns}
-    return pd.Series({k: max(v, 1 - v) for k, v in aucs.items()}, name="AUC").sort_values(ascending=False)
+    return pd.Series({k: max(v, 1 - v) for k, v in aucs.items()}, name="AUC").sort_values(ascending=False,
+                                                                                          kind="stable")
+
+
+def structure_cues(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], channels: Sequence[str],
+                   bright: str | None = None) -> pd.DataFrame:
+    """One row per subject of the scalar cues :func:`best_cue_auc` compares: each channel's mean inside the
+    labelled structure, the structure's volume (voxels) and its centre along the second axis; with ``bright``
+    (a channel's name), also that channel's 95th percentile inside the structure (an enhancement cue).
+    ``images`` are (C, *spatial) and ``labels`` (*spatial), one of each per subject."""
+    channels = list(channels)
+    if bright is not None and bright not in channels:
+        raise ValueError(f"bright: {bright!r} is not one of the channels {channels}.")
+    rows = []
+    for image, label in zip(images, labels, strict=True):
+        inside = np.asarray(label) > 0
+        if image.shape[0] != len(channels) or image.shape[1:] != inside.shape or not inside.any():
+            raise ValueError(f"images, labels: need (C={len(channels)}, *spatial) and (*spatial) with a labelled "
+                             f"structure, got {image.shape} and {inside.shape} ({int(inside.sum())} labelled).")
+        row = {f"mean {c} in it": float(image[k][inside].mean()) for k, c in enumerate(channels)}
+        if bright is not None:
+            row[f"{bright} 95th percentile in it"] = float(np.quantile(image[channels.index(bright)][inside], 0.95))
+        row["volume"] = float(inside.sum())
+        row["centre (second axis)"] = float(np.argwhere(inside)[:, 1].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def patch_foreground_share(labels: np.ndarray, patch: int, n_patches: int = 200, seed: int = 0) -> float:

@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, WMH_PHANTOM_VERSION
+from dicecore.data.anatomy import BRATS_PHANTOM_VERSION, WMH_PHANTOM_VERSION
 from dicecore.data.sampling import foreground_patches
 from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
 from dicecore.papers import sudre2017
@@ -120,7 +120,7 @@ def phantom_version(network: str) -> int:
     """Today's version of the phantom ``network`` trains on (:data:`NETWORKS` gives its task's dimension)."""
     if network not in NETWORKS:
         raise ValueError(f"network: unknown network {network!r}; choose one of {tuple(NETWORKS)}.")
-    return WMH_PHANTOM_VERSION if NETWORKS[network][1] == 3 else ANATOMY_PHANTOM_VERSION
+    return WMH_PHANTOM_VERSION if NETWORKS[network][1] == 3 else BRATS_PHANTOM_VERSION
 
 
 def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False) -> list[GeneralisedDiceCell]:

@@ -28,11 +28,11 @@ def committed_findings(papers: Optional[set[str]] = None) -> list[claims.Finding
     wanted = papers or {c.paper for c in claims.all_claims()}
     out = exact_findings()
     if "tilborghs2022" in wanted:
-        from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, AcdcLike, BratsLike
+        from dicecore.data.anatomy import BRATS_PHANTOM_VERSION, AcdcLike, BratsLike
 
         n_brats = 40  # the ci profile's sample of Chapter 4 §4.3
         table = missing_empty.epsilon_table(BratsLike(210, 75, 0), AcdcLike(100, seed=0), n_brats, 2)
-        out.append(missing_empty.epsilon_finding(table, f"BraTS-like phantom v{ANATOMY_PHANTOM_VERSION} "
+        out.append(missing_empty.epsilon_finding(table, f"BraTS-like phantom v{BRATS_PHANTOM_VERSION} "
                                                  f"({n_brats} subjects)"))
     for paper, module in (("bertels2019", volume_bias), ("sudre2017", generalised_dice),
                           ("tilborghs2022", missing_empty_3d), ("hosseini2025", pm_dice)):

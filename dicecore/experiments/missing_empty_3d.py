@@ -49,7 +49,7 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import ACDC_PHANTOM_VERSION, ANATOMY_PHANTOM_VERSION, AcdcLike, BratsLike
+from dicecore.data.anatomy import ACDC_PHANTOM_VERSION, BRATS_PHANTOM_VERSION, AcdcLike, BratsLike
 from dicecore.data.cohorts import pool
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.data.sampling import random_patches, weighted_frames
@@ -118,7 +118,7 @@ class MissingEmptyCell(Cell):
             raise ValueError(f"dataset: 'brats' or 'acdc', got {self.dataset!r}.")
         if self.phantom is None:
             object.__setattr__(self, "phantom", ACDC_PHANTOM_VERSION if self.dataset == "acdc" else
-                               ANATOMY_PHANTOM_VERSION)
+                               BRATS_PHANTOM_VERSION)
         if self.labelling not in ("full", "partial"):
             raise ValueError(f"labelling: 'full' or 'partial', got {self.labelling!r}.")
         if self.config not in CONFIGS:
