@@ -140,8 +140,8 @@ def fit(model: nn.Module, loss: Callable[[torch.Tensor, torch.Tensor], torch.Ten
     history, one row per iteration: ``iteration``, ``train_loss``, ``lr``, the columns ``record(logits,
     labels)`` returns (logits detached), and under :class:`Plateau` ``val_loss`` at each validation.
 
-    A non-finite loss stops training with ``FloatingPointError`` (the caller decides what a diverged
-    training means); a checkpoint that cannot be resumed is a ``ValueError`` naming the file and the fix.
+    A non-finite loss or network output stops training with ``FloatingPointError`` (the caller decides what a
+    diverged training means); a checkpoint that cannot be resumed is a ``ValueError`` naming the file and the fix.
 
     On CPU, subnormal floats (below 1.2·10⁻³⁸) are flushed to zero while training: a network that collapses
     to one class drives the other's softmax there, and x86 arithmetic on them is several times slower (a
@@ -184,6 +184,9 @@ def _fit(model, loss, batches, schedule, length, seed, device, checkpoint, check
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
             logits = model(x.to(device))
         logits = logits.float()
+        if not torch.isfinite(logits).all():  # a step with an infinite gradient left NaN weights behind
+            raise FloatingPointError(f"model: its output became non-finite at iteration {it} (the previous step "
+                                     "diverged); lower the learning rate.")
         y = y.to(device)
         value = loss(logits, y)
         if not torch.isfinite(value):

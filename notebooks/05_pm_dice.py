@@ -538,6 +538,10 @@ else:
     report = study.committed_report(parts, shown.profile, shown.phantom_label())
     for caption, table in report["tables"]:
         display(table.style.hide(axis="index").set_caption(caption))
+    for part, dead in report["diverged"].items():
+        print(f"{part}: {len(dead)} training{'s' if len(dead) > 1 else ''} diverged — {'; '.join(dead)} — "
+              "(the network's output became NaN; scored as predicting background, so the table's means include "
+              "them).")
     for part in report["saturated"]:
         print(f"{part}: every loss trained reaches ≥ 99 % mDice — at this scale the phantom is too "
               "easy to tell the losses apart (its claims below are then about a ceiling).")

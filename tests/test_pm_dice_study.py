@@ -159,6 +159,19 @@ def test_msseg_like_task_trains(tiny):
     assert len(out) == 2 and set(out["class"]) == {1}
 
 
+def test_a_diverged_training_is_kept_as_a_result_predicting_background(tiny, monkeypatch):
+    def diverges(*args, **kwargs):
+        raise FloatingPointError("model: its output became non-finite at iteration 3")
+
+    trains = study.fit
+    monkeypatch.setattr(study, "fit", diverges)
+    out = study.run_cell(_cell("kvasir_like", "Dice", tiny))
+    assert out["diverged"].all() and (out["dice"] == 0).all() and out["final_train_loss"].isna().all()
+    assert study.diverged_trainings(out) == ["Dice (seed 0)"]
+    monkeypatch.setattr(study, "fit", trains)
+    assert not study.run_cell(_cell("kvasir_like", "Dice", tiny))["diverged"].any()
+
+
 def test_acdc_like_task_trains_four_classes_and_saves_examples(tiny, tmp_path):
     study.PROFILES[tiny]["acdc"] = {"frame": 32, "crop": 16, "n_train": 6, "n_test": 3, "iterations": 3}
     from dicecore.experiments.study import ResultStore
@@ -229,6 +242,9 @@ def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp
     assert not {"H16", "H17", "H18"} & set(found_claims)  # γ = 0 and 0.5 only: no trend to judge yet
     assert all(f.scale == "cpu" for f in report["findings"])
     assert report["saturated"] == []  # 6-iteration trainings are far from the ceiling
+    assert report["diverged"] == {}
+    rows["diverged"] = rows["loss"] == "Dice"  # as if the Dice training had diverged
+    assert study.committed_report(found, "cpu")["diverged"] == {"kvasir_like": ["Dice (seed 0)"]}
     assert study.committed_report(found, "cpu", ceiling=-1.0)["saturated"] == ["kvasir_like", "acdc_like"]
 
 

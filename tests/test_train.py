@@ -73,6 +73,11 @@ def test_bad_settings_and_a_diverged_loss_are_named():
     model = network("logistic-regression", 1, dims=2)
     with pytest.raises(FloatingPointError, match="loss: became nan at iteration 0"):
         fit(model, lambda l, t: l.sum() * float("nan"), EpochBatches(x, y, 4), Constant(1e-2), 2)
+    broken = network("logistic-regression", 1, dims=2)
+    with torch.no_grad():
+        next(broken.parameters()).fill_(float("nan"))  # what a step with an infinite gradient leaves
+    with pytest.raises(FloatingPointError, match="model: its output became non-finite at iteration 0"):
+        fit(broken, _bce, EpochBatches(x, y, 4), Constant(1e-2), 2)
     with pytest.raises(ValueError, match="length: need ≥ 1"):
         fit(model, _bce, EpochBatches(x, y, 4), Constant(1e-2), 0)
     with pytest.raises(ValueError, match="schedule: need lr > 0"):

@@ -55,7 +55,7 @@ from dicecore.train import Polynomial, fit, predict
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
     "METRICS", "DIFFICULTY_LOSSES", "per_seed", "findings", "gamma_findings",
-    "collapsed", "collapsed_trainings", "collapse_reading", "sweep_tables",
+    "collapsed", "collapsed_trainings", "diverged_trainings", "collapse_reading", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
     "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report",
     "committed_findings", "STUDY",
@@ -216,6 +216,9 @@ def example_frame(task: str, profile: str = "ci", n_examples: int = 4) -> tuple[
 def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: int = 4) -> pd.DataFrame:
     """Train one (task, loss, γ, seed) and score it on the held-out frames: one row per frame and class.
 
+    A training that diverges (:func:`dicecore.train.fit` raises ``FloatingPointError``) is kept as a result,
+    ``diverged`` true: its network is scored as predicting background everywhere, as a collapsed one does.
+
     With ``paths``, the training checkpoints to ``paths.checkpoint`` (every ``checkpoint_every`` iterations
     of the profile, default 100) and resumes from it, and the predicted label maps of the first
     ``n_examples`` held-out frames are written to ``paths.example`` (atomically), for the visual comparison
@@ -231,13 +234,18 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     if cell.gamma:
         settings = dict(settings, gamma=cell.gamma)
     loss = loss_for_row(row, **settings)
-    history = fit(
-        model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
-        random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"], cfg.get("foreground_share", 0.0)),
-        Polynomial(cfg["lr"]), cell.iterations,
-        seed=cell.seed, device=cell.device, amp=cell.amp, checkpoint=None if paths is None else paths.checkpoint,
-        checkpoint_every=cfg.get("checkpoint_every", 100))
-    pred = predict(model, x[n:], batch_size=8, device=cell.device, activation=None).argmax(1)
+    try:
+        history = fit(
+            model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
+            random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"], cfg.get("foreground_share", 0.0)),
+            Polynomial(cfg["lr"]), cell.iterations,
+            seed=cell.seed, device=cell.device, amp=cell.amp, checkpoint=None if paths is None else paths.checkpoint,
+            checkpoint_every=cfg.get("checkpoint_every", 100))
+        pred = predict(model, x[n:], batch_size=8, device=cell.device, activation=None).argmax(1)
+        diverged = False
+    except FloatingPointError:  # the weights became NaN: scored as predicting background everywhere
+        history, diverged = pd.DataFrame({"train_loss": [float("nan")]}), True
+        pred = torch.zeros_like(y[n:])
     out = segmentation_metrics(pred.numpy(), y[n:].numpy(), num_classes=CLASSES[cell.task],
                                tolerance=cfg["tolerance"])
     if paths is not None:
@@ -252,6 +260,7 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
         out[k] = getattr(cell, k)
     out["gamma"] = ", ".join(f"{v:g}" for v in cell.gamma) if cell.gamma else "default"
     out["final_train_loss"] = float(history["train_loss"].tail(20).mean())
+    out["diverged"] = diverged
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -432,6 +441,17 @@ def collapsed_trainings(per_slice: pd.DataFrame) -> tuple[list[str], int]:
     return dead, len(seeds)
 
 
+def diverged_trainings(per_image: pd.DataFrame) -> list[str]:
+    """The trainings whose network diverged (:func:`run_cell` scores them as predicting background), each as
+    "loss (seed s)", with "γ_BG, γ_FG" after the loss where a γ was set; ``[]`` for results from before
+    divergence was recorded."""
+    if "diverged" not in per_image:
+        return []
+    dead = per_image[per_image["diverged"].eq(True)].drop_duplicates(["loss", "gamma", "seed"])
+    return [f"{loss}{'' if gamma == 'default' else f', {gamma}'} (seed {seed})"
+            for loss, gamma, seed in zip(dead["loss"], dead["gamma"], dead["seed"])]
+
+
 def collapse_reading(both: pd.DataFrame, background: pd.DataFrame) -> str:
     """One sentence on the γ sweeps' collapses (:func:`collapsed` on :func:`sweep_tables`' two tables):
     which settings collapsed, and whether a larger lesion γ escaped where γ = 0 did not."""
@@ -475,9 +495,11 @@ def committed_report(found: dict, profile: str = "paper", phantoms: str = "", ce
     :func:`sweep_tables` or None; ``findings``, the verdicts on every claim those trainings can test (one per
     claim, the parts merged, each part's data labelled with how many of its trainings ran); ``saturated``, the
     parts on which every trained loss reaches ``ceiling`` % mDice or more — a phantom too easy at that scale
-    to tell the losses apart. ``phantoms`` (e.g. :meth:`~dicecore.experiments.study.Committed.phantom_label`)
-    labels the data of every finding."""
+    to tell the losses apart; ``diverged``, per part, its trainings that diverged (:func:`diverged_trainings`).
+    ``phantoms`` (e.g. :meth:`~dicecore.experiments.study.Committed.phantom_label`) labels the data of every
+    finding."""
     tables, sweep, found_claims, saturated = [], None, [], []
+    diverged = {part: diverged_trainings(rows) for part, (rows, _, _) in found.items()}
     for part, (rows, done, total) in found.items():
         seeds = int(rows["seed"].nunique())
         data = (f"{_PART_DATA[part]}{', ' + phantoms if phantoms else ''} ({done} of {total} trainings, {seeds} "
@@ -495,7 +517,8 @@ def committed_report(found: dict, profile: str = "paper", phantoms: str = "", ce
         tables.append((f"ours ({done} of {total} trainings) / the paper's {name}, percent",
                        beside_paper(table, paper, columns)))
         found_claims += findings(rows, profile, data)
-    return {"tables": tables, "sweep": sweep, "findings": claims.merge(found_claims), "saturated": saturated}
+    return {"tables": tables, "sweep": sweep, "findings": claims.merge(found_claims), "saturated": saturated,
+            "diverged": {part: dead for part, dead in diverged.items() if dead}}
 
 
 def committed_findings(shown, folder=None) -> list[claims.Finding]:
