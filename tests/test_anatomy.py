@@ -15,10 +15,10 @@ def test_mni_anatomy_is_real_brain_at_2mm():
 
 
 def test_brats_like_subjects():
-    cohort = BratsLike(n_hgg=3, n_lgg=2, seed=1)
+    cohort = BratsLike(n_hgg=3, n_lgg=2, seed=1, version=1)
     assert sorted(cohort.grades) == ["HGG"] * 3 + ["LGG"] * 2
     img, lab, grade = cohort.subject(0)
-    img2, lab2, _ = BratsLike(n_hgg=3, n_lgg=2, seed=1).subject(0)
+    img2, lab2, _ = BratsLike(n_hgg=3, n_lgg=2, seed=1, version=1).subject(0)
     np.testing.assert_array_equal(img, img2)
     np.testing.assert_array_equal(lab, lab2)
     assert img.shape == (4, *BRATS_SHAPE) and np.isfinite(img).all()
@@ -38,14 +38,20 @@ def brats_like_v2():
 
 
 def test_brats_like_version_2_has_the_brats_field_of_view_and_is_deterministic(brats_like_v2):
-    from dicecore.data.anatomy import BRATS_FOV_SHAPE
+    from dicecore.data.anatomy import BRATS_FOV_SHAPE, BRATS_PHANTOM_VERSION, brain_box
 
     img, lab, grade = brats_like_v2[0]
     assert BratsLike(version=2).shape == BRATS_FOV_SHAPE == img.shape[1:] == lab.shape
     again = BratsLike(210, 75, seed=0, version=2).subject(0)
     np.testing.assert_array_equal(img, again[0])
     np.testing.assert_array_equal(lab, again[1])
-    assert grade == again[2] == BratsLike(210, 75, seed=0).grades[0]  # the grades are version 1's
+    assert grade == again[2] == BratsLike(210, 75, seed=0, version=1).grades[0]  # the grades are version 1's
+    assert BratsLike().version == BRATS_PHANTOM_VERSION == 2  # what the chapters train on
+    box = brain_box(img)
+    assert box.shape == (4, *BRATS_SHAPE) and box.any(0).sum() == img.any(0).sum()  # only padding left out
+    assert brain_box(lab).sum() == lab.sum()
+    with pytest.raises(ValueError, match="volume: need at least"):
+        brain_box(np.zeros((10, 10, 10)))
     head = img.any(0)
     assert not head[:15].any() and not head[-15:].any()  # zero outside the skull-stripped head (padding)
     assert not head[:, :10].any() and not head[:, -10:].any()
@@ -67,7 +73,7 @@ def test_brats_like_version_2_is_as_hard_as_the_papers_data(brats_like_v2):
     aucs = baselines.best_cue_auc(cues, grades == "HGG")
     assert 0.85 <= aucs.iloc[0] <= 0.92, aucs
     assert aucs.index[0] == "T1ce 95th percentile in it"  # enhancement is still the best cue, as in BraTS
-    version_1 = BratsLike(210, 75, seed=0).subject
+    version_1 = BratsLike(210, 75, seed=0, version=1).subject
     old = [version_1(i) for i in range(12)]
     old_cues = baselines.structure_cues([s[0] for s in old], [s[1] for s in old], ["FLAIR", "T1", "T1ce", "T2"],
                                         bright="T1ce")

@@ -164,6 +164,19 @@ def test_networks_keep_the_spatial_shape():
     assert (start.argmax(1) == 0).float().mean() > 0.95  # foreground maps start near empty (prior bias)
 
 
+
+def test_whole_volumes_not_divisible_by_the_down_sampling_are_padded_for_prediction():
+    net = study.build_network("brats", 4, (4, 8, 16, 32))  # down-samples by 8
+    volumes = np.random.default_rng(0).standard_normal((2, 4, 30, 30, 20)).astype(np.float32)  # the cpu BraTS-like
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match"):  # v2 volume is 60 × 60 × 40: not /8
+        study._predict(net, volumes, "brats", "cpu")
+    pred = study._predict(net, volumes, "brats", "cpu", divisor=8)
+    assert pred.shape == (2, 30, 30, 20) and set(np.unique(pred)) <= {0, 1}
+    even = volumes[:, :, :24, :24, :16]  # already divisible: padding changes nothing
+    np.testing.assert_array_equal(study._predict(net, even, "brats", "cpu", divisor=8),
+                                  study._predict(net, even, "brats", "cpu"))
+
+
 # --- one training, and the tables ---------------------------------------------------------------------------
 
 def test_one_training_end_to_end_is_reproducible(tmp_path):

@@ -27,6 +27,7 @@ __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
     "WMH_PHANTOM_VERSION", "wmh_like_raters", "ACDC_PHANTOM_VERSION", "BRATS_PHANTOM_VERSION", "BRATS_FOV_SHAPE",
+    "brain_box",
 ]
 
 #: Version of Chapter 5's ACDC-like slices (:func:`acdc_like_slices`) — part of every result key trained on
@@ -46,11 +47,10 @@ WMH_PHANTOM_VERSION = 2
 #: since it changes on its own (2: lesion-free slices, faint and juxtacortical lesions, an unlabelled
 #: periventricular halo, four raters' majority).
 MSSEG_PHANTOM_VERSION = 2
-#: Version of the BraTS-like phantom (:class:`BratsLike`) that the chapters train on. Version 2 exists
-#: (``BratsLike(..., version=2)``: the BraTS field of view, soft oedema margins, unlabelled white-matter
-#: hyperintensities, enhancement in most HGG and some LGG) and is measured in the appendix "How hard is each
-#: phantom?"; the chapters move to it when their BraTS-like grids are trained again on it.
-BRATS_PHANTOM_VERSION = 1
+#: Version of the BraTS-like phantom (:class:`BratsLike`) that the chapters train on, part of every result
+#: key trained on it (2: the BraTS field of view, soft oedema margins, unlabelled white-matter
+#: hyperintensities, enhancement in most HGG and some LGG, shared locations).
+BRATS_PHANTOM_VERSION = 2
 #: The BraTS-like volume of version 1, in voxels of 2 mm (the MNI152 brain's bounding box).
 BRATS_SHAPE = (80, 96, 80)
 #: The BraTS-like volume of version 2, in voxels of 2 mm — BraTS's field of view (240 × 240 mm in plane; 160
@@ -184,6 +184,17 @@ class BratsLike:
             img = img * bias + 0.03 * rng.standard_normal(shape)
             images.append(img.astype(np.float32))
         return np.stack(images), tumour.astype(np.uint8), grade
+
+
+def brain_box(volume: np.ndarray) -> np.ndarray:
+    """The central :data:`BRATS_SHAPE` box of the last three axes of a BraTS-like volume: version 2's brain
+    without the padding to BraTS's field of view (a version-1 volume is returned as it is). For the 2-D
+    studies, which train on whole slices, where the padding would only cost time."""
+    spatial = volume.shape[-3:]
+    if any(n < m for n, m in zip(spatial, BRATS_SHAPE)):
+        raise ValueError(f"volume: need at least {BRATS_SHAPE} on the last three axes, got {spatial}.")
+    start = [(n - m) // 2 for n, m in zip(spatial, BRATS_SHAPE)]
+    return volume[(..., *[slice(a, a + m) for a, m in zip(start, BRATS_SHAPE)])]
 
 
 def _pad_to(volume: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -167,13 +167,13 @@ def _real_cohort(dataset: str, cfg: dict, root: Path) -> dict:
     """The cohort from the public datasets' files (:mod:`dicecore.data.datasets`), prepared as the paper."""
     from scipy import ndimage
 
-    from dicecore.data.anatomy import BRATS_SHAPE
+    from dicecore.data.anatomy import BratsLike
     from dicecore.data.datasets import acdc_patients, brats_subjects, load_acdc_patient, load_brats_subject
 
     images, labels, groups, subjects = [], [], [], []
     if dataset == "brats":
         f = 2 * cfg["downsample"]  # BraTS 2018 is 1 mm isotropic; the paper works at 2 mm
-        shape = tuple(n // cfg["downsample"] for n in BRATS_SHAPE)
+        shape = tuple(n // cfg["downsample"] for n in BratsLike().shape)  # the phantom's field of view
         for k, subject in enumerate(brats_subjects(root)):
             img, lab = load_brats_subject(subject)
             cut = tuple(slice(0, n - n % f) for n in img.shape[1:])

@@ -141,12 +141,12 @@ def tumour_slices(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.nd
     slice whose tumour has at least 20 pixels. Images ``(N, 4, 80, 96)`` (FLAIR, T1, T1ce, T2, z-scored per
     subject over the brain, as the paper normalises), labels ``(N, 80, 96)`` uint8. Cached per process;
     do not write to the arrays."""
-    from dicecore.data.anatomy import BratsLike
+    from dicecore.data.anatomy import BratsLike, brain_box
 
     cohort = BratsLike(n_hgg=first + n_subjects, n_lgg=0, seed=seed)
     images, labels = [], []
     for i in range(first, first + n_subjects):
-        image, label, _ = cohort.subject(i)
+        image, label = (brain_box(a) for a in cohort.subject(i)[:2])  # whole slices: the padding left out
         brain = image[0] > 0.05
         image = (image - image[:, brain].mean(1)[:, None, None, None]) / image[:, brain].std(1)[:, None, None, None]
         for z in np.flatnonzero(label.sum((0, 1)) >= 20):

@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import AcdcLike, BratsLike
+from dicecore.data.anatomy import AcdcLike, BratsLike, brain_box
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.losses import dice_loss
 from dicecore.metrics import dice_score, roc_auc
@@ -76,10 +76,13 @@ SLICE_CONFIGS = ("I", "BI", "Iε")
 
 
 def tumour_slices(cohort: BratsLike, indices) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """For each subject, the axial slice with the largest tumour area, down-sampled ×2 (4 mm in-plane)."""
+    """For each subject, the axial slice with the largest tumour area in the brain's box (the padding to
+    BraTS's field of view left out: :func:`~dicecore.data.anatomy.brain_box`), down-sampled ×2 (4 mm
+    in-plane)."""
     images, labels, grades = [], [], []
     for i in indices:
         img, lab, grade = cohort.subject(int(i))
+        img, lab = brain_box(img), brain_box(lab)
         z = int(np.argmax(lab.sum(axis=(0, 1))))
         images.append(img[:, ::2, ::2, z])
         labels.append(lab[None, ::2, ::2, z])

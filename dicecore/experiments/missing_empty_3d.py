@@ -311,12 +311,21 @@ def loss_function(task: MissingEmptyCell, epsilon=None):
 
 
 @torch.no_grad()
-def _predict(model, images: np.ndarray, dataset: str, device) -> np.ndarray:
-    """Hard predictions on whole volumes: the tumour mask (BraTS) or the label map (ACDC)."""
+def _predict(model, images: np.ndarray, dataset: str, device, divisor: int = 1) -> np.ndarray:
+    """Hard predictions on whole volumes: the tumour mask (BraTS) or the label map (ACDC). A volume whose sides
+    are not multiples of ``divisor`` (the U-Net's total down-sampling) is padded by repeating its border (the
+    background) and the prediction cropped back."""
+    import torch.nn.functional as F
+
     model.eval()
     out = []
     for i in range(len(images)):
-        z = model(torch.from_numpy(np.array(images[i:i + 1])).to(device)).float().cpu()
+        x = torch.from_numpy(np.array(images[i:i + 1]))
+        spatial = x.shape[2:]
+        pad = [(-n) % divisor for n in spatial]
+        if any(pad):
+            x = F.pad(x, [p for n in reversed(pad) for p in (0, n)], mode="replicate")
+        z = model(x.to(device)).float().cpu()[(..., *[slice(0, n) for n in spatial])]
         out.append((z[0, 0] > 0).numpy().astype(np.uint8) if dataset == "brats"
                    else z[0].argmax(0).numpy().astype(np.uint8))
     return np.stack(out)
@@ -405,7 +414,8 @@ def run_cell(cell: MissingEmptyCell, paths: Optional[CellPaths] = None) -> pd.Da
     history = fit(model, loss_function(cell, eps), sampler, Polynomial(cfg["lr"], weight_decay=0.0), cell.iterations,
                   seed=seed, device=cell.device, checkpoint=None if paths is None else paths.checkpoint,
                   checkpoint_every=cfg["checkpoint_every"], amp=cell.amp)
-    pred = _predict(model, data["images"][te], cell.dataset, cell.device)  # te: a few held-out entries
+    pred = _predict(model, data["images"][te], cell.dataset, cell.device,  # te: a few held-out entries
+                    divisor=2 ** (len(dcfg["filters"]) - 1))
     truth = data["labels"][te]
     rows = []
     classes = {"WT": 1} if cell.dataset == "brats" else {"RV": 1, "MYO": 2, "LV": 3}
