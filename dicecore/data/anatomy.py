@@ -128,7 +128,8 @@ class BratsLike:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        """The volume's shape in voxels of 2 mm: :data:`BRATS_SHAPE` (version 1), :data:`BRATS_FOV_SHAPE` (2)."""
+        """The shape of the volumes in voxels of 2 mm — :data:`BRATS_SHAPE` for version 1, :data:`BRATS_FOV_SHAPE`
+        for version 2."""
         return BRATS_SHAPE if self.version == 1 else BRATS_FOV_SHAPE
 
     @property
@@ -141,8 +142,8 @@ class BratsLike:
         return self.n_hgg + self.n_lgg
 
     def subject(self, i: int) -> tuple[np.ndarray, np.ndarray, str]:
-        """(image (4, *shape) float32: flair, t1, t1ce, t2; whole-tumour label (*shape) uint8; grade), with
-        :attr:`shape` the version's volume."""
+        """(image of 4 channels, float32: flair, t1, t1ce, t2; whole-tumour label, uint8; grade), the volumes
+        of :attr:`shape` (the version's)."""
         if not 0 <= i < len(self):
             raise IndexError(f"i: subject index {i} outside 0 … {len(self) - 1}.")
         grade = self.grades[i]

@@ -130,7 +130,7 @@ def structure_cues(images: Sequence[np.ndarray], labels: Sequence[np.ndarray], c
     """One row per subject of the scalar cues :func:`best_cue_auc` compares: each channel's mean inside the
     labelled structure, the structure's volume (voxels) and its centre along the second axis; with ``bright``
     (a channel's name), also that channel's 95th percentile inside the structure (an enhancement cue).
-    ``images`` are (C, *spatial) and ``labels`` (*spatial), one of each per subject."""
+    ``images`` are channels-first volumes and ``labels`` their label maps, one of each per subject."""
     channels = list(channels)
     if bright is not None and bright not in channels:
         raise ValueError(f"bright: {bright!r} is not one of the channels {channels}.")

@@ -34,6 +34,7 @@ from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 __all__ = [
     "epsilon_table", "SLICE_PROFILE", "SLICE_CONFIGS", "SliceConfig", "slice_data",
     "run_slice_config", "slice_study", "slice_summary", "slice_findings", "epsilon_finding", "tumour_slices",
+    "COLLAPSED_DICE",
 ]
 
 
@@ -73,6 +74,9 @@ SLICE_PROFILE = dict(n_hgg=60, n_lgg=20, n_test_hgg=20, n_test_lgg=20, epochs=12
 #: The configurations of the ci slice study (partial labels) — DL_I, DL_BI (B = 4) and DL_Iε. DL_BI with
 #: B = 1 is DL_I exactly (tested in tests/test_dice.py), so it is not trained separately.
 SLICE_CONFIGS = ("I", "BI", "Iε")
+#: A configuration whose mean HGG Dice on the test slices lies below this segmented neither grade: it output
+#: empty maps for both, so it says nothing about learning to leave out LGG alone (T10, T13 "untestable").
+COLLAPSED_DICE = 0.2
 
 
 def tumour_slices(cohort: BratsLike, indices) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -184,20 +188,31 @@ def slice_findings(per_slice: pd.DataFrame, scale: str, data: str) -> list[claim
     labels is not made here): BI and Iε learn empty LGG maps when their LGG Dice lies more than
     :data:`~dicecore.experiments.missing_empty_3d.EMPTY_MAP_DROP` below DL_I's, paired per test slice
     (:func:`~dicecore.claims.superiority`); Fig. 2's AUC of HGG from V̂ against
-    :data:`~dicecore.experiments.missing_empty_3d.AUC_LEVEL`."""
+    :data:`~dicecore.experiments.missing_empty_3d.AUC_LEVEL`. A configuration that segmented neither grade
+    (HGG Dice below :data:`COLLAPSED_DICE`) is "untestable" for both: an empty map everywhere is not an empty
+    map learned for LGG."""
     from dicecore.experiments.missing_empty_3d import AUC_LEVEL, EMPTY_MAP_DROP
 
     d = per_slice.assign(slice=per_slice.groupby("name").cumcount())
     lgg = d[d.grade == "LGG"].pivot_table(index="slice", columns="name", values="dice")
-    learners = [n for n in ("BI", "Iε") if n in lgg.columns]
-    learn = [claims.superiority(lgg["I"].to_numpy(), lgg[n].to_numpy(), min_n=claims.MIN_FOLDS,
-                                min_effect=EMPTY_MAP_DROP, what=f"{n}: LGG Dice of I − {n}") for n in learners]
     by = slice_summary(per_slice).set_index("Φ/ε")
-    aucs = {n: float(by.loc[n, "AUC (HGG vs LGG from V̂)"]) for n in learners}
+    learners = [n for n in ("BI", "Iε") if n in lgg.columns]
+    collapsed = {n: claims.Verdict("untestable", f"{n}: empty maps for both grades (HGG Dice "
+                                   f"{by.loc[n, 'Dice HGG']:.2f}), nothing learned about LGG alone",
+                                   f"HGG Dice ≥ {COLLAPSED_DICE}", int(len(lgg)))
+                 for n in learners if by.loc[n, "Dice HGG"] < COLLAPSED_DICE}
+    learn = [collapsed.get(n) or claims.superiority(lgg["I"].to_numpy(), lgg[n].to_numpy(), min_n=claims.MIN_FOLDS,
+                                                    min_effect=EMPTY_MAP_DROP, what=f"{n}: LGG Dice of I − {n}")
+             for n in learners]
+    n_slices = len(d) // max(1, d["name"].nunique())
+    aucs = {n: float(by.loc[n, "AUC (HGG vs LGG from V̂)"]) for n in learners if n not in collapsed}
     low = [n for n, a in aucs.items() if a < AUC_LEVEL]
-    auc = claims.Verdict("reproduced" if not low else "not reproduced" if len(low) == len(aucs) else "partly",
-                         "AUC " + "; ".join(f"{n}: {a:.2f}" for n, a in aucs.items()),
-                         f"AUC ≥ {AUC_LEVEL} (the paper's \"around 0.9\")", len(d) // max(1, d["name"].nunique()))
+    rule = f"AUC ≥ {AUC_LEVEL} (the paper's \"around 0.9\")"
+    evidence = "AUC " + "; ".join([f"{n}: {a:.2f}" for n, a in aucs.items()]
+                                  + [f"{n}: empty maps for both grades" for n in collapsed])
+    auc = (claims.Verdict("untestable", evidence, rule, n_slices) if not aucs else
+           claims.Verdict("reproduced" if not low else "not reproduced" if len(low) == len(aucs) else "partly",
+                          evidence, rule, n_slices))
     return [claims.finding("T10", claims.combine(learn, "2-D slices, B = 4"), scale, data),
             claims.finding("T13", auc, scale, data)]
 
