@@ -50,7 +50,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 from monai.losses import DiceLoss as MonaiDiceLoss
 
 from dicecore.book.claims_tables import show_claims
@@ -542,6 +542,9 @@ else:
         print(f"{part}: {len(dead)} training{'s' if len(dead) > 1 else ''} diverged — {'; '.join(dead)} — "
               "(the network's output became NaN; scored as predicting background, so the table's means include "
               "them).")
+    if "msseg_like" in parts:
+        reading = study.table3_reading(parts["msseg_like"][0])
+        display(Markdown(f"**Table 3 at the {shown.profile} scale:** {reading}."))
     for part in report["saturated"]:
         print(f"{part}: every loss trained reaches ≥ 99 % mDice — at this scale the phantom is too "
               "easy to tell the losses apart (its claims below are then about a ceiling).")

@@ -248,6 +248,21 @@ def test_committed_grid_is_found_by_part_and_reported_beside_the_paper(tiny, tmp
     assert study.committed_report(found, "cpu", ceiling=-1.0)["saturated"] == ["kvasir_like", "acdc_like"]
 
 
+def test_table3_reading_counts_collapses_and_the_ce_compounds():
+    rows = []
+    for loss in ("Dice", "CE + Dice"):
+        for seed in (0, 1):
+            dead = loss == "Dice" and seed == 1
+            for image in (0, 1):
+                rows.append({"image": image, "class": 1, "dice": 0.0 if dead else 0.8, "iou": 0.0 if dead else 0.7,
+                             "precision": float("nan") if dead else 0.8, "recall": 0.0 if dead else 0.8,
+                             "nsd": 0.0 if dead else 0.9, "loss": loss, "seed": seed, "gamma": "default",
+                             "diverged": dead})
+    sentence = study.table3_reading(pd.DataFrame(rows))
+    assert sentence.startswith("1 of 4 trainings predicted background everywhere (1 of them after diverging): "
+                               "Dice in 1 of 2 seeds; the 1 loss with a CE term learned in every seed, at 80–80 %")
+
+
 def test_collapse_reading_says_what_the_sweep_shows():
     both = pd.DataFrame({"gamma": ["0.0, 0.0", "1.0, 1.0", "2.0, 2.0"], "mRec.": [0.0, 5.0, 20.0]})
     background = pd.DataFrame({"gamma": ["0.0, 2.0", "2.0, 2.0"], "mRec.": [0.5, 20.0]})

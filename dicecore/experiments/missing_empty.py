@@ -74,7 +74,7 @@ SLICE_PROFILE = dict(n_hgg=60, n_lgg=20, n_test_hgg=20, n_test_lgg=20, epochs=12
 #: The configurations of the ci slice study (partial labels) — DL_I, DL_BI (B = 4) and DL_Iε. DL_BI with
 #: B = 1 is DL_I exactly (tested in tests/test_dice.py), so it is not trained separately.
 SLICE_CONFIGS = ("I", "BI", "Iε")
-#: A configuration whose mean HGG Dice on the test slices lies below this segmented neither grade: it output
+#: A configuration whose mean HGG Dice on the test slices lies below this segmented neither grade — it output
 #: empty maps for both, so it says nothing about learning to leave out LGG alone (T10, T13 "untestable").
 COLLAPSED_DICE = 0.2
 

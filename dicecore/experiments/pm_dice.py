@@ -55,7 +55,7 @@ from dicecore.train import Polynomial, fit, predict
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "run_cell", "summarise",
     "METRICS", "DIFFICULTY_LOSSES", "per_seed", "findings", "gamma_findings",
-    "collapsed", "collapsed_trainings", "diverged_trainings", "collapse_reading", "sweep_tables",
+    "collapsed", "collapsed_trainings", "diverged_trainings", "table3_reading", "collapse_reading", "sweep_tables",
     "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "example_predictions", "organ_dice",
     "FIG5_LOSSES", "beside_paper", "example_frame", "PARTS", "committed_parts", "committed_report",
     "committed_findings", "STUDY",
@@ -432,13 +432,37 @@ def collapsed(table: pd.DataFrame) -> list[str]:
     return [str(g) for g, r in zip(table["gamma"], table["mRec."]) if not r >= 1.0]
 
 
-def collapsed_trainings(per_slice: pd.DataFrame) -> tuple[list[str], int]:
-    """The single trainings of a γ sweep that collapsed (recall below 1 %, as :func:`collapsed`), each as
-    "γ_BG, γ_FG (seed s)", and how many trainings there are — with several seeds a setting's mean can hide a
-    collapse in one of them."""
-    seeds = per_seed(per_slice, by=("gamma",))
-    dead = [f"{g} (seed {s})" for g, s, r in zip(seeds["gamma"], seeds["seed"], seeds["mRec."]) if not r >= 1.0]
+def collapsed_trainings(per_slice: pd.DataFrame, by: str = "gamma") -> tuple[list[str], int]:
+    """The single trainings that collapsed (recall below 1 %, as :func:`collapsed`), each as "γ_BG, γ_FG (seed
+    s)" for a γ sweep (``by="gamma"``) or "loss (seed s)" (``by="loss"``), and how many trainings there are —
+    with several seeds a setting's mean can hide a collapse in one of them."""
+    seeds = per_seed(per_slice, by=(by,))
+    dead = [f"{g} (seed {s})" for g, s, r in zip(seeds[by], seeds["seed"], seeds["mRec."]) if not r >= 1.0]
     return dead, len(seeds)
+
+
+def table3_reading(per_slice: pd.DataFrame) -> str:
+    """One sentence on a lesion-task Table 3 (:func:`summarise` of its trainings): how many trainings
+    collapsed or diverged, in which losses, and the mDice range of the losses with a CE term, beside the
+    paper's Table 3 range."""
+    dead, n = collapsed_trainings(per_slice, by="loss")
+    diverged = set(diverged_trainings(per_slice))
+    losses = list(dict.fromkeys(d.rsplit(" (seed", 1)[0] for d in dead))
+    counts = {loss: sum(d.startswith(f"{loss} (seed") for d in dead) for loss in losses}
+    seeds = int(per_slice["seed"].nunique())
+    table = summarise(per_slice).set_index("loss")["mDice"]
+    with_ce = table[[("CE" in loss) for loss in table.index]]
+    paper = hosseini2025.TABLE3["mDice"]
+    parts = [f"{len(dead)} of {n} trainings predicted background everywhere"
+             + (f" ({sum(d in diverged for d in dead)} of them after diverging)" if diverged else "")
+             + (": " + ", ".join(f"{loss} in {k} of {seeds} seeds" for loss, k in counts.items()) if dead else "")]
+    if len(with_ce):
+        learned = all(not any(d.startswith(f"{loss} (seed") for d in dead) for loss in with_ce.index)
+        parts.append(f"the {len(with_ce)} loss{'es' if len(with_ce) > 1 else ''} with a CE term "
+                     f"{'learned in every seed' if learned else 'did not all learn'}, "
+                     f"at {with_ce.min():.0f}–{with_ce.max():.0f} % mDice (the paper's Table 3: "
+                     f"{paper.min():.0f}–{paper.max():.0f} % for every loss)")
+    return "; ".join(parts)
 
 
 def diverged_trainings(per_image: pd.DataFrame) -> list[str]:
