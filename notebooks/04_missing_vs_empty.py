@@ -377,16 +377,18 @@ glue_numbers(
 # DL_I (any B) and DL_BI at B = 1 should keep segmenting LGG — the empty map gives them no gradient — while
 # DL_BI (B > 1) and DL_Iε should learn to leave LGG out (low LGG DSC, ΔV near minus the LGG volume), as
 # the paper's highlighted cells. In the `cpu` cells committed with this edition ({glue:text}`n_folds` fold
-# of five, 400 iterations at 4 mm), DL_I under partial labels keeps an LGG DSC of
-# {glue:text}`i_lgg_min`–{glue:text}`i_lgg_max` across B; with three LGG subjects per fold, whether that
-# is *as good as* full labels (within 0.02) cannot yet be decided (T09 in the claims table). Leaving LGG
-# out appears only at the largest batch: at B = 8, DL_BI and DL_Iε reach an LGG DSC of {glue:text}`b8_bi`
-# and {glue:text}`b8_ie` with ΔV {glue:text}`b8_bi_dv` and {glue:text}`b8_ie_dv` ml (the paper's:
-# {glue:text}`paper_b8_bi` and {glue:text}`paper_b8_ie`, {glue:text}`paper_b8_bi_dv` and
-# {glue:text}`paper_b8_ie_dv` ml), whereas at B = 2 they still segment LGG ({glue:text}`b2_bi`,
-# {glue:text}`b2_ie`). The HGG volumes are over-estimated under every partial-label configuration (mean ΔV
-# {glue:text}`hgg_dv_min` to {glue:text}`hgg_dv_max` ml): at 4 mm a boundary voxel is 0.064 ml and the
-# network draws the boundary generously.
+# of five, 400 iterations at 4 mm, BraTS-like version {glue:text}`brats_version`), DL_I under partial labels
+# keeps an LGG DSC of {glue:text}`i_lgg_min`–{glue:text}`i_lgg_max` across B; with three LGG subjects per
+# fold, whether that is *as good as* full labels (within 0.02) cannot yet be decided (T09 in the claims
+# table). No configuration has learnt to leave LGG out at this budget: at B = 8, DL_BI and DL_Iε still reach
+# an LGG DSC of {glue:text}`b8_bi` and {glue:text}`b8_ie` with ΔV {glue:text}`b8_bi_dv` and
+# {glue:text}`b8_ie_dv` ml (the paper's: {glue:text}`paper_b8_bi` and {glue:text}`paper_b8_ie`,
+# {glue:text}`paper_b8_bi_dv` and {glue:text}`paper_b8_ie_dv` ml), and at B = 2 {glue:text}`b2_bi` and
+# {glue:text}`b2_ie`. Every configuration over-estimates the HGG volumes under partial labels (mean ΔV
+# {glue:text}`hgg_dv_min` to {glue:text}`hgg_dv_max` ml), and the full-label cells too: version 2's unlabelled
+# white-matter hyperintensities and the oedema fading beyond the label are marked as tumour by a small network
+# after 400 iterations, so our DSC stays below the paper's level — a limit of this scale-down, the same for
+# every configuration.
 #
 # **How long does it take to learn an empty map?** A network first learns what a tumour looks like, and
 # only later — if the loss asks for it — which tumours to leave out, which needs the grade's subtler cues
@@ -427,17 +429,19 @@ glue_numbers(
     paper_b2_ie_dv=f"{at(paper, ('brats', 'partial', 2, 'Iε', 'LGG'), 'dV_ml'):+.0f}")
 
 # %% [markdown]
-# Four times the iterations at B = 2 ({glue:text}`long_its`) is as many training images as the B = 8 cells
-# saw, and on this phantom DL_BI and DL_Iε then leave the LGG tumours out (LGG DSC {glue:text}`long_bi` and
-# {glue:text}`long_ie`, ΔV {glue:text}`long_bi_dv` and {glue:text}`long_ie_dv` ml; the paper's B = 2 cells:
-# {glue:text}`paper_b2_bi` and {glue:text}`paper_b2_ie`, {glue:text}`paper_b2_bi_dv` and
-# {glue:text}`paper_b2_ie_dv` ml) while still segmenting HGG, and DL_I still segments LGG
-# ({glue:text}`long_i`). Fold 0 holds three LGG subjects, so the claims table calls this inconclusive until
-# more folds are trained. Learning *which* maps
-# to leave empty comes late in training — after learning what a tumour looks like — and how soon it comes
-# depends on how many images with an empty map the network has seen (B × iterations), which is why the
-# 400-iteration cells show it only at B = 8. A short training with DL_BI or DL_Iε can therefore look like
-# DL_I; the paper's trainings follow No New-Net's schedule, far longer than these.
+# Four times the iterations at B = 2 ({glue:text}`long_its`), as many training images as the B = 8 cells saw,
+# does not change this on version {glue:text}`brats_version`: DL_BI and DL_Iε still segment the LGG tumours
+# (LGG DSC {glue:text}`long_bi` and {glue:text}`long_ie`, ΔV {glue:text}`long_bi_dv` and
+# {glue:text}`long_ie_dv` ml; the paper's B = 2 cells: {glue:text}`paper_b2_bi` and {glue:text}`paper_b2_ie`,
+# {glue:text}`paper_b2_bi_dv` and {glue:text}`paper_b2_ie_dv` ml), as DL_I does ({glue:text}`long_i`). On
+# version 1, where enhancement alone told the grades apart, the same trainings left LGG out (those cells are
+# kept in `results/04_missing_vs_empty/`, superseded). Learning *which* maps to leave empty comes late in
+# training — after learning what a tumour looks like — and on version 2 the grade's cues are shared: some LGG
+# enhance and some HGG do not, as in BraTS. So at this scale the BraTS-like cells show no sign of DL_BI and
+# DL_Iε learning empty maps, and the likely reason is the training budget: the paper's trainings follow No
+# New-Net's schedule, far longer than these, and longer `cpu` trainings over more folds are the test. (Fold 0
+# holds three LGG subjects, so the claims table calls T10's BraTS-like parts inconclusive; its ACDC-like part
+# is decided above.)
 #
 # **Table 1 (analogue), ACDC-like.** The myocardium at ED (always labelled) and ES (removed under partial
 # labels), B = 2.

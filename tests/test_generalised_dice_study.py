@@ -172,6 +172,11 @@ def test_findings_are_inconclusive_on_one_seed_and_decided_on_three():
     against = _verdicts(_seeds(lambda p, lr, loss, s: 0.9 - best_at_1e4(p, lr, loss, s) + 0.7, lrs=(1e-3, 1e-4)))
     assert against["S06"] == against["S07"] == against["S08"] == "not reproduced"
     assert three["S03"] == "reproduced"  # the patches' foreground share falls from S to L
+    # a part-run grid (TwoPathCNN at patch S only, as a budgeted run leaves it): judged on what ran
+    part = pd.concat([_grid(lambda p, lr, loss: 0.8), _grid(lambda p, lr, loss: 0.8, patches=("S",),
+                                                            network="twopath")])
+    s03 = next(f for f in study.findings(part, "cpu", "x") if f.claim == "S03")
+    assert s03.verdict.verdict == "reproduced" and "TwoPathCNN" not in s03.verdict.evidence
     assert three["S09"] == three["S10"] == "not run"  # no 3-D cells
 
 

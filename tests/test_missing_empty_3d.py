@@ -27,7 +27,7 @@ def test_the_grid_is_the_papers():
     assert {t.config for t in acdc if t.labelling == "full"} == {"I", "BI", "Iε"}
     assert len({t.key for t in grid}) == len(grid)
     assert grid[0].key == ("dataset-brats__labelling-full__config-I__batch_size-1__fold-0__iterations-1500__"
-                           "phantom-1__profile-paper__seed-0")
+                           "phantom-2__profile-paper__seed-0")
     assert "config-Ieps" in _cell("brats", "full", "Iε").key
     with pytest.raises(ValueError, match="config: 'marginal' is trained on partially labelled ACDC only"):
         _cell("brats", "partial", "marginal")
@@ -59,7 +59,7 @@ def test_the_papers_table1_as_printed():
 
 def test_cohorts_folds_and_partial_labels():
     brats = study.cohort("brats", "ci")
-    assert brats["images"].shape == (10, 4, 40, 48, 40) and brats["voxel_ml"] == pytest.approx(0.064)
+    assert brats["images"].shape == (10, 4, 60, 60, 40) and brats["voxel_ml"] == pytest.approx(0.064)
     np.testing.assert_allclose(brats["images"].mean(axis=(2, 3, 4)), 0, atol=1e-4)
     acdc = study.cohort("acdc", "ci")
     assert acdc["images"].shape == (16, 1, 96, 96, 24) and list(acdc["group"][:2]) == ["ED", "ES"]
@@ -189,7 +189,7 @@ def test_one_training_end_to_end_is_reproducible(tmp_path):
     assert set(a["structure"]) == {"WT"} and set(a["group"]) == {"HGG", "LGG"}
     assert float(a["epsilon"].iloc[0]) > 0
     ex = np.load(paths.example)
-    assert ex["HGG_pred"].shape == (40, 48) and "LGG_z" in ex
+    assert ex["HGG_pred"].shape == (60, 60) and "LGG_z" in ex
     assert paths.checkpoint.is_file()  # kept until the runner has written the result
 
 
@@ -291,7 +291,7 @@ def test_real_data_cohorts_from_the_public_layouts(tmp_path):
     for k in range(2):
         write_acdc_patient(root / "acdc", f"patient00{k + 1}")
     brats = study.cohort("brats", "ci", 0, str(root))
-    assert brats["images"].shape == (4, 4, 40, 48, 40) and list(brats["group"]) == ["HGG", "HGG", "LGG", "LGG"]
+    assert brats["images"].shape == (4, 4, 60, 60, 40) and list(brats["group"]) == ["HGG", "HGG", "LGG", "LGG"]
     assert brats["labels"].sum(axis=(1, 2, 3)).tolist() == [8, 8, 8, 8] and brats["voxel_ml"] == pytest.approx(0.064)
     acdc = study.cohort("acdc", "ci", 0, str(root))
     assert acdc["images"].shape == (4, 1, 96, 96, 24) and list(acdc["group"]) == ["ED", "ES", "ED", "ES"]
@@ -328,7 +328,7 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
     assert [r[0] for r in rows] == ["HGG (held out)", "LGG (held out)"]
     name, image, reference, panels = rows[1]
     assert set(panels) == {"GT_train", "I", "BI", "Iε"} and panels["GT_train"].sum() == 0  # LGG: emptied
-    assert image.shape == (4, 48, 40) and reference.shape == (48, 40) and reference.sum() > 0
+    assert image.shape == (4, 60, 60) and reference.shape == (60, 60) and reference.sum() > 0
 
 
 def test_the_budget_check_is_its_own_cells_and_table(tmp_path):

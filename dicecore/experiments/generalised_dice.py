@@ -433,10 +433,10 @@ def findings(results: pd.DataFrame, scale: str, data: str) -> list[claims.Findin
 
     def imbalance():
         ratio = two_d.groupby(["network", "patch"])["fg_fraction"].median()
-        order = [p for p in PATCHES["unet"] if p in set(two_d["patch"])]
-        ok = {n: all(ratio[n, a] > ratio[n, b] for a, b in zip(order, order[1:])) for n in ratio.index.levels[0]
-              if n in set(two_d["network"])}
-        text = "; ".join(f"{NETWORKS[n][0]}: " + ", ".join(f"{p} {ratio[n, p]:.2f}" for p in order) for n in ok)
+        order = {n: [p for p in PATCHES["unet"] if (n, p) in ratio.index] for n in network_order(two_d["network"])}
+        order = {n: patches for n, patches in order.items() if len(patches) > 1}  # a part-run grid: what ran
+        ok = {n: all(ratio[n, a] > ratio[n, b] for a, b in zip(patches, patches[1:])) for n, patches in order.items()}
+        text = "; ".join(f"{NETWORKS[n][0]}: " + ", ".join(f"{p} {ratio[n, p]:.2f}" for p in order[n]) for n in ok)
         return claims.Verdict("reproduced" if all(ok.values()) else "not reproduced",
                               f"median foreground fraction of the training patches — {text}",
                               "measured on every training's patches", len(ok))
