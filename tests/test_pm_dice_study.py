@@ -259,7 +259,8 @@ def test_table3_reading_counts_collapses_and_the_ce_compounds():
                              "nsd": 0.0 if dead else 0.9, "loss": loss, "seed": seed, "gamma": "default",
                              "diverged": dead})
     sentence = study.table3_reading(pd.DataFrame(rows))
-    assert sentence.startswith("1 of 4 trainings predicted background everywhere (1 of them after diverging): "
+    assert sentence.startswith("1 of 4 trainings collapsed to background, lesion recall under 1 % (1 of them after "
+                               "diverging): "
                                "Dice in 1 of 2 seeds; the 1 loss with a CE term learned in every seed, at 80–80 %")
 
 

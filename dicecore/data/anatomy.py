@@ -7,12 +7,17 @@ tumour per subject. HGG-like tumours sit in deep white matter, enhance as a brig
 necrotic core in T1ce and have a mean volume of about 11,900 voxels; LGG-like tumours lie nearer the
 cortex, do not enhance and are slightly larger (about 13,800 voxels) — the means implied by the paper's
 ε values (12,412 over all 285 subjects, 8,789 with the 75 LGG maps emptied). A network can tell the
-grades apart only from the image. Default counts: 210 HGG and 75 LGG, as BraTS 2018.
+grades apart only from the image. Default counts: 210 HGG and 75 LGG, as BraTS 2018. That is version 1;
+version 2, which the chapters train on (:data:`BRATS_PHANTOM_VERSION`), puts the brain in BraTS's field of
+view and makes the tumour's edge, its brightness and the grades' cues as ambiguous as BraTS's
+(:class:`BratsLike` says how).
 
 **ACDC-like** (:class:`AcdcLike`): short-axis cine stacks with the paper's voxel size (1.56 × 1.56 ×
 2.5 mm by default) at end-diastole (ED) and end-systole (ES): left-ventricular cavity (label 3),
 myocardium (2) and a right-ventricular crescent (1), tapering towards the apex; at ES the cavities are
-smaller and the myocardium thicker. Bright blood pool, dark myocardium, textured surroundings, noise.
+smaller and the myocardium thicker. Bright blood pool, dark myocardium, textured surroundings, noise; since
+version 2 (:data:`ACDC_PHANTOM_VERSION`) also papillary muscles and trabeculae, partial volume along z and
+blood-pool- and myocardium-like regions around the heart (:class:`AcdcLike` says how).
 """
 
 from __future__ import annotations
@@ -106,14 +111,16 @@ class BratsLike:
 
     ``version`` (:data:`BRATS_PHANTOM_VERSION` by default) chooses the phantom. Version 1 (the module's
     description): the brain's bounding box, sharp tumour edges, every HGG enhancing and no LGG, HGG deep and
-    LGG anterior-cortical — one intensity interval segments it at a Dice of about 0.99 and enhancement tells
+    LGG anterior-cortical — one intensity interval segments it at a Dice of about 0.95 and enhancement tells
     the grades apart perfectly. Version 2 (:data:`BRATS_FOV_SHAPE`, 120 × 120 × 80 voxels, zero outside the
     skull-stripped head as BraTS): oedema that fades over 6–15 % of the tumour's radius, the label at its
     half-intensity; the tumour's FLAIR and T2 levels drawn per subject, with texture; 8–40 unlabelled
     white-matter hyperintensities and periventricular caps as bright on FLAIR as oedema; patchy enhancement in
     88 % of HGG and 22 % of LGG (fainter in LGG), necrosis in most enhancing HGG; HGG deep in 70 %, LGG in 40 %
-    (else near the cortex, anywhere). Training-free baselines on version 2 (``tests/test_anatomy.py``): best
-    interval Dice about 0.65, the best single-cue grade AUC about 0.8–0.9 (the paper's Fig. 2: about 0.9)."""
+    (else near the cortex, anywhere). ``tests/test_anatomy.py`` holds version 2's training-free baselines in
+    the bands the book set for it: the best single-channel interval Dice within 0.6–0.75, the best single-cue grade AUC
+    within 0.85–0.92 (the paper's Fig. 2: about 0.9); the appendix "How hard is each phantom?" measures both
+    in every build."""
 
     n_hgg: int = 210
     n_lgg: int = 75

@@ -446,14 +446,15 @@ def table3_reading(per_slice: pd.DataFrame) -> str:
     collapsed or diverged, in which losses, and the mDice range of the losses with a CE term, beside the
     paper's Table 3 range."""
     dead, n = collapsed_trainings(per_slice, by="loss")
-    diverged = set(diverged_trainings(per_slice))
+    flagged = per_slice[per_slice["diverged"].eq(True)] if "diverged" in per_slice else per_slice.iloc[:0]
+    diverged = {f"{loss} (seed {seed})" for loss, seed in zip(flagged["loss"], flagged["seed"])}
     losses = list(dict.fromkeys(d.rsplit(" (seed", 1)[0] for d in dead))
     counts = {loss: sum(d.startswith(f"{loss} (seed") for d in dead) for loss in losses}
     seeds = int(per_slice["seed"].nunique())
     table = summarise(per_slice).set_index("loss")["mDice"]
     with_ce = table[[("CE" in loss) for loss in table.index]]
     paper = hosseini2025.TABLE3["mDice"]
-    parts = [f"{len(dead)} of {n} trainings predicted background everywhere"
+    parts = [f"{len(dead)} of {n} trainings collapsed to background, lesion recall under 1 %"
              + (f" ({sum(d in diverged for d in dead)} of them after diverging)" if diverged else "")
              + (": " + ", ".join(f"{loss} in {k} of {seeds} seeds" for loss, k in counts.items()) if dead else "")]
     if len(with_ce):
