@@ -32,7 +32,7 @@ __all__ = [
     "mni_anatomy", "BratsLike", "AcdcLike", "BRATS_SHAPE", "msseg_like_slices", "MSSEG_CONTRASTS", "acdc_like_slices",
     "ACDC_FOV_MM", "wmh_like_volume", "WMH_CONTRASTS", "ANATOMY_PHANTOM_VERSION", "MSSEG_PHANTOM_VERSION",
     "WMH_PHANTOM_VERSION", "wmh_like_raters", "ACDC_PHANTOM_VERSION", "BRATS_PHANTOM_VERSION", "BRATS_FOV_SHAPE",
-    "brain_box",
+    "brain_box", "fit_to_shape",
 ]
 
 #: Version of Chapter 5's ACDC-like slices (:func:`acdc_like_slices`) — part of every result key trained on
@@ -194,6 +194,21 @@ class BratsLike:
         return np.stack(images), tumour.astype(np.uint8), grade
 
 
+def fit_to_shape(volume: np.ndarray, shape, centre=None) -> np.ndarray:
+    """Crop or zero-pad the last three axes of ``volume`` to ``shape``, around ``centre`` (default the middle)."""
+    spatial = volume.shape[-3:]
+    centre = [n // 2 for n in spatial] if centre is None else centre
+    out = np.zeros(volume.shape[:-3] + tuple(shape), volume.dtype)
+    src, dst = [], []
+    for c, n, m in zip(centre, spatial, shape):
+        start = int(c) - m // 2
+        lo, hi = max(start, 0), min(start + m, n)
+        src.append(slice(lo, hi))
+        dst.append(slice(lo - start, hi - start))
+    out[(..., *dst)] = volume[(..., *src)]
+    return out
+
+
 def brain_box(volume: np.ndarray) -> np.ndarray:
     """The central :data:`BRATS_SHAPE` box of the last three axes of a BraTS-like volume: version 2's brain
     without the padding to BraTS's field of view (a version-1 volume is returned as it is). For the 2-D
@@ -201,16 +216,7 @@ def brain_box(volume: np.ndarray) -> np.ndarray:
     spatial = volume.shape[-3:]
     if any(n < m for n, m in zip(spatial, BRATS_SHAPE)):
         raise ValueError(f"volume: need at least {BRATS_SHAPE} on the last three axes, got {spatial}.")
-    start = [(n - m) // 2 for n, m in zip(spatial, BRATS_SHAPE)]
-    return volume[(..., *[slice(a, a + m) for a, m in zip(start, BRATS_SHAPE)])]
-
-
-def _pad_to(volume: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``volume`` zero-padded on its last three axes to ``shape``, in the middle."""
-    out = np.zeros(volume.shape[:-3] + tuple(shape), volume.dtype)
-    offset = [(m - n) // 2 for n, m in zip(volume.shape[-3:], shape)]
-    out[(..., *[slice(o, o + n) for o, n in zip(offset, volume.shape[-3:])])] = volume
-    return out
+    return fit_to_shape(volume, BRATS_SHAPE)
 
 
 def _brats_like_v2(grade: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +276,7 @@ def _brats_like_v2(grade: str, rng: np.random.Generator) -> tuple[np.ndarray, np
         if name == "t2" and necrotic:
             img = np.where(necrosis, 1.3, img)
         images.append(((img * bias + 0.05 * rng.standard_normal(shape)) * head).astype(np.float32))
-    return _pad_to(np.stack(images), BRATS_FOV_SHAPE), _pad_to(tumour.astype(np.uint8), BRATS_FOV_SHAPE)
+    return fit_to_shape(np.stack(images), BRATS_FOV_SHAPE), fit_to_shape(tumour.astype(np.uint8), BRATS_FOV_SHAPE)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from dicecore.data.anatomy import AcdcLike, BratsLike
+from dicecore.data.anatomy import AcdcLike, BratsLike, fit_to_shape
 
 __all__ = ["folds", "held_out", "cohort", "cache_dir", "pool"]
 
@@ -148,21 +148,6 @@ def _build_cohort(dataset: str, cfg: dict, seed: int) -> dict:
             "subject": np.array(subjects), "voxel_ml": float(np.prod(cfg["spacing"])) / 1000}
 
 
-def _fit(volume: np.ndarray, shape, centre=None) -> np.ndarray:
-    """Crop or zero-pad the last three axes of ``volume`` to ``shape``, around ``centre`` (default the middle)."""
-    spatial = volume.shape[-3:]
-    centre = [n // 2 for n in spatial] if centre is None else centre
-    out = np.zeros(volume.shape[:-3] + tuple(shape), volume.dtype)
-    src, dst = [], []
-    for c, n, m in zip(centre, spatial, shape):
-        start = int(c) - m // 2
-        lo, hi = max(start, 0), min(start + m, n)
-        src.append(slice(lo, hi))
-        dst.append(slice(lo - start, hi - start))
-    out[(..., *dst)] = volume[(..., *src)]
-    return out
-
-
 def _real_cohort(dataset: str, cfg: dict, root: Path) -> dict:
     """The cohort from the public datasets' files (:mod:`dicecore.data.datasets`), prepared as the paper."""
     from scipy import ndimage
@@ -181,8 +166,8 @@ def _real_cohort(dataset: str, cfg: dict, root: Path) -> dict:
             lab = (pool((lab[cut] > 0).astype(np.float32), f) >= 0.5).astype(np.uint8)
             brain = np.argwhere(img.any(0))
             centre = (brain.min(0) + brain.max(0) + 1) // 2 if len(brain) else None
-            images.append(_zscore(_fit(img, shape, centre)))
-            labels.append(_fit(lab, shape, centre))
+            images.append(_zscore(fit_to_shape(img, shape, centre)))
+            labels.append(fit_to_shape(lab, shape, centre))
             groups.append(subject.grade)
             subjects.append(k)
         voxel_ml = f ** 3 / 1000
@@ -195,8 +180,8 @@ def _real_cohort(dataset: str, cfg: dict, root: Path) -> dict:
                 img, lab = d[phase]
                 img = ndimage.zoom(img.astype(np.float32), zoom, order=1)
                 lab = ndimage.zoom(lab.astype(np.uint8), zoom, order=0)
-                images.append(_zscore(_fit(img, shape)[None]))
-                labels.append(_fit(lab, shape))
+                images.append(_zscore(fit_to_shape(img, shape)[None]))
+                labels.append(fit_to_shape(lab, shape))
                 groups.append(phase)
                 subjects.append(k)
         voxel_ml = float(np.prod(spacing)) / 1000

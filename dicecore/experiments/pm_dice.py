@@ -445,20 +445,19 @@ def table3_reading(per_slice: pd.DataFrame) -> str:
     """One sentence on a lesion-task Table 3 (:func:`summarise` of its trainings): how many trainings
     collapsed or diverged, in which losses, and the mDice range of the losses with a CE term, beside the
     paper's Table 3 range."""
-    dead, n = collapsed_trainings(per_slice, by="loss")
-    flagged = per_slice[per_slice["diverged"].eq(True)] if "diverged" in per_slice else per_slice.iloc[:0]
-    diverged = {f"{loss} (seed {seed})" for loss, seed in zip(flagged["loss"], flagged["seed"])}
-    losses = list(dict.fromkeys(d.rsplit(" (seed", 1)[0] for d in dead))
-    counts = {loss: sum(d.startswith(f"{loss} (seed") for d in dead) for loss in losses}
-    seeds = int(per_slice["seed"].nunique())
+    seeds = per_seed(per_slice)
+    dead = seeds[~(seeds["mRec."] >= 1.0)]  # collapsed, as collapsed_trainings
+    counts = dead.groupby("loss", sort=False).size()
+    n_diverged = len(diverged_trainings(per_slice))
     table = summarise(per_slice).set_index("loss")["mDice"]
     with_ce = table[[("CE" in loss) for loss in table.index]]
     paper = hosseini2025.TABLE3["mDice"]
-    parts = [f"{len(dead)} of {n} trainings collapsed to background, lesion recall under 1 %"
-             + (f" ({sum(d in diverged for d in dead)} of them after diverging)" if diverged else "")
-             + (": " + ", ".join(f"{loss} in {k} of {seeds} seeds" for loss, k in counts.items()) if dead else "")]
+    parts = [f"{len(dead)} of {len(seeds)} trainings collapsed to background, lesion recall under 1 %"
+             + (f" ({n_diverged} of them after diverging)" if n_diverged else "")
+             + (": " + ", ".join(f"{loss} in {k} of {per_slice['seed'].nunique()} seeds" for loss, k in counts.items())
+                if len(dead) else "")]
     if len(with_ce):
-        learned = all(not any(d.startswith(f"{loss} (seed") for d in dead) for loss in with_ce.index)
+        learned = not set(with_ce.index) & set(counts.index)
         parts.append(f"the {len(with_ce)} loss{'es' if len(with_ce) > 1 else ''} with a CE term "
                      f"{'learned in every seed' if learned else 'did not all learn'}, "
                      f"at {with_ce.min():.0f}–{with_ce.max():.0f} % mDice (the paper's Table 3: "
