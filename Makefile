@@ -38,7 +38,7 @@ browser:
 		|| echo "browser: npm could not fetch mathjax@3; the browser check cannot verify typesetting"
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=10
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=10
 
 paper: $(STAMP)
 	$(BIN)/dicecore run $(CH) -p profile=$(PROFILE)

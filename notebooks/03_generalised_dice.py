@@ -67,7 +67,7 @@ findings = []  # the book's verdicts on the paper's claims (dicecore.claims), fi
 # %% tags=["remove-input"]
 page_provenance("03_generalised_dice", params,
                 data="exact arithmetic on synthetic maps (§3.1–3.3); BraTS-like axial slices "
-                     "(`dicecore.data.anatomy.BratsLike`, MNI152 anatomy) for the training grid (§3.4)")
+                     "(`dicecore.data.brain.BratsLike`, MNI152 anatomy) for the training grid (§3.4)")
 
 # %% [markdown]
 # ## 3.1 The four losses, as printed
@@ -314,7 +314,7 @@ glue_numbers("{:.2f}", paper_3d_best=grid_3d["median"].max())
 # ## 3.5 The paper profile: the full 2-D grid and the 3-D study
 #
 # The 3-D study segments white-matter hyperintensities, the paper's most unbalanced task: WMH-like
-# volumes ({py:func}`~dicecore.data.anatomy.wmh_like_volume`, version {glue:text}`wmh_version`: MNI152
+# volumes ({py:func}`~dicecore.data.brain.wmh_like_volume`, version {glue:text}`wmh_version`: MNI152
 # anatomy at 2 mm, T1, T2 and FLAIR z-scored on white matter; a periventricular band of varying extent, deep
 # foci and many punctate ones, 0.1–0.8 % of the volume). What makes real WMH hard to outline is built in: each
 # lesion has its own contrast, faint ones no brighter than grey matter on FLAIR; voxels at a lesion's edge

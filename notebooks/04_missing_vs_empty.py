@@ -50,7 +50,8 @@ from dicecore.book.prose import glue_numbers
 from dicecore.book.provenance import page_provenance
 from dicecore.book.style import book_style
 from dicecore.claims import claims_table
-from dicecore.data.anatomy import ACDC_PHANTOM_VERSION, BRATS_PHANTOM_VERSION, AcdcLike, BratsLike
+from dicecore.data.brain import BRATS_PHANTOM_VERSION, BratsLike
+from dicecore.data.heart import ACDC_PHANTOM_VERSION, AcdcLike
 from dicecore.experiments import missing_empty as study
 from dicecore.experiments.missing_empty import epsilon_table
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
@@ -68,13 +69,13 @@ findings = []  # the book's verdicts on the paper's claims (dicecore.claims), fi
 
 # %% tags=["remove-input"]
 page_provenance("04_missing_vs_empty", params,
-                data="deterministic phantoms: BraTS-like on the MNI152 2009 template shipped "
-                     "by nilearn, ACDC-like cardiac stacks (`dicecore.data.anatomy`)")
+                data="deterministic phantoms: BraTS-like on the MNI152 2009 template shipped by nilearn "
+                     "(`dicecore.data.brain`), ACDC-like cardiac stacks (`dicecore.data.heart`)")
 
 # %% [markdown]
 # ## 4.1 A BraTS-like cohort on real anatomy
 #
-# {py:class}`dicecore.data.anatomy.BratsLike` puts a synthetic whole tumour into the MNI152 2009 brain
+# {py:class}`dicecore.data.brain.BratsLike` puts a synthetic whole tumour into the MNI152 2009 brain
 # (T1, grey- and white-matter templates shipped with nilearn, at the paper's 2 mm), inside BraTS's field of
 # view (240 × 240 mm in plane, zero outside the skull-stripped head), and renders four contrasts with noise
 # and a bias field. Since version 2 of the phantom, what makes BraTS hard is built in: the oedema fades across
@@ -108,7 +109,7 @@ plt.show()
 # %% [markdown]
 # ## 4.2 An ACDC-like cohort
 #
-# {py:class}`dicecore.data.anatomy.AcdcLike`: short-axis stacks at the paper's voxel size
+# {py:class}`dicecore.data.heart.AcdcLike`: short-axis stacks at the paper's voxel size
 # (1.56 × 1.56 × 2.5 mm, 192 × 192 × 48) with the LV cavity, myocardium and RV, at end-diastole and
 # end-systole (smaller cavities, thicker myocardium). Partial labelling removes the ES myocardium
 # ({py:func}`dicecore.data.labels.partial_acdc_label`). Since version 2 of the phantom the image holds what
@@ -230,14 +231,14 @@ plt.show()
 
 # %% tags=["remove-input"]
 by_config = summary.set_index("Φ/ε")
-learned = [n for n in ("BI", "Iε") if by_config.loc[n, "Dice LGG"] < 0.2 and by_config.loc[n, "Dice HGG"] > 0.8]
-emptied = [n for n in ("BI", "Iε") if by_config.loc[n, "Dice HGG"] < study.COLLAPSED_DICE]  # both grades empty
+outcome = study.slice_outcomes(summary)
+learned = [n for n in ("BI", "Iε") if outcome[n] == "learned empty LGG maps"]
 display(Markdown(
     "In this run, " + (" and ".join(learned) or "neither BI nor Iε") + " learned to output empty LGG maps"
     + "".join(f"; {n} output empty maps for both grades (HGG Dice {by_config.loc[n, 'Dice HGG']:.2f})"
-              for n in emptied)
+              for n in ("BI", "Iε") if outcome[n] == "emptied both")
     + "".join(f"; {n} kept segmenting LGG (LGG Dice {by_config.loc[n, 'Dice LGG']:.2f})"
-              for n in ("BI", "Iε") if n not in learned + emptied)
+              for n in ("BI", "Iε") if outcome[n] == "kept LGG")
     + ". This is one seed of one training per configuration: which of BI and Iε crosses over depends even on "
     "the machine's floating-point path (Iε learned the empty maps on the 2-core AMD machine of earlier builds, "
     "and does not on the Intel machine of later ones), so it illustrates the mechanism and does not "

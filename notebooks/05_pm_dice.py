@@ -58,7 +58,8 @@ from dicecore.book.prose import glue_numbers
 from dicecore.book.provenance import page_provenance
 from dicecore.book.style import book_style
 from dicecore.claims import claims_table, merge
-from dicecore.data.anatomy import ANATOMY_PHANTOM_VERSION, MSSEG_CONTRASTS, MSSEG_PHANTOM_VERSION, msseg_like_slices
+from dicecore.data.brain import MSSEG_CONTRASTS, MSSEG_PHANTOM_VERSION, msseg_like_slices
+from dicecore.data.heart import ACDC_SLICES_PHANTOM_VERSION
 from dicecore.data.baselines import interval_dice
 from dicecore.data.polyps import POLYP_PHANTOM_VERSION, polyp_example
 from dicecore.grad import pm_dice_grad
@@ -304,7 +305,7 @@ from pathlib import Path
 
 from dicecore import paths
 from dicecore.experiments import pm_dice as study
-from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
+from dicecore.experiments.study import ResultStore, committed as committed_results, process_pool, run_study
 from dicecore.papers import hosseini2025
 
 results_dir = paths.results_dir("05_pm_dice")  # found from the package, not the cwd
@@ -313,11 +314,14 @@ results_dir = paths.results_dir("05_pm_dice")  # found from the package, not the
 train_dir = results_dir if params.writes_results else Path(tempfile.mkdtemp())
 
 
+pool = process_pool(workers)  # one set of worker processes for every part; each keeps its phantoms in memory
+
+
 def train(part):
     """Run (or resume) one part of the grid (the chapter's cells, by part); its rows and the wall time."""
     cells = study.part_cells(params.profile, part, device=str(params.device))
     run = run_study(study.STUDY, params.profile, cells=cells, device=str(params.device), workers=workers,
-                    folder=train_dir, progress=False, record=params.writes_results, note=part)
+                    executor=pool, folder=train_dir, progress=False, record=params.writes_results, note=part)
     return ResultStore(train_dir).read(cells), cells, run.seconds
 
 
@@ -357,7 +361,7 @@ trained += study.findings(per_image, params.profile, kvasir_data)
 #
 # The paper's second task segments the right ventricle (RV), the myocardium (MYO) and the left-ventricular
 # cavity (LV) on ACDC cine-MRI slices resized to 256 × 256 and scaled to [0, 1]. Our stand-in
-# ({py:func}`~dicecore.data.anatomy.acdc_like_slices`) cuts short-axis slices at end-diastole and
+# ({py:func}`~dicecore.data.heart.acdc_like_slices`) cuts short-axis slices at end-diastole and
 # end-systole from Chapter 4's cardiac phantom, with the field of view of a real ACDC slice, and adds dark
 # lung-like and bright vessel-like distractors with the myocardium's and the cavities' intensities, so
 # that the network must use shape and position. Same network (four softmax outputs), schedule and five
@@ -377,7 +381,7 @@ study.beside_paper(acdc, hosseini2025.TABLE2, (*study.METRICS, "RV", "MYO", "LV"
 # shows, while the large, bright LV cavity is found by every loss.
 
 # %%
-trained += study.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{ANATOMY_PHANTOM_VERSION} "
+trained += study.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{ACDC_SLICES_PHANTOM_VERSION} "
                           f"({len(acdc)} losses, {acdc['seeds'].max()} seed)")
 
 # %% [markdown]
@@ -385,7 +389,7 @@ trained += study.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{
 #
 # The paper sweeps γ on MSSEG, where lesions are a tiny share of each slice: γ for both classes (Fig. 3),
 # then γ_FG = 2 with γ_BG varied (Fig. 4). Our stand-in
-# ({py:func}`~dicecore.data.anatomy.msseg_like_slices`, version {glue:text}`msseg_version`) puts 1–6 small
+# ({py:func}`~dicecore.data.brain.msseg_like_slices`, version {glue:text}`msseg_version`) puts 1–6 small
 # white-matter lesions (3–25 pixels, 0.05–1 % of the slice) on axial MNI152 slices in five contrasts — a
 # third of them juxtacortical, three in ten faint —, leaves about half the slices without a lesion (where
 # Eq. 4 averages over the background class alone), adds an unlabelled FLAIR-bright halo around the
@@ -456,6 +460,7 @@ study.beside_paper(msseg, hosseini2025.TABLE3, study.METRICS).style.hide(axis="i
 trained += study.findings(table3_per_slice, params.profile, f"MSSEG-like slices v{MSSEG_PHANTOM_VERSION} "
                           f"({len(msseg)} losses, {msseg['seeds'].max()} seed)")
 findings += merge(trained)  # one verdict per claim over the three tasks
+pool.shutdown()  # the last training of the page is done
 
 # %% [markdown]
 # ## 5.9 Fig. 5: what the segmentations look like

@@ -23,3 +23,10 @@ if "DICECORE_CACHE" not in os.environ:
 def rng():
     return torch.Generator().manual_seed(1234)
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """The book build first: it is the longest test by far (most of ``make test``), so with ``--dist loadfile
+    --no-loadscope-reorder`` one worker starts it at once while the other takes every other file. (xdist's
+    default order puts the files with most tests first, which started the build minutes late.)"""
+    items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/test_book.py")  # stable: else as collected

@@ -1,5 +1,6 @@
 """The book builds (Jupyter Book 1.x, warnings as errors) with every chapter executed under the ci profile."""
 
+import os
 import re
 import subprocess
 import sys
@@ -35,9 +36,13 @@ def built_book(tmp_path_factory):
     """Build the whole book once (all chapters executed, ci profile, warnings as errors)."""
     out = tmp_path_factory.mktemp("book")
     jb = Path(sys.executable).parent / "jupyter-book"
+    # One torch thread per chapter kernel: the other xdist worker keeps one core busy for the first minutes, and
+    # a two-thread kernel beside it trained Chapter 4's slice U-Net 3× slower than one thread (23.8 vs 8.0 s for
+    # 15 epochs on this 2-core machine; alone, two threads took 5.6 s). Chapter 5 trains in two processes anyway.
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [str(jb), "build", str(ROOT), "--path-output", str(out), "--all", "--warningiserror", "--keep-going"],
-        capture_output=True, text=True, timeout=2400,  # ≈ 14 min alone on 2 cores, ≈ 18 beside the other tests
+        capture_output=True, text=True, timeout=2400, env=env,
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     (out / "_build" / "build.log").write_text(proc.stdout + proc.stderr)

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dicecore.data.anatomy import AcdcLike, BratsLike
+from dicecore.data.brain import BratsLike
+from dicecore.data.heart import AcdcLike
 from dicecore.data.phantoms import uncertainty_task
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.study import ResultStore, run_study

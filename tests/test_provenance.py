@@ -30,6 +30,12 @@ def test_committed_results_are_described_from_their_provenance(params, tmp_path)
     assert "`table/provenance.json`: profile `paper` on NVIDIA H100 80GB HBM3, commit `0123456`" in text
     assert "2026-11-20 10:11 UTC, 15.0 min" in text
     assert "-p device=cuda -p data_root=/data/BraTS`" in text
+    # a grid filled over several runs: its wall time is a sum, and says so (not one 5-hour sitting)
+    record.update(runs=[{}, {}, {}], wall_time_s=19_303.2, cells=33, cells_in_grid=165)
+    (tmp_path / "table" / "provenance.json").write_text(json.dumps(record))
+    text = page_provenance("04_missing_vs_empty", params, data="phantoms", results_dir=tmp_path).data
+    assert "`table/provenance.json`, 33 of the grid's 165 cells: the latest run: profile `paper`" in text
+    assert "322 min of computing summed over its 3 runs" in text
 
 
 def test_corrupt_provenance_is_an_error_naming_the_file(tmp_path):

@@ -59,9 +59,18 @@ def _describe(record: dict) -> str:
     device = record.get("device_name") or record.get("device", "device unknown")
     commit = str(record.get("git_commit") or "unknown")[:7]
     wall = record.get("wall_time_s")
-    wall_text = f", {float(wall) / 60:.1f} min" if isinstance(wall, (int, float)) else ""
-    return (f"`{record['path']}`: profile `{record.get('profile', '?')}` on {device}, commit `{commit}`, "
-            f"{when} UTC{wall_text}")
+    runs = record.get("runs") or []
+    if len(runs) > 1:  # a grid filled over several runs: its latest run, and the sum of all (not one sitting)
+        wall_text = (f"; {float(wall) / 60:.0f} min of computing summed over its {len(runs)} runs"
+                     if isinstance(wall, (int, float)) else f"; {len(runs)} runs")
+        latest = "the latest run: "
+    else:
+        wall_text = f", {float(wall) / 60:.1f} min" if isinstance(wall, (int, float)) else ""
+        latest = ""
+    cells = (f", {record['cells']} of the grid's {record['cells_in_grid']} cells"
+             if isinstance(record.get("cells"), int) and isinstance(record.get("cells_in_grid"), int) else "")
+    return (f"`{record['path']}`{cells}: {latest}profile `{record.get('profile', '?')}` on {device}, "
+            f"commit `{commit}`, {when} UTC{wall_text}")
 
 
 def page_provenance(

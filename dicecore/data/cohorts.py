@@ -19,7 +19,8 @@ from typing import Mapping, Optional, Sequence, Union
 
 import numpy as np
 
-from dicecore.data.anatomy import AcdcLike, BratsLike, fit_to_shape
+from dicecore.data.brain import BratsLike, fit_to_shape
+from dicecore.data.heart import AcdcLike
 
 __all__ = ["folds", "held_out", "cohort", "cache_dir", "pool"]
 
@@ -93,13 +94,13 @@ def cohort(dataset: str, settings: Mapping, seed: int = 0, data_root: Optional[s
     if dataset not in ("brats", "acdc"):
         raise ValueError(f"dataset: 'brats' or 'acdc', got {dataset!r}.")
     cfg = dict(settings)
-    from dicecore.data import anatomy
+    from dicecore.data import brain, heart, noise
 
     root = None if data_root is None else Path(data_root).expanduser().resolve() / dataset
     if root is not None and not root.is_dir():
         raise FileNotFoundError(f"data_root: {str(root)!r} is not a folder; data_root must hold {dataset}/ (a link to "
                                 f"your {'BraTS 2018 training' if dataset == 'brats' else 'ACDC training'} folder).")
-    source = inspect.getsource(anatomy) + inspect.getsource(_build_cohort) + inspect.getsource(_real_cohort)
+    source = "".join(inspect.getsource(m) for m in (brain, heart, noise)) + inspect.getsource(_build_cohort) + inspect.getsource(_real_cohort)
     tag = hashlib.sha256((source + json.dumps(cfg, sort_keys=True) + f"{dataset}{seed}{root}").encode()).hexdigest()[:12]
     folder = cache_dir() / "cohorts" / f"{dataset}-{name or 'cohort'}-seed{seed}{'-real' if root else ''}-{tag}"
     names = ("images", "labels", "group", "subject")
@@ -152,7 +153,7 @@ def _real_cohort(dataset: str, cfg: dict, root: Path) -> dict:
     """The cohort from the public datasets' files (:mod:`dicecore.data.datasets`), prepared as the paper."""
     from scipy import ndimage
 
-    from dicecore.data.anatomy import BratsLike
+    from dicecore.data.brain import BratsLike
     from dicecore.data.datasets import acdc_patients, brats_subjects, load_acdc_patient, load_brats_subject
 
     images, labels, groups, subjects = [], [], [], []

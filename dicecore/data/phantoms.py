@@ -41,6 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from dicecore.data.noise import smooth_noise, standardised_noise
+
 __all__ = ["UNCERTAINTY_TASKS", "CORRELATED_TASK", "ALL_UNCERTAINTY_TASKS", "UNCERTAINTY_PHANTOM_VERSION",
            "SegmentationSet", "uncertainty_task"]
 
@@ -92,16 +94,6 @@ def _distractors(grid, rng, count, radius, avoid, margin, where=0.7, place=None)
     return out & ~keep_out
 
 
-def _texture(shape, rng, sigma):
-    return ndimage.gaussian_filter(rng.standard_normal(shape), sigma)
-
-
-def _standard_texture(shape, rng, sigma):
-    """:func:`_texture` scaled to unit standard deviation (a smooth random field; the polyp frames use it too)."""
-    field = _texture(shape, rng, sigma)
-    return field / field.std()
-
-
 def _standardise(images):
     mean = images.mean(axis=(0, *range(2, images.ndim)), keepdims=True)
     std = images.std(axis=(0, *range(2, images.ndim)), keepdims=True)
@@ -140,7 +132,7 @@ def uncertainty_task(name: str, n_subjects: int = 20, size: int = 32, seed: int 
             tooth = _ellipse(g, rng.uniform(-0.1, 0.1, 2), rng.uniform(0.25, 0.35, 2))
             others = _distractors(g, rng, rng.integers(3, 6), (0.25, 0.4), tooth, max(1, size // 32), place=_on_border)
             bright = np.maximum(tooth * rng.uniform(0.85, 1.15), others * rng.uniform(0.85, 1.15))
-            img = bright + 1.6 * _texture(shape, rng, 2.0) + 0.25 * rng.standard_normal(shape)
+            img = bright + 1.6 * smooth_noise(shape, rng, 2.0) + 0.25 * rng.standard_normal(shape)
             images.append(img[None])
             labels.append(tooth[None])
         kind = "low: the label is the central tooth; the teeth cut by the border are as bright"
@@ -152,9 +144,9 @@ def uncertainty_task(name: str, n_subjects: int = 20, size: int = 32, seed: int 
             tumour = _ellipse(g, centre, radius)
             core = _ellipse(g, centre, np.maximum(0.4 * radius, 3.0 / size))  # at least a voxel or so across
             lesions = _distractors(g, rng, rng.integers(2, 5), (0.15, 0.3), tumour, 2)
-            vessels = (np.abs(_texture(shape, rng, 1.5)) < 0.01) & ~ndimage.binary_dilation(tumour | lesions)
-            flair = 1.0 * (tumour | lesions) + 0.9 * _texture(shape, rng, 2.0) + 0.3 * rng.standard_normal(shape)
-            t1ce = 2.0 * (core | vessels) + 0.5 * _texture(shape, rng, 2.0) + 0.3 * rng.standard_normal(shape)
+            vessels = (np.abs(smooth_noise(shape, rng, 1.5)) < 0.01) & ~ndimage.binary_dilation(tumour | lesions)
+            flair = 1.0 * (tumour | lesions) + 0.9 * smooth_noise(shape, rng, 2.0) + 0.3 * rng.standard_normal(shape)
+            t1ce = 2.0 * (core | vessels) + 0.5 * smooth_noise(shape, rng, 2.0) + 0.3 * rng.standard_normal(shape)
             images.append(np.stack([flair, t1ce]))
             labels.append(tumour[None])
         kind = "low: the label is the FLAIR-bright region around the enhancing core; lesions without one are as bright"
@@ -174,7 +166,7 @@ def uncertainty_task(name: str, n_subjects: int = 20, size: int = 32, seed: int 
             angle = np.arctan2(v[1], v[0]) + np.pi
             piece = np.minimum((angle / (2 * np.pi) * n_subregions).astype(int), n_subregions - 1)
             oligaemia = _distractors(g, rng, rng.integers(1, 4), (0.2, 0.35), region, 2)
-            perfusion = 1.0 * (region | oligaemia) + 0.9 * _texture(shape, rng, 2.0) + 0.3 * rng.standard_normal(shape)
+            perfusion = 1.0 * (region | oligaemia) + 0.9 * smooth_noise(shape, rng, 2.0) + 0.3 * rng.standard_normal(shape)
             diffusion = 0.8 * core + 0.3 * rng.standard_normal(shape)
             # drawn after the image, so not predictable from it: per piece, or once for the whole rim
             on = draws.random(n_subregions) < p
@@ -190,11 +182,11 @@ def uncertainty_task(name: str, n_subjects: int = 20, size: int = 32, seed: int 
             raise ValueError(f"uncertainty: the noise level must be ≥ 0, got {noise}.")
         shape = (size,) * 3
         for _ in range(n_subjects):
-            field = _standard_texture(shape, rng, size / 8)
-            mimic = _standard_texture(shape, rng, size / 8)
+            field = standardised_noise(shape, rng, size / 8)
+            mimic = standardised_noise(shape, rng, size / 8)
             label = field > 1.0
             img = field + 2.5 * np.clip(mimic - 0.5, 0, None) + noise * rng.standard_normal(shape) \
-                + 0.3 * _texture(shape, rng, 1.0)
+                + 0.3 * smooth_noise(shape, rng, 1.0)
             images.append(img[None])
             labels.append(label[None])
         kind = f"high: label = hidden field > 1, seen under noise σ = {noise:g} beside an unlabelled mimic"

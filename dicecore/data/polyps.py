@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from dicecore.data.phantoms import _standard_texture
+from dicecore.data.noise import smooth_noise, standardised_noise
 
 __all__ = ["POLYP_PHANTOM_VERSION", "PolypExample", "kvasir_like", "polyp_example"]
 
@@ -44,7 +44,7 @@ def _frame(shape, rng):
     h, w = shape
     yy, xx = np.mgrid[:h, :w] / max(h, w)
     folds = np.sin(2 * np.pi * (3 * xx + 2 * yy + rng.uniform())) * 0.05
-    texture = ndimage.gaussian_filter(rng.standard_normal(shape), 2) * 0.04
+    texture = smooth_noise(shape, rng, 2) * 0.04
     vignette = 1 - 0.5 * ((xx - 0.5) ** 2 + (yy - 0.5) ** 2)
     base = np.array([0.78, 0.42, 0.38])[:, None, None] * vignette + folds + texture
     spots = ndimage.gaussian_filter((rng.random(shape) > 0.9985).astype(float), 1.2) * 4
@@ -55,8 +55,7 @@ def _add_polyp(image, mask, rng, centre, radii, contrast):
     blob = _disc(mask.shape, centre, radii, rng.uniform(0, np.pi))
     soft = ndimage.gaussian_filter(blob.astype(float), 1.5)
     tint = np.array([0.9, 0.55, 0.45])[:, None, None]
-    image += contrast * soft * (tint - image) + contrast * 0.05 * ndimage.gaussian_filter(
-        rng.standard_normal(mask.shape), 1) * soft
+    image += contrast * soft * (tint - image) + contrast * 0.05 * smooth_noise(mask.shape, rng, 1) * soft
     mask |= blob
     return blob
 
@@ -73,10 +72,10 @@ def _distract(image, rng):
     cy, cx = rng.uniform(0.2, 0.8, 2)
     image *= (1 - 0.9 * ((xx - cx) ** 2 + (yy - cy) ** 2))[None]
     for _ in range(int(rng.integers(2, 5))):
-        patch = ndimage.gaussian_filter((_standard_texture((h, w), rng, max(h, w) / 16) > 1.8).astype(float), 1.0)
+        patch = ndimage.gaussian_filter((standardised_noise((h, w), rng, max(h, w) / 16) > 1.8).astype(float), 1.0)
         image += rng.uniform(0.5, 0.9) * patch * (_TINT - image)
     for _ in range(int(rng.integers(1, 3))):
-        fold = np.exp(-(_standard_texture((h, w), rng, max(h, w) / 8) / 0.12) ** 2)  # a ridge along a level line
+        fold = np.exp(-(standardised_noise((h, w), rng, max(h, w) / 8) / 0.12) ** 2)  # a ridge along a level line
         image += 0.6 * fold * (_TINT - image)
 
 
@@ -149,7 +148,7 @@ def polyp_example(size: int = 160, seed: int = 0) -> PolypExample:
     small = _add_polyp(image, mask, rng, (0.78 * size, 0.78 * size), (0.06 * size, 0.05 * size), 0.3)
     inside = ndimage.distance_transform_edt(large) - ndimage.distance_transform_edt(~large)
     logit = np.clip(inside / 1.5, -6, 6)  # confident inside, soft over a few pixels at the border
-    logit = logit + np.where(small, -0.2, 0.0) + 0.6 * ndimage.gaussian_filter(rng.standard_normal(mask.shape), 2)
+    logit = logit + np.where(small, -0.2, 0.0) + 0.6 * smooth_noise(mask.shape, rng, 2)
     probability = 1 / (1 + np.exp(-logit))
     probability = np.where(small, 0.12 + 0.1 * ndimage.gaussian_filter(rng.random(mask.shape), 1), probability)
     return PolypExample(np.clip(image, 0, 1).astype(np.float32), mask.astype(np.uint8), probability, large, small)

@@ -7,7 +7,7 @@ Two tasks, as the paper's:
 * **2-D** — tumour (foreground) vs the rest on BraTS-like axial slices (:func:`tumour_slices`: MNI152
   anatomy, four MR contrasts, whole tumours), networks ``unet`` (the small U-Net of Chapter 2's design) and
   ``twopath`` (:class:`dicecore.models.TwoPathCNN`).
-* **3-D** — white-matter hyperintensities on WMH-like volumes (:func:`dicecore.data.anatomy.wmh_like_volume`:
+* **3-D** — white-matter hyperintensities on WMH-like volumes (:func:`dicecore.data.brain.wmh_like_volume`:
   T1, T2 and FLAIR, z-scored on white matter as the paper's; lesions fill 0.1–0.6 % of a volume), networks
   ``deepmedic`` (:class:`dicecore.models.DeepMedicLike`, valid convolutions: its patch
   of P voxels predicts the central P − 48) and ``highresnet`` (MONAI's, :func:`dicecore.models.high_res_net`).
@@ -46,7 +46,7 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import BRATS_PHANTOM_VERSION, WMH_PHANTOM_VERSION
+from dicecore.data.brain import BRATS_PHANTOM_VERSION, WMH_PHANTOM_VERSION
 from dicecore.data.sampling import foreground_patches
 from dicecore.experiments.study import Cell, CellPaths, ResultStore, Study
 from dicecore.papers import sudre2017
@@ -141,7 +141,7 @@ def tumour_slices(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.nd
     slice whose tumour has at least 20 pixels. Images ``(N, 4, 80, 96)`` (FLAIR, T1, T1ce, T2, z-scored per
     subject over the brain, as the paper normalises), labels ``(N, 80, 96)`` uint8. Cached per process;
     do not write to the arrays."""
-    from dicecore.data.anatomy import BratsLike, brain_box
+    from dicecore.data.brain import BratsLike, brain_box
 
     cohort = BratsLike(n_hgg=first + n_subjects, n_lgg=0, seed=seed)
     images, labels = [], []
@@ -157,10 +157,10 @@ def tumour_slices(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.nd
 
 @functools.lru_cache(maxsize=2)
 def lesion_volumes(n_subjects: int, first: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """WMH-like subjects ``first … first + n_subjects − 1`` (:func:`dicecore.data.anatomy.wmh_like_volume`):
+    """WMH-like subjects ``first … first + n_subjects − 1`` (:func:`dicecore.data.brain.wmh_like_volume`):
     images ``(N, 3, 80, 96, 80)`` (T1, T2, FLAIR z-scored on white matter), labels ``(N, 80, 96, 80)``
     uint8. Cached per process; do not write to the arrays."""
-    from dicecore.data.anatomy import wmh_like_volume
+    from dicecore.data.brain import wmh_like_volume
 
     pairs = [wmh_like_volume(i, seed) for i in range(first, first + n_subjects)]
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
@@ -171,7 +171,7 @@ def wmh_difficulty(n_subjects: int = 4, seed: int = 0) -> dict[str, float]:
     single-channel intensity-interval Dice, a per-voxel logistic regression's Dice, both on the training
     label (rater 0), and the mean Dice between rater 0's outline and each other rater's."""
     from dicecore.data import baselines
-    from dicecore.data.anatomy import WMH_CONTRASTS, wmh_like_raters
+    from dicecore.data.brain import WMH_CONTRASTS, wmh_like_raters
     from dicecore.metrics import dice_score
 
     subjects = [wmh_like_raters(i, seed) for i in range(n_subjects)]

@@ -28,7 +28,8 @@ def committed_findings(papers: Optional[set[str]] = None) -> list[claims.Finding
     wanted = papers or {c.paper for c in claims.all_claims()}
     out = exact_findings()
     if "tilborghs2022" in wanted:
-        from dicecore.data.anatomy import BRATS_PHANTOM_VERSION, AcdcLike, BratsLike
+        from dicecore.data.brain import BRATS_PHANTOM_VERSION, BratsLike
+        from dicecore.data.heart import AcdcLike
 
         n_brats = 40  # the ci profile's sample of Chapter 4 §4.3
         table = missing_empty.epsilon_table(BratsLike(210, 75, 0), AcdcLike(100, seed=0), n_brats, 2)

@@ -1,10 +1,10 @@
 """Chapter 4's 3-D experiments (Tilborghs, Bertels et al. 2022, §3–4, Table 1, Figs. 2–3): DL_I, DL_BI and
 DL_Iε trained on fully and partially labelled BraTS-like and ACDC-like volumes.
 
-* **BraTS-like** (binary, sigmoid): whole tumour on :class:`dicecore.data.anatomy.BratsLike`; partial
+* **BraTS-like** (binary, sigmoid): whole tumour on :class:`dicecore.data.brain.BratsLike`; partial
   labelling empties every LGG map (:func:`dicecore.data.labels.partial_brats_label`). Patches of the paper's
   80 × 80 × 48 voxels at 2 mm, B ∈ {1, 2, 4, 8}; a No New-Net-style 3-D U-Net (instance norm, leaky ReLU).
-* **ACDC-like** (4 maps, softmax, background ignored in the loss): :class:`dicecore.data.anatomy.AcdcLike`;
+* **ACDC-like** (4 maps, softmax, background ignored in the loss): :class:`dicecore.data.heart.AcdcLike`;
   partial labelling removes the ES myocardium (:func:`dicecore.data.labels.partial_acdc_label`). Whole
   stacks, B = 2; the U-Net with batch norm, PReLU, 3 × 3 × 1 kernels at full resolution and no pooling
   along z at the first step, as the paper. Frames are drawn ED : ES = 3 : 1 — the paper states this ratio
@@ -49,7 +49,8 @@ import pandas as pd
 import torch
 
 from dicecore import claims
-from dicecore.data.anatomy import ACDC_PHANTOM_VERSION, BRATS_PHANTOM_VERSION, AcdcLike, BratsLike
+from dicecore.data.brain import BRATS_PHANTOM_VERSION, BratsLike
+from dicecore.data.heart import ACDC_PHANTOM_VERSION, AcdcLike
 from dicecore.data.cohorts import pool
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.data.sampling import random_patches, weighted_frames
