@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
@@ -249,16 +250,30 @@ def _load_checkpoint(path: Path, model, opt, sched, gen, batches, device, length
 
 
 @torch.no_grad()
-def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 4, device: Union[torch.device, str] = "cpu",
-            activation: Optional[str] = "sigmoid") -> torch.Tensor:
-    """The model's output for every image of ``x``, in batches, on the CPU: probabilities through
-    ``activation`` (``"sigmoid"``, ``"softmax"`` over channels) or the logits (``None``)."""
+def predict(model: nn.Module, x, batch_size: int = 4, device: Union[torch.device, str] = "cpu",
+            activation: Optional[str] = "sigmoid", context: int = 0, divisor: int = 1) -> torch.Tensor:
+    """The model's output for every image of ``x`` (a tensor or array (N, C, …)), in batches, on the CPU:
+    probabilities through ``activation`` (``"sigmoid"``, ``"softmax"`` over channels) or the logits (``None``).
+
+    Whole images of any size: each side is padded by repeating its border voxels — by ``context`` on both
+    ends (the border a valid-convolution network such as DeepMedic loses), and on the far end further, up to a
+    multiple of ``divisor`` (a U-Net's total down-sampling; DeepMedic's low-resolution pathway: 3) — and the
+    output is cropped back to the image's size."""
     if activation not in ("sigmoid", "softmax", None):
         raise ValueError(f"activation: 'sigmoid', 'softmax' or None, got {activation!r}.")
+    if context < 0 or divisor < 1:
+        raise ValueError(f"context, divisor: need context ≥ 0 and divisor ≥ 1, got {context} and {divisor}.")
+    spatial = tuple(x.shape[2:])
+    extra = [(-(n + 2 * context)) % divisor for n in spatial]
+    pad = [v for e in reversed(extra) for v in (context, context + e)]
     model.eval()
     out = []
     for s in range(0, len(x), batch_size):
-        logits = model(x[s:s + batch_size].to(device)).cpu()
+        xb = x[s:s + batch_size]
+        xb = xb if isinstance(xb, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(xb))
+        if any(pad):
+            xb = nn.functional.pad(xb, pad, mode="replicate")
+        logits = model(xb.to(device)).float().cpu()[(..., *(slice(0, n) for n in spatial))]
         out.append(torch.sigmoid(logits) if activation == "sigmoid" else
                    torch.softmax(logits, 1) if activation == "softmax" else logits)
     return torch.cat(out)

@@ -167,7 +167,7 @@ findings += switch_findings(switches, p_resolution=p_grid)  # B02–B04 (dicecor
 # two with high inherent uncertainty (ISLES 2017: final infarct from pre-treatment images; ISLES 2018:
 # acute lesion from perfusion maps). None of these datasets can be downloaded here, so we build four
 # phantom tasks whose inherent uncertainty is known by construction
-# ({py:func}`dicecore.data.phantoms.uncertainty_task`): in the two "low" tasks the label is a
+# ({py:func}`dicecore.data.uncertainty.uncertainty_task`): in the two "low" tasks the label is a
 # deterministic function of the image; in the two "high" tasks part of the label is drawn at random
 # after the image is made. **These are phantoms, not the paper's datasets**; the paper's numbers are
 # shown beside ours for the pattern, not for the values.
@@ -177,7 +177,7 @@ findings += switch_findings(switches, p_resolution=p_grid)  # B02–B04 (dicecor
 # lesions without enhancement, hypoperfused regions without a diffusion core, a perfusion mimic. A per-voxel
 # model cannot tell them from the target, and keeps a posterior of about 0.1–0.4 over large areas, as the
 # paper's LR does on the real data; only context tells them apart (the appendix {doc}`/book/difficulty`
-# measures this in every build, and `tests/test_phantoms.py` holds it in a band). This is version
+# measures this in every build, and `tests/test_uncertainty.py` holds it in a band). This is version
 # {glue:text}`ch2_phantom_version` of the phantoms; every result key and provenance record carries it.
 #
 # A fifth task is the book's own, not the paper's: `isles17_rater_like` has the images of `isles17_like` and

@@ -36,7 +36,7 @@
 profile = "ci"  # "ci" (5 losses, 1 seed), "cpu" (14 losses, 3 seeds) or "paper" (GPU: ResNet-34 U-Net)
 device = "auto"  # where the training study runs
 seed = 0
-data_root = None  # unused: the frame is a phantom (loaders: dicecore.data.lesions)
+data_root = None  # unused: the frame is a phantom (loaders: dicecore.data.datasets)
 workers = 2  # trainings run at once (several per GPU under the paper profile)
 
 # %%

@@ -48,7 +48,7 @@ def write_kvasir(root, names=("a", "b"), size=(40, 30)):
 
 
 def write_msseg2016(root, patient="Center_01/Patient_01", shape=(6, 5, 4), label_shape=None):
-    from dicecore.data.lesions import MSSEG2016_MODALITIES
+    from dicecore.data.datasets import MSSEG2016_MODALITIES
 
     folder = root / patient
     for k, m in enumerate(MSSEG2016_MODALITIES):

@@ -1,9 +1,14 @@
-"""dicecore.data.datasets: the BraTS 2018 and ACDC layouts, on tiny files written here."""
+"""dicecore.data.datasets: the BraTS 2018, ACDC, Kvasir-SEG and MSSEG layouts, on tiny files written here
+(errors: test_robustness)."""
 
 import numpy as np
 from _layouts import write_acdc_patient as _acdc, write_brats_subject as _brats
+from _layouts import write_kvasir, write_msseg2, write_msseg2016
 
-from dicecore.data.datasets import acdc_patients, brats_subjects, load_acdc_patient, load_brats_subject
+from dicecore.data.datasets import (
+    acdc_patients, brats_subjects, kvasir_pairs, load_acdc_patient, load_brats_subject, load_kvasir_pair,
+    load_lesion_subject, msseg2_subjects, msseg2016_subjects,
+)
 
 
 def test_brats_layout(tmp_path):
@@ -27,3 +32,35 @@ def test_acdc_layout(tmp_path):
     data = load_acdc_patient(patients[0])
     assert (data["ED"][1] == 3).sum() == 6 and (data["ES"][1] == 3).sum() == 2
     np.testing.assert_allclose(data["spacing"], (1.56, 1.56, 2.5), rtol=1e-6)
+
+
+def test_kvasir_layout(tmp_path):
+    write_kvasir(tmp_path)
+    (tmp_path / "images" / "notes.txt").write_text("not an image")
+    pairs = kvasir_pairs(tmp_path)
+    assert [(i.name, m.name) for i, m in pairs] == [("a.jpg", "a.jpg"), ("b.jpg", "b.jpg")]
+    image, mask = load_kvasir_pair(*pairs[0], size=32)
+    assert image.shape == (3, 32, 32) and image.dtype == np.float32 and 0 <= image.min() and image.max() <= 1
+    assert abs(image[0].mean() - 200 / 255) < 0.02
+    assert mask.shape == (32, 32) and set(np.unique(mask)) == {0, 1}
+    assert abs(mask.mean() - 0.25) < 0.03  # the top-left quarter survives the JPEG round trip and the resize
+
+
+def test_msseg2016_layout(tmp_path):
+    write_msseg2016(tmp_path, "Center_01/Patient_01")
+    write_msseg2016(tmp_path, "Center_07/Patient_02")
+    subjects = msseg2016_subjects(tmp_path)
+    assert [s.subject_id for s in subjects] == ["Center_01/Patient_01", "Center_07/Patient_02"]
+    images, label = load_lesion_subject(subjects[0])
+    assert images.shape == (5, 6, 5, 4) and images.min() == 0 and images.max() == 1
+    assert label.sum() == 1 and label.dtype == np.uint8
+
+
+def test_msseg2_layout(tmp_path):
+    write_msseg2(tmp_path, "013")
+    (tmp_path / "README").mkdir()
+    subjects = msseg2_subjects(tmp_path)
+    assert [s.subject_id for s in subjects] == ["013"]
+    images, label = load_lesion_subject(subjects[0])
+    assert images.shape == (2, 6, 5, 4) and (images == 0).all()  # constant images scale to 0
+    assert label[2, 2, 2] == 1

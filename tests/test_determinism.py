@@ -10,7 +10,7 @@ import pytest
 
 from dicecore.data.brain import BratsLike
 from dicecore.data.heart import AcdcLike
-from dicecore.data.phantoms import uncertainty_task
+from dicecore.data.uncertainty import uncertainty_task
 from dicecore.experiments import volume_bias as study
 from dicecore.experiments.study import ResultStore, run_study
 
@@ -38,7 +38,7 @@ def test_uncertainty_phantoms_are_identical(task):
     assert not np.array_equal(a.labels, uncertainty_task(task, 6, 16, seed=4).labels)
 
 
-def test_anatomy_phantoms_are_identical():
+def test_brain_and_heart_phantoms_are_identical():
     brats_a, brats_b = BratsLike(n_hgg=1, n_lgg=1, seed=5), BratsLike(n_hgg=1, n_lgg=1, seed=5)
     assert brats_a.grades == brats_b.grades
     for i in range(2):

@@ -20,7 +20,7 @@ from _layouts import (
 
 from dicecore.cli import main
 from dicecore.data.datasets import acdc_patients, brats_subjects, load_acdc_patient, load_brats_subject
-from dicecore.data.lesions import (
+from dicecore.data.datasets import (
     kvasir_pairs, load_kvasir_pair, load_lesion_subject, msseg2_subjects, msseg2016_subjects,
 )
 from dicecore.data.files import find_label_files, label_values, load_image, load_label_map, parse_classes

@@ -169,3 +169,22 @@ def test_cpu_training_flushes_subnormal_floats_and_restores_the_setting():
                   record=record)
     assert not history["subnormal_kept"].any()  # flushed during training (a collapsed softmax is fast)
     assert (tiny * 1.0).item() != 0  # and the process's setting is back afterwards
+
+
+def test_predict_pads_whole_images_for_valid_convolutions_and_down_sampling():
+    torch.manual_seed(0)
+    x = torch.randn(3, 1, 11, 13)
+    valid = torch.nn.Conv2d(1, 2, 3)  # loses one voxel each side: context 1
+    out = predict(valid, x, batch_size=2, activation=None, context=1)
+    by_hand = valid(torch.nn.functional.pad(x, [1, 1, 1, 1], mode="replicate"))
+    assert out.shape == (3, 2, 11, 13) and torch.allclose(out, by_hand, atol=1e-6)
+    # a network that halves and doubles twice needs sides divisible by 4: padded at the far end, cropped back
+    unet_like = torch.nn.Sequential(torch.nn.MaxPool2d(2), torch.nn.MaxPool2d(2), torch.nn.Upsample(scale_factor=4))
+    with pytest.raises(RuntimeError):
+        torch.cat([predict(unet_like, x, activation=None), x], 1)  # 11 × 13 comes back as 8 × 12
+    out = predict(unet_like, x, activation=None, divisor=4)
+    assert out.shape == x.shape
+    padded = torch.nn.functional.pad(x, [0, 3, 0, 1], mode="replicate")  # to 12 × 16
+    assert torch.equal(out, unet_like(padded)[..., :11, :13])
+    with pytest.raises(ValueError, match="context, divisor"):
+        predict(valid, x, divisor=0)

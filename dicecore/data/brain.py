@@ -113,7 +113,7 @@ class BratsLike:
     half-intensity; the tumour's FLAIR and T2 levels drawn per subject, with texture; 8–40 unlabelled
     white-matter hyperintensities and periventricular caps as bright on FLAIR as oedema; patchy enhancement in
     88 % of HGG and 22 % of LGG (fainter in LGG), necrosis in most enhancing HGG; HGG deep in 70 %, LGG in 40 %
-    (else near the cortex, anywhere). ``tests/test_anatomy.py`` holds version 2's training-free baselines in
+    (else near the cortex, anywhere). ``tests/test_brain.py`` holds version 2's training-free baselines in
     the bands the book set for it: the best single-channel interval Dice within 0.6–0.75, the best single-cue grade AUC
     within 0.85–0.92 (the paper's Fig. 2: about 0.9); the appendix "How hard is each phantom?" measures both
     in every build."""

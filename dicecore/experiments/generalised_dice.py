@@ -227,22 +227,6 @@ def _data(task: GeneralisedDiceCell, held_out: bool = False):
     return tumour_slices(n, first=first) if dims == 2 else lesion_volumes(n, first=first)
 
 
-def _predict(model: torch.nn.Module, images: np.ndarray, context: int, device: str) -> torch.Tensor:
-    """Logits for whole slices or volumes, one at a time; a valid-convolution network gets its ``context``
-    (edge-padded, and up to a multiple of 3 for DeepMedic's low-resolution pathway) and is cropped back."""
-    out = []
-    with torch.no_grad():
-        for image in images:
-            x = torch.from_numpy(image)[None]
-            if context:
-                extra = [(-(s + 2 * context)) % 3 for s in x.shape[2:]]
-                pad = [v for e in reversed(extra) for v in (context, context + e)]
-                x = torch.nn.functional.pad(x, pad, mode="replicate")
-            logits = model(x.to(device)).cpu()
-            out.append(logits[(0, slice(None), *(slice(0, s) for s in image.shape[1:]))])
-    return torch.stack(out)
-
-
 def _upright(plane: np.ndarray) -> np.ndarray:
     """An axial plane ``(…, x, y)`` as a picture: anterior up, left–right across."""
     return np.ascontiguousarray(np.swapaxes(plane, -1, -2)[..., ::-1, :])
@@ -277,7 +261,7 @@ def run_cell(task: GeneralisedDiceCell, paths: Optional[CellPaths] = None) -> pd
     ``checkpoint_every`` iterations of the profile, default 100) and resumes from it, and a 3-D cell writes its
     prediction on :func:`example_slice` to ``paths.example`` (atomically), for Fig. 4."""
     from dicecore.metrics import dice_score
-    from dicecore.train import Constant, fit
+    from dicecore.train import Constant, fit, predict
 
     t0 = time.perf_counter()
     cfg = PROFILES[task.profile]
@@ -305,7 +289,8 @@ def run_cell(task: GeneralisedDiceCell, paths: Optional[CellPaths] = None) -> pd
     last = history["dsc"].tail(cfg["last"])
     test_x, test_y = _data(task, held_out=True)
     model.eval()
-    logits = _predict(model, test_x, context, task.device)
+    # whole slices or volumes, one at a time; DeepMedic gets its context, and sides of a multiple of 3
+    logits = predict(model, test_x, 1, task.device, activation=None, context=context, divisor=3 if context else 1)
     test = dice_score(logits > 0, torch.from_numpy(test_y[:, None]) > 0).tolist()  # per held-out slice/volume
     if paths is not None and dims == 3:
         import io

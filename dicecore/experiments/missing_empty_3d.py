@@ -313,22 +313,15 @@ def loss_function(task: MissingEmptyCell, epsilon=None):
 
 @torch.no_grad()
 def _predict(model, images: np.ndarray, dataset: str, device, divisor: int = 1) -> np.ndarray:
-    """Hard predictions on whole volumes: the tumour mask (BraTS) or the label map (ACDC). A volume whose sides
-    are not multiples of ``divisor`` (the U-Net's total down-sampling) is padded by repeating its border (the
-    background) and the prediction cropped back."""
-    import torch.nn.functional as F
+    """Hard predictions on whole volumes, one at a time: the tumour mask (BraTS) or the label map (ACDC). A
+    volume whose sides are not multiples of ``divisor`` (the U-Net's total down-sampling) is padded by
+    repeating its border (the background) and the prediction cropped back (:func:`~dicecore.train.predict`)."""
+    from dicecore.train import predict
 
-    model.eval()
     out = []
     for i in range(len(images)):
-        x = torch.from_numpy(np.array(images[i:i + 1]))
-        spatial = x.shape[2:]
-        pad = [(-n) % divisor for n in spatial]
-        if any(pad):
-            x = F.pad(x, [p for n in reversed(pad) for p in (0, n)], mode="replicate")
-        z = model(x.to(device)).float().cpu()[(..., *[slice(0, n) for n in spatial])]
-        out.append((z[0, 0] > 0).numpy().astype(np.uint8) if dataset == "brats"
-                   else z[0].argmax(0).numpy().astype(np.uint8))
+        z = predict(model, images[i:i + 1], 1, device, activation=None, divisor=divisor)[0]
+        out.append(((z[0] > 0) if dataset == "brats" else z.argmax(0)).numpy().astype(np.uint8))
     return np.stack(out)
 
 

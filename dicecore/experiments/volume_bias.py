@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from dicecore import claims
 from dicecore.data.cohorts import folds
-from dicecore.data.phantoms import (
+from dicecore.data.uncertainty import (
     ALL_UNCERTAINTY_TASKS, CORRELATED_TASK, UNCERTAINTY_PHANTOM_VERSION, UNCERTAINTY_TASKS, uncertainty_task,
 )
 from dicecore.experiments.study import Cell, CellPaths, Study
@@ -45,7 +45,7 @@ LOSSES = bertels2019.LOSSES
 PAPER_DATASET = {"molars_like": "MOLARS (2D)", "brats_like": "BRATS 2018 (3D)", "isles17_like": "ISLES 2017 (3D)",
                  "isles18_like": "ISLES 2018 (3D)"}
 #: Every task of the chapter — the paper's four (:data:`PAPER_DATASET`) and the book's correlated variant of
-#: isles17_like (:data:`~dicecore.data.phantoms.CORRELATED_TASK`; no paper column, and no claim rests on it).
+#: isles17_like (:data:`~dicecore.data.uncertainty.CORRELATED_TASK`; no paper column, and no claim rests on it).
 TASKS = ALL_UNCERTAINTY_TASKS
 #: A title per task for the chapter's figures.
 TASK_TITLES = {**{t: f"{t}\n({d} stand-in)" for t, d in PAPER_DATASET.items()},
@@ -239,7 +239,7 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
     "unbiased" by :func:`~dicecore.claims.equivalence` of ΔV / V against
     :data:`~dicecore.claims.VOLUME_MARGIN`; "over-estimates" by ΔV / V > 0; a hard Dice at the ceiling for
     both losses is untestable. A claim whose task × model cells have not run is "not run". The book's
-    variant (:data:`~dicecore.data.phantoms.CORRELATED_TASK`) is left out: no claim of the paper is about it."""
+    variant (:data:`~dicecore.data.uncertainty.CORRELATED_TASK`) is left out: no claim of the paper is about it."""
     out = {k: [] for k in ("B05", "B06", "B07", "B08", "B09", "B10", "B11")}
     n_min = claims.MIN_FOLDS
     paper_tasks = per_subject[per_subject["task"].isin(UNCERTAINTY_TASKS)] if len(per_subject) else per_subject
@@ -278,7 +278,7 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
 def correlation_comparison(per_subject: pd.DataFrame) -> pd.DataFrame:
     """The book's experiment on correlated uncertainty: per model and loss, the volume error ΔV (mean over
     held-out subjects, in voxels, with a bootstrap p-value for ≠ 0) on isles17_like, whose rim pieces are
-    infarcted independently, beside :data:`~dicecore.data.phantoms.CORRELATED_TASK`, the same images whose
+    infarcted independently, beside :data:`~dicecore.data.uncertainty.CORRELATED_TASK`, the same images whose
     whole rim is infarcted or not by one draw — the same probability per voxel, only the correlation differs.
     (ΔV, not ΔV / V: with one draw, half the true volumes are the core alone, and a ratio would weigh them most.)"""
     rows = []

@@ -1,4 +1,4 @@
-"""dicecore.data.phantoms: deterministic, right shapes, the stated inherent uncertainty, and as hard as the
+"""dicecore.data.uncertainty: deterministic, right shapes, the stated inherent uncertainty, and as hard as the
 paper's data for a per-voxel model (Issue 18): its training-free band asserted here."""
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from scipy import ndimage
 
 from dicecore.data.baselines import logistic_dice
-from dicecore.data.phantoms import ALL_UNCERTAINTY_TASKS, CORRELATED_TASK, UNCERTAINTY_TASKS, uncertainty_task
+from dicecore.data.uncertainty import ALL_UNCERTAINTY_TASKS, CORRELATED_TASK, UNCERTAINTY_TASKS, uncertainty_task
 
 
 @pytest.mark.parametrize("name", ALL_UNCERTAINTY_TASKS)
