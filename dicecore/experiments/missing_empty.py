@@ -180,7 +180,7 @@ def slice_outcomes(summary: pd.DataFrame) -> dict[str, str]:
     """What each configuration of a :func:`slice_summary` did with the unlabelled LGG tumours, by its mean test
     Dice per grade: ``"emptied both"`` (HGG Dice below :data:`COLLAPSED_DICE`: empty maps for every grade),
     ``"learned empty LGG maps"`` (LGG Dice below :data:`COLLAPSED_DICE`, HGG not), else ``"kept LGG"``. One
-    threshold for both grades: a mean Dice under 0.2 is a map left (nearly) empty. A description of one run;
+    threshold for both grades: a mean Dice under it is a map left (nearly) empty. A description of one run;
     :func:`slice_findings` is the test."""
     by = summary.set_index("Φ/ε")
     return {name: ("emptied both" if row["Dice HGG"] < COLLAPSED_DICE else
