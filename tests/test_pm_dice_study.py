@@ -114,6 +114,13 @@ def test_findings_are_paired_over_seeds():
     assert "Dice collapsed to all-background" in dead["H10"].verdict.evidence
     saturated = _verdicts(_per_image({"Dice": (99.6, 99, 99, 99.5, 99.7), "PM Dice": (99.8, 99, 99, 99.9, 99.7)}))
     assert saturated["H10"] == "untestable"  # both within a point of 100 %
+    # a partly run grid (a budget stopped it): PM Dice has one seed, the others three — pairs are the seeds both
+    # ran, so PM Dice's comparisons are inconclusive (one pair), not an error on the missing seeds
+    part = pd.concat([_per_image({k: v for k, v in clear.items() if k != "PM Dice"}),
+                      _per_image({"PM Dice": clear["PM Dice"]}, seeds=(0,))])
+    v = {f.claim: f.verdict for f in study.findings(part, "cpu", "x")}
+    assert v["H06"].verdict == v["H10"].verdict == v["H11"].verdict == "inconclusive" and v["H06"].n == 1
+    assert v["H09"].verdict == "reproduced"  # CE + Dice against Dice: three seeds each
 
 
 def test_gamma_cells_and_sweep_tables():

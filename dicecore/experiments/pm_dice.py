@@ -342,12 +342,14 @@ def per_seed(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
 
 
 def _compare(seeds: pd.DataFrame, a: str, b: str, metric: str, *, key: str = "loss", what: str = "") -> claims.Verdict:
-    """"``a`` beats ``b`` on ``metric``", paired by seed (:func:`~dicecore.claims.superiority`); untestable
-    when either collapsed to all-background (recall < 1 %) or both sit at the ceiling."""
-    wide = seeds.pivot_table(index="seed", columns=key, values=metric)
-    recall = seeds.pivot_table(index="seed", columns=key, values="mRec.")
+    """"``a`` beats ``b`` on ``metric``", paired by seed (:func:`~dicecore.claims.superiority`; in a partly run
+    grid, the seeds both ran); untestable when either collapsed to all-background (recall < 1 %) or both sit at
+    the ceiling."""
+    recall = seeds.pivot_table(index="seed", columns=key, values="mRec.", dropna=False).reindex(columns=[a, b])
+    ran = recall.dropna().index  # the seeds both trainings ran (recall is defined for every training)
+    wide = seeds.pivot_table(index="seed", columns=key, values=metric, dropna=False).reindex(index=ran, columns=[a, b])
     label = what or f"{metric} {a} − {b}"
-    gone = [x for x in (a, b) if not recall[x].min() >= 1.0]
+    gone = [x for x in (a, b) if not recall.loc[ran, x].min() >= 1.0]
     if gone:
         return claims.Verdict("untestable", f"{label}: {', '.join(gone)} collapsed to all-background (recall "
                               "< 1 %)", "a collapsed training compares nothing", len(wide))
@@ -380,7 +382,7 @@ def findings(per_image: pd.DataFrame, scale: str, data: str) -> list[claims.Find
     add("H09", each([("CE + Dice", "Dice")], "mDice"), "compound against Dice")
     add("H10", each([("PM Dice", "Dice")], "mPrec."), "precision")
     if {"PM Dice", "CE + PM Dice"} <= have:
-        wide = seeds.pivot_table(index="seed", columns="loss", values="mDice")
+        wide = seeds.pivot_table(index="seed", columns="loss", values="mDice")[["CE + PM Dice", "PM Dice"]].dropna()
         out.append(claims.finding("H11", claims.equivalence(
             wide["CE + PM Dice"].to_numpy(), wide["PM Dice"].to_numpy(), margin=100 * claims.DICE_MARGIN,
             what="mDice CE + PM Dice − PM Dice (points)"), scale, data))
