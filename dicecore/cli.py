@@ -148,6 +148,18 @@ def _claims(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evidence(args: argparse.Namespace) -> int:
+    from dicecore.experiments.ledger import committed_evidence
+
+    table = committed_evidence()
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False)
+    else:
+        with _wide_tables():
+            print(table.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    return 0
+
+
 def _wide_tables():
     """A context in which pandas prints a table as wide as it is."""
     import pandas as pd
@@ -255,6 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
                              "(every column: id, paper, section, claim, verdict, scale, data, n, evidence, chapter, "
                              "where)")
     ledger.set_defaults(func=_claims)
+    evidence = sub.add_parser(
+        "evidence", help="what each chapter's committed results rest on: cells of each profile's grid, phantoms, hours",
+        description="Per chapter with a training study and per profile (cpu, paper): the cells committed on "
+                    "today's phantoms out of the grid's, the phantom versions, the cells on superseded phantoms and "
+                    "the hours of computing behind them — read from results/, nothing is trained or loaded.")
+    evidence.add_argument("--format", choices=("table", "csv"), default="table")
+    evidence.set_defaults(func=_evidence)
     return parser
 
 

@@ -401,7 +401,7 @@ def plot_detection_roc(entries, aucs, panels, shown=(("I", 2), ("BI", 2), ("BI",
     """Tilborghs et al.'s Fig. 2: ROC curves of detecting the always-labelled group from the predicted
     volume, one panel per dataset, colour by configuration and line style by B, the AUC in the legend.
 
-    ``entries``: :func:`dicecore.experiments.missing_empty_3d.detection_entries`; ``aucs``: its
+    ``entries``: :func:`dicecore.experiments.missing_empty_3d_report.detection_entries`; ``aucs``: its
     ``detection_auc`` (dataset, config, B, AUC); ``panels``: ((dataset, title), ...); ``shown``: the
     (configuration, B) curves drawn (default: I at one B — its B do not differ in kind — and every other)."""
     import matplotlib.pyplot as plt
@@ -433,7 +433,7 @@ def plot_detection_roc(entries, aucs, panels, shown=(("I", 2), ("BI", 2), ("BI",
 def plot_gamma_sweeps(both, background):
     """Hosseini et al.'s Figs. 3–4: mDice, precision and recall (percent) against γ for both classes
     (left) and against γ_BG with γ_FG = 2 (right). ``both``, ``background``: the two tables of
-    :func:`dicecore.experiments.pm_dice.sweep_tables` (``gamma`` as "γ_BG, γ_FG")."""
+    :func:`dicecore.experiments.pm_dice_report.sweep_tables` (``gamma`` as "γ_BG, γ_FG")."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.3), sharey=True, layout="constrained")
@@ -447,4 +447,27 @@ def plot_gamma_sweeps(both, background):
             ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
     axes[0].set(ylabel="percent")
     axes[1].legend(fontsize=8)
+    return fig
+
+
+def plot_learning_curves(table, ylabel: str = "mDice (%)"):
+    """The training-length check: one panel per task, the metric against the training length (log₂ axis), one
+    line per loss — :func:`dicecore.experiments.study.learning_curve`'s table (length columns named by their
+    number of iterations)."""
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(table["task"]))
+    lengths = sorted(int(c) for c in table.columns if str(c).isdigit())
+    fig, axes = plt.subplots(1, max(len(tasks), 1), figsize=(3.2 * max(len(tasks), 1), 3.0), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        for row in table[table["task"] == task].itertuples(index=False):
+            values = dict(zip(table.columns, row))
+            x = [n for n in lengths if values[str(n)] == values[str(n)]]  # the lengths this loss ran
+            ax.plot(x, [values[str(n)] for n in x], "o-", label=values["loss"])
+        ax.set_xscale("log", base=2)
+        ax.set(xticks=lengths, xticklabels=[f"{n}" for n in lengths], xlabel="iterations", title=task)
+        ax.tick_params(axis="x", labelrotation=45)
+    axes[0][0].set(ylabel=ylabel)
+    axes[0][-1].legend(fontsize=8)
     return fig

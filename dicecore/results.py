@@ -18,13 +18,23 @@ __all__ = ["atomic_write_text", "atomic_write_bytes", "write_table", "read_table
            "record_run"]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once, at import: setting it to read it is not thread-safe
+
+
 def atomic_write_text(path: os.PathLike, text: str) -> Path:
     """Write ``text`` to ``path`` so that a reader sees either the old file or the whole new one."""
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_bytes(path: os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, then rename)."""
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, then rename), with the
+    permissions a plain ``open(path, "w")`` would give (the temporary file is private to its owner)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -33,6 +43,7 @@ def atomic_write_bytes(path: os.PathLike, data: bytes) -> Path:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

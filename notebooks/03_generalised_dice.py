@@ -233,7 +233,7 @@ findings.append(checks.gdl_gradient_share(share))  # claim S02
 import tempfile
 
 from dicecore import paths
-from dicecore.experiments import generalised_dice as study
+from dicecore.experiments import generalised_dice as study, generalised_dice_report as report
 from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
 from dicecore.plotting import plot_grid_heatmaps, plot_held_out_dsc, plot_visual_comparison
 
@@ -250,7 +250,7 @@ results_2d = results[results["network"].isin(["unet", "twopath"])]
 # patches each training drew — beside the paper's. Larger patches are more unbalanced.
 
 # %%
-study.imbalance_table(results_2d).style.hide(axis="index").format(precision=2)
+report.imbalance_table(results_2d).style.hide(axis="index").format(precision=2)
 
 # %% [markdown]
 # **Table 2 (analogue).** Training DSC over the last iterations, median (IQR): ours / the paper's cell.
@@ -283,7 +283,7 @@ others = results_2d[results_2d["loss"].isin(["WCE", "DL2", "GDL_v"])]["dsc_media
 ss = results_2d[results_2d["loss"] == "SS"]["dsc_median"]
 paper_2d = sudre2017.GRID[sudre2017.GRID["network"].isin(["unet", "twopath"])
                           & sudre2017.GRID["loss"].isin(["WCE", "DL2", "GDL_v"])]["median"]
-glue_numbers(others_min=others.min(), ss_failed=str(int((ss < study.FAILED_DSC).sum())), ss_run=str(len(ss)),
+glue_numbers(others_min=others.min(), ss_failed=str(int((ss < report.FAILED_DSC).sum())), ss_run=str(len(ss)),
              paper_2d_max=paper_2d.max(), brats_version=str(study.BRATS_PHANTOM_VERSION))
 
 # %% [markdown]
@@ -300,7 +300,7 @@ glue_numbers(others_min=others.min(), ss_failed=str(int((ss < study.FAILED_DSC).
 
 # %%
 data_2d = f"BraTS-like slices (phantom v{study.BRATS_PHANTOM_VERSION}), {len(results_2d)} trainings, one seed"
-findings += [f for f in study.findings(results_2d, params.profile, data_2d) if f.verdict.verdict != "not run"]
+findings += [f for f in report.findings(results_2d, params.profile, data_2d) if f.verdict.verdict != "not run"]
 
 # %% tags=["remove-cell"]
 # the WMH-like volumes without training: intensity interval, logistic regression, the raters' agreement
@@ -339,7 +339,7 @@ if shown is None:
     print("No cpu- or paper-profile results are committed yet: dicecore study 03 --profile cpu")
 else:
     print(shown.header())
-    display(study.imbalance_table(paper_results).style.hide(axis="index").format(precision=3))
+    display(report.imbalance_table(paper_results).style.hide(axis="index").format(precision=3))
 
 # %% [markdown]
 # **Tables 2 and 3 (analogues), paper profile.** Ours / the paper's, median (IQR) of the training DSC over
@@ -360,7 +360,7 @@ if paper_results is not None:
 
 # %%
 if paper_results is not None:
-    display(study.failed_cells(paper_results).style.hide(axis="index"))
+    display(report.failed_cells(paper_results).style.hide(axis="index"))
 
 # %% [markdown]
 # Read these against one limitation of our data. Even on version {glue:text}`brats_version` of the BraTS-like
@@ -414,7 +414,7 @@ else:
 
 # %%
 if paper_results is not None:
-    findings += study.committed_findings(shown)  # labelled with the cells' phantom versions
+    findings += report.committed_findings(shown)  # labelled with the cells' phantom versions
 
 # %% [markdown]
 # ## Claims checked in this chapter

@@ -299,7 +299,7 @@ glue_numbers(paper_b4_bi_lgg=tilborghs2022.TABLE1.set_index(["dataset", "labelli
 from pathlib import Path
 
 from dicecore import paths
-from dicecore.experiments import missing_empty_3d as grid3d
+from dicecore.experiments import missing_empty_3d as grid3d, missing_empty_3d_report as report3d
 from dicecore.experiments.study import ResultStore, committed as committed_results, run_study
 from dicecore.plotting import plot_detection_roc, plot_visual_comparison
 
@@ -323,10 +323,10 @@ else:
     print(f"{shown.header()}\nfolds with results: {folds_run}; ran on {shown.record['device_name']}")
     phantoms = (shown.phantom_label() if shown.is_superseded else
                 f"BraTS-like phantom v{BRATS_PHANTOM_VERSION}, ACDC-like v{ACDC_PHANTOM_VERSION}")
-    findings += grid3d.findings(per_entry, shown.profile, f"{phantoms}, 3-D, folds {folds_run}")
+    findings += report3d.findings(per_entry, shown.profile, f"{phantoms}, 3-D, folds {folds_run}")
     summary_3d = grid3d.summarise(per_entry)
-    aucs_3d = grid3d.detection_auc(per_entry)
-    partial_3d = grid3d.partial_losses_table(per_entry)
+    aucs_3d = report3d.detection_auc(per_entry)
+    partial_3d = report3d.partial_losses_table(per_entry)
 
 # %% [markdown]
 # **Table 1 (analogue), BraTS-like.** Mean DSC and ΔV (ml) of the whole tumour for HGG (always labelled)
@@ -344,7 +344,7 @@ def show_table1(table):
 
 
 if shown is not None:
-    display(show_table1(grid3d.table1(summary_3d, "brats")))
+    display(show_table1(report3d.table1(summary_3d, "brats")))
 
 # %% tags=["remove-cell"]
 # the numbers the prose below quotes, glued from the committed cells and the paper's module
@@ -396,7 +396,7 @@ glue_numbers(
 # (enhancement). The committed `cpu` cells train 400 iterations; the same partially labelled cells of fold 0
 # at B = 2 were also trained four times longer
 # ({py:func}`~dicecore.experiments.missing_empty_3d.budget_cells`, table by
-# {py:func}`~dicecore.experiments.missing_empty_3d.budget_table`):
+# {py:func}`~dicecore.experiments.missing_empty_3d_report.budget_table`):
 
 # %%
 budget = None
@@ -404,8 +404,8 @@ if shown is not None:
     if len(long_runs):
         same_folds = per_entry.fold.isin(long_runs.fold.unique())  # the grid's cells of the folds trained longer
         base = per_entry[same_folds & (per_entry.batch_size == 2) & (per_entry.dataset == "brats")]
-        budget = grid3d.budget_table(pd.concat([base, long_runs], ignore_index=True))
-        findings += grid3d.budget_findings(long_runs, shown.profile, "BraTS-like phantom, 3-D, folds "
+        budget = report3d.budget_table(pd.concat([base, long_runs], ignore_index=True))
+        findings += report3d.budget_findings(long_runs, shown.profile, "BraTS-like phantom, 3-D, folds "
                                            + ", ".join(str(int(f)) for f in sorted(long_runs["fold"].unique()))
                                            + ", training-budget cells")
         display(budget.style.hide(axis="index").format(precision=2))
@@ -449,7 +449,7 @@ glue_numbers(
 
 # %%
 if shown is not None:
-    display(show_table1(grid3d.table1(summary_3d, "acdc")))
+    display(show_table1(report3d.table1(summary_3d, "acdc")))
 
 # %% tags=["remove-cell"]
 glue_numbers(
@@ -501,7 +501,7 @@ glue_numbers(**{f"lv_{kind}_ml_{phase.lower()}": f"{lv_volumes[f'{kind}_ml'].get
 
 # %%
 if shown is not None:
-    plot_detection_roc(grid3d.detection_entries(per_entry), aucs_3d,
+    plot_detection_roc(report3d.detection_entries(per_entry), aucs_3d,
                        [("brats", "BraTS-like: HGG from V̂"), ("acdc", "ACDC-like: MYO$_{ED}$ from V̂")])
     plt.show()
     if len(aucs_3d):
@@ -516,7 +516,7 @@ if shown is not None:
 # %%
 if shown is not None:
     for dataset in ("brats", "acdc"):
-        rows = grid3d.figure3_rows(results_3d / "examples", shown.profile, dataset, 2, fold=0, seed=params.seed,
+        rows = report3d.figure3_rows(results_3d / "examples", shown.profile, dataset, 2, fold=0, seed=params.seed,
                                    data_root=own)
         if rows:
             fig = plot_visual_comparison(rows, ["GT_train", "I", "BI", "Iε"])

@@ -66,7 +66,7 @@ from dicecore.grad import pm_dice_grad
 from dicecore.losses import (
     TABLE_LOSSES, dice_loss, eq4_dice_loss, modulating_term, pm_dice_loss, topk_dice_loss,
 )
-from dicecore.plotting import plot_gamma_sweeps, plot_modulating_maps, plot_visual_comparison
+from dicecore.plotting import plot_gamma_sweeps, plot_learning_curves, plot_modulating_maps, plot_visual_comparison
 from dicecore.theory import checks
 from dicecore.theory.imbalance import gradient_focus, stop_gradient_ablation
 
@@ -304,7 +304,7 @@ import tempfile
 from pathlib import Path
 
 from dicecore import paths
-from dicecore.experiments import pm_dice as study
+from dicecore.experiments import pm_dice as study, pm_dice_report as report
 from dicecore.experiments.study import ResultStore, committed as committed_results, process_pool, run_study
 from dicecore.papers import hosseini2025
 
@@ -328,7 +328,7 @@ def train(part):
 per_image, trainings, wall = train("kvasir_like")
 summary = study.summarise(per_image)
 print(f"{len(trainings)} trainings, {per_image['image'].nunique()} test frames each, {wall:.0f} s")
-study.beside_paper(summary, hosseini2025.TABLE1, study.METRICS).style.hide(axis="index").set_caption(
+report.beside_paper(summary, hosseini2025.TABLE1, study.METRICS).style.hide(axis="index").set_caption(
     "ours / the paper's Table 1 (Kvasir-SEG), percent")
 
 # %% tags=["remove-cell"]
@@ -347,14 +347,14 @@ glue_numbers(kvasir_level=("far below" if ours_mdice.max() < paper_mdice.min() -
 # shape and shading (the `cpu` grid trains three times longer, with three seeds). Each cell is ours / the paper's
 # Table 1 (Kvasir-SEG) as printed. The claims these trainings
 # touch are judged at the end of the chapter by the rules of {py:mod}`dicecore.claims`
-# ({py:func}`~dicecore.experiments.pm_dice.findings`): a comparison of two losses is a paired test over
+# ({py:func}`~dicecore.experiments.pm_dice_report.findings`): a comparison of two losses is a paired test over
 # seeds, so the `ci` profile's single seed can only be "inconclusive" — it shows the pattern with numbers,
 # the `cpu` grid's three seeds test it.
 
 # %%
 kvasir_data = (f"Kvasir-like phantom v{POLYP_PHANTOM_VERSION} ({len(summary)} losses, "
                f"{summary['seeds'].max()} seed)")
-trained += study.findings(per_image, params.profile, kvasir_data)
+trained += report.findings(per_image, params.profile, kvasir_data)
 
 # %% [markdown]
 # ## 5.7 Table 2: a multi-class task, ACDC-like
@@ -369,9 +369,9 @@ trained += study.findings(per_image, params.profile, kvasir_data)
 
 # %%
 acdc_per_image, acdc_trainings, wall = train("acdc_like")
-acdc = study.summarise(acdc_per_image).merge(study.organ_dice(acdc_per_image), on="loss")
+acdc = study.summarise(acdc_per_image).merge(report.organ_dice(acdc_per_image), on="loss")
 print(f"{len(acdc_trainings)} trainings, {acdc_per_image['image'].nunique()} test slices each, {wall:.0f} s")
-study.beside_paper(acdc, hosseini2025.TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
+report.beside_paper(acdc, hosseini2025.TABLE2, (*study.METRICS, "RV", "MYO", "LV")).style.hide(
     axis="index").set_caption("ours / the paper's Table 2 (ACDC), percent; RV, MYO, LV: Dice per organ")
 
 # %% [markdown]
@@ -381,7 +381,7 @@ study.beside_paper(acdc, hosseini2025.TABLE2, (*study.METRICS, "RV", "MYO", "LV"
 # shows, while the large, bright LV cavity is found by every loss.
 
 # %%
-trained += study.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{ACDC_SLICES_PHANTOM_VERSION} "
+trained += report.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{ACDC_SLICES_PHANTOM_VERSION} "
                           f"({len(acdc)} losses, {acdc['seeds'].max()} seed)")
 
 # %% [markdown]
@@ -406,22 +406,22 @@ trained += study.findings(acdc_per_image, params.profile, f"ACDC-like phantom v{
 
 # %%
 per_slice, _, wall = train("gamma_sweep")
-both, background = study.sweep_tables(per_slice)
+both, background = report.sweep_tables(per_slice)
 print(f"{per_slice['gamma'].nunique()} trainings, {wall:.0f} s")
 plot_gamma_sweeps(both, background)
 plt.show()
 both[["gamma", *study.METRICS]].style.hide(axis="index").format(precision=1, na_rep="—")
 
 # %%
-dead = study.collapsed(both) + study.collapsed(background)
+dead = report.collapsed(both) + report.collapsed(background)
 print("collapsed to all-background (recall < 1 %): " + ("γ = " + "; ".join(dead) if dead else "none"))
-trained += study.gamma_findings(per_slice, params.profile, f"MSSEG-like slices v{MSSEG_PHANTOM_VERSION} "
+trained += report.gamma_findings(per_slice, params.profile, f"MSSEG-like slices v{MSSEG_PHANTOM_VERSION} "
                                 f"({both['seeds'].max()} seed)")
 
 # %% tags=["remove-cell"]
 table3 = hosseini2025.TABLE3.set_index("loss")["mDice"]
 glue_numbers("{:.0f}", paper_dice_msseg=table3["Dice"], paper_msseg_min=table3.min(), paper_msseg_max=table3.max())
-glue_numbers(sweep_collapse=study.collapse_reading(both, background), msseg_version=str(MSSEG_PHANTOM_VERSION))
+glue_numbers(sweep_collapse=report.collapse_reading(both, background), msseg_version=str(MSSEG_PHANTOM_VERSION))
 # the best single-channel intensity interval over 100 fresh slices (dicecore.data.baselines, as the appendix)
 glue_numbers("{:.2f}", msseg_interval=interval_dice(*msseg_like_slices(100, seed=params.seed),
                                                     names=list(MSSEG_CONTRASTS))["Dice"].max())
@@ -447,7 +447,7 @@ glue_numbers("{:.2f}", msseg_interval=interval_dice(*msseg_like_slices(100, seed
 table3_per_slice, table3_trainings, wall = train("msseg_like")
 msseg = study.summarise(table3_per_slice)
 print(f"{len(table3_trainings)} trainings (PM Dice shared with the sweep), {wall:.0f} s")
-study.beside_paper(msseg, hosseini2025.TABLE3, study.METRICS).style.hide(axis="index").set_caption(
+report.beside_paper(msseg, hosseini2025.TABLE3, study.METRICS).style.hide(axis="index").set_caption(
     "ours / the paper's Table 3 (MSSEG-2), percent")
 
 # %% [markdown]
@@ -457,7 +457,7 @@ study.beside_paper(msseg, hosseini2025.TABLE3, study.METRICS).style.hide(axis="i
 # in the γ sweep of §5.8: its lesion Dice and recall are then near 0 and its precision is undefined (—).
 
 # %%
-trained += study.findings(table3_per_slice, params.profile, f"MSSEG-like slices v{MSSEG_PHANTOM_VERSION} "
+trained += report.findings(table3_per_slice, params.profile, f"MSSEG-like slices v{MSSEG_PHANTOM_VERSION} "
                           f"({len(msseg)} losses, {msseg['seeds'].max()} seed)")
 findings += merge(trained)  # one verdict per claim over the three tasks
 pool.shutdown()  # the last training of the page is done
@@ -477,7 +477,7 @@ for name, task, runs in (("Kvasir-like", "kvasir_like", trainings),
                          ("ACDC-like", "acdc_like", acdc_trainings),
                          ("MSSEG-like (FLAIR)", "msseg_like", table3_trainings)):
     image, reference, k = study.example_frame(task, params.profile)
-    saved = study.example_predictions(runs, ResultStore(train_dir))
+    saved = report.example_predictions(runs, ResultStore(train_dir))
     fig5_rows.append((name, image, reference, {loss: pred[k] for loss, pred in saved.items()}))
 plot_visual_comparison(fig5_rows, study.FIG5_LOSSES)
 plt.show()
@@ -503,7 +503,7 @@ findings.append(h05)
 # %% tags=["remove-cell"]
 shown = committed_results(study.STUDY)
 # the cost of one paper-scale MSSEG-like training on this CPU (the phantom's version does not change it)
-msseg_runs = [study.committed_parts(results_dir, "paper", back).get("msseg_like") for back in (0, 1)]
+msseg_runs = [report.committed_parts(results_dir, "paper", back).get("msseg_like") for back in (0, 1)]
 paper_msseg = next((found for found in msseg_runs if found is not None), None)
 glue_numbers("{:.0f}", msseg_minutes=paper_msseg[0].groupby("loss")["seconds"].first().mean() / 60
              if paper_msseg is not None else None)
@@ -521,7 +521,7 @@ glue_numbers("{:.0f}", msseg_minutes=paper_msseg[0].groupby("loss")["seconds"].f
 # a grid, or resumes it, within a time budget (`--profile paper --device cuda` on a GPU): every training's
 # rows go to `results/05_pm_dice/per_training/` as it finishes, and each run adds its commit, device and
 # wall time to `provenance.json`. The largest profile with committed trainings is shown here, beside the
-# paper's tables, with the claims it can test ({py:func}`~dicecore.experiments.pm_dice.committed_report`);
+# paper's tables, with the claims it can test ({py:func}`~dicecore.experiments.pm_dice_report.committed_report`);
 # a partly run grid shows how many trainings each table rests on.
 #
 # Trainings on an older version of a phantom than today's are shown labelled "superseded" (the header below
@@ -539,27 +539,54 @@ elif shown is None:
     print("No cpu- or paper-profile results are committed yet: dicecore study 05 --profile cpu")
 else:
     print(shown.header())
-    parts = study.committed_parts(results_dir, shown.profile, shown.back)
-    report = study.committed_report(parts, shown.profile, shown.phantom_label())
-    for caption, table in report["tables"]:
+    parts = report.committed_parts(results_dir, shown.profile, shown.back)
+    committed_report = report.committed_report(parts, shown.profile, shown.phantom_label())
+    for caption, table in committed_report["tables"]:
         display(table.style.hide(axis="index").set_caption(caption))
-    for part, dead in report["diverged"].items():
+    for part, dead in committed_report["diverged"].items():
         print(f"{part}: {len(dead)} training{'s' if len(dead) > 1 else ''} diverged — {'; '.join(dead)} — "
               "(the network's output became NaN; scored as predicting background, so the table's means include "
               "them).")
     if "msseg_like" in parts:
-        reading = study.table3_reading(parts["msseg_like"][0])
+        reading = report.table3_reading(parts["msseg_like"][0])
         display(Markdown(f"**Table 3 at the {shown.profile} scale:** {reading}."))
-    for part in report["saturated"]:
+    for part in committed_report["saturated"]:
         print(f"{part}: every loss trained reaches ≥ 99 % mDice — at this scale the phantom is too "
               "easy to tell the losses apart (its claims below are then about a ceiling).")
-    if report["sweep"] is not None:
-        plot_gamma_sweeps(*report["sweep"])
+    if committed_report["sweep"] is not None:
+        plot_gamma_sweeps(*committed_report["sweep"])
         plt.show()
-        dead, n_sweep = study.collapsed_trainings(parts["gamma_sweep"][0])
+        dead, n_sweep = report.collapsed_trainings(parts["gamma_sweep"][0])
         print(f"γ sweep: {len(dead)} of {n_sweep} trainings collapsed to all-background"
               + (f" — {'; '.join(dead)}" if dead else "") + ". A setting's mean over seeds includes them.")
-    findings += shown.tag(report["findings"])  # superseded phantoms: ranked below today's in the ledger
+    findings += shown.tag(committed_report["findings"])  # superseded phantoms: ranked below today's in the ledger
+
+# %% [markdown]
+# ### How long the `cpu` trainings are: the learning-curve check
+#
+# A comparison of losses means something only between networks that have learned what they can: two losses
+# stopped half-way compare their speed, not where they lead. So the `cpu` grid's training length is checked:
+# CE and Dice, first seed, trained on each task at the grid's length and at 2, 4 and 8 times it
+# ({py:func}`~dicecore.experiments.pm_dice.length_check_cells`, read by
+# {py:func}`~dicecore.experiments.pm_dice_report.length_check`). A curve has *flattened* where its last
+# doubling moved mDice by no more than 2 points (the book's margin for "alike",
+# {py:data}`~dicecore.claims.DICE_MARGIN`); where it had not, the grid's comparisons are between networks
+# still learning, and the tables above say so.
+
+# %% tags=["hide-input"]
+length = report.length_check(results_dir, "cpu")
+states = report.length_states(length) if not length.empty else {}
+if length.empty:
+    print("The learning-curve check has not run yet: dicecore study 05 --profile cpu --only seed=0 --only loss=CE,Dice")
+else:
+    display(length.style.hide(axis="index").format(precision=1, na_rep="not run").set_caption(
+        "mDice (%) of the first seed by training length (iterations); last doubling: points per doubling"))
+    plot_learning_curves(length)
+    plt.show()
+glue_numbers(length_states="; ".join(f"{task}: {state}" for task, state in states.items()) or "not run")
+
+# %% [markdown]
+# In the committed check: {glue:text}`length_states`.
 
 # %% [markdown]
 # ## Claims checked in this chapter

@@ -30,3 +30,13 @@ def pytest_collection_modifyitems(config, items):
     --no-loadscope-reorder`` one worker starts it at once while the other takes every other file. (xdist's
     default order puts the files with most tests first, which started the build minutes late.)"""
     items.sort(key=lambda item: item.nodeid.split("::")[0] != "tests/test_book.py")  # stable: else as collected
+
+
+@pytest.fixture
+def pm_dice_tiny(monkeypatch):
+    """Chapter 5's ci profile at a tiny size, as the profile "tiny" (32-pixel frames, 6 iterations)."""
+    from dicecore.experiments import pm_dice
+
+    cfg = dict(pm_dice.PROFILES["ci"], frame=32, crop=16, n_train=8, n_test=4, iterations=6, batch_size=2)
+    monkeypatch.setitem(pm_dice.PROFILES, "tiny", cfg)
+    return "tiny"

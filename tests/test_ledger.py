@@ -102,3 +102,32 @@ def test_prose_numbers_are_glued_formatted():
     texts = glue_numbers("{:.2f}", dsc=0.9149, missing=float("nan"), dv="-92", ready="+5", none=None)
     assert texts == {"dsc": "0.91", "missing": "—", "dv": "−92", "ready": "+5", "none": "—"}
     assert glue_numbers("{:+.0f}", dv=-91.6)["dv"] == "−92" and glue_numbers("{:.0%}", share=0.5)["share"] == "50%"
+
+
+def test_committed_evidence_counts_each_profiles_cells_from_the_store(capsys):
+    from dicecore.book.claims_tables import evidence_summary
+    from dicecore.experiments.ledger import CHAPTER_PAPERS, committed_evidence
+    from dicecore.experiments.study import ResultStore, committed, find_study
+    from dicecore.paths import results_dir
+
+    table = committed_evidence()
+    assert list(table["chapter"].str[:2].unique()) == list(CHAPTER_PAPERS)
+    assert set(table["profile"]) == {"cpu", "paper"}
+    for row in table.itertuples():
+        study = find_study(row.chapter[:2])
+        assert (row.cells, row.of) == ResultStore(results_dir(study.chapter)).count(study.grid(row.profile))
+        assert row.hours >= 0 and (row.hours > 0 or row.cells == 0)  # committed cells say what ran them
+        shown = committed(study, profiles=(row.profile,))
+        if row.cells:  # the chapter shows these cells, on today's phantoms
+            assert shown.done == row.cells and not shown.is_superseded
+    summary = evidence_summary(table).set_index("chapter")
+    assert list(summary.columns) == ["cpu", "paper"]
+    fake = pd.DataFrame([{"chapter": "9", "profile": "cpu", "cells": 3, "of": 3, "phantoms": "v2",
+                          "superseded cells": 0, "hours": 1.25},
+                         {"chapter": "9", "profile": "paper", "cells": 0, "of": 8, "phantoms": "v2",
+                          "superseded cells": 4, "hours": 0.0}])
+    assert evidence_summary(fake).iloc[0].tolist() == ["9", "complete (phantoms v2), 1.2 h",
+                                                       "none; 4 on older phantoms, superseded"]
+    assert main(["evidence", "--format", "csv"]) == 0
+    printed = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    assert printed["cells"].tolist() == table["cells"].tolist()

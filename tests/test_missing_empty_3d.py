@@ -5,10 +5,9 @@ import pandas as pd
 import pytest
 import torch
 
-from dicecore.experiments import missing_empty_3d as study
+from dicecore.experiments import missing_empty_3d as study, missing_empty_3d_report as report
 from dicecore.experiments.study import ResultStore, run_study
 from dicecore.losses import dice_loss, marginal_dice_loss
-from dicecore.papers import tilborghs2022
 
 
 def _cell(dataset, labelling, config, batch_size=2, fold=0, profile="ci", **kw):
@@ -44,15 +43,6 @@ def test_the_grid_is_the_papers():
     assert len(study.STUDY.grid("cpu")) == len(study.grid_cells("cpu")) + len(budget) == 150 + 15
     assert {c.iterations for c in budget} == {1600} and {c.config for c in budget} == {"I", "BI", "Iε"}
     assert study.budget_cells("paper") == []
-
-
-def test_the_papers_table1_as_printed():
-    t = tilborghs2022.TABLE1.set_index(["dataset", "labelling", "B", "config", "group"])
-    assert len(t) == 10 * 3 * 2
-    assert tuple(t.loc[("brats", "partial", 2, "Iε", "LGG")]) == (0.16, -96)
-    assert tuple(t.loc[("brats", "full", 4, "BI", "LGG")]) == (0.90, -7)
-    assert tuple(t.loc[("acdc", "partial", 2, "BI", "ES")]) == (0.08, -129)
-    assert tuple(t.loc[("acdc", "partial", 2, "I", "ED")]) == (0.88, 0)
 
 
 # --- data -------------------------------------------------------------------------------------------------
@@ -164,7 +154,6 @@ def test_networks_keep_the_spatial_shape():
     assert (start.argmax(1) == 0).float().mean() > 0.95  # foreground maps start near empty (prior bias)
 
 
-
 def test_whole_volumes_not_divisible_by_the_down_sampling_are_padded_for_prediction():
     net = study.build_network("brats", 4, (4, 8, 16, 32))  # down-samples by 8
     volumes = np.random.default_rng(0).standard_normal((2, 4, 30, 30, 20)).astype(np.float32)  # the cpu BraTS-like
@@ -191,91 +180,6 @@ def test_one_training_end_to_end_is_reproducible(tmp_path):
     ex = np.load(paths.example)
     assert ex["HGG_pred"].shape == (60, 60) and "LGG_z" in ex
     assert paths.checkpoint.is_file()  # kept until the runner has written the result
-
-
-def _fake(rows):
-    return pd.DataFrame(rows, columns=["dataset", "labelling", "config", "batch_size", "fold", "entry", "group",
-                                       "structure", "dice", "pred_ml", "dV_ml"]).assign(profile="ci")
-
-
-def _hand_made_grid(empty_maps_learnt: bool) -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    rows = []
-    for labelling in ("full", "partial"):
-        for config, b in (("I", 1), ("I", 2), ("BI", 2), ("Iε", 2)):
-            learns_empty = empty_maps_learnt and labelling == "partial" and config != "I"
-            for e in range(16):
-                group = "HGG" if e < 8 else "LGG"
-                lgg_gone = learns_empty and group == "LGG"
-                dice = (0.05 if lgg_gone else 0.9) + 0.005 * rng.standard_normal()
-                pred = (5 if lgg_gone else 100) + rng.standard_normal()
-                rows.append(("brats", labelling, config, b, 0, e, group, "WT", dice, pred, pred - 100))
-    return _fake(rows)
-
-
-def _verdicts(per):
-    return {f.claim: f.verdict.verdict for f in study.findings(per, "cpu", "hand-made")}
-
-
-def test_findings_fail_when_no_empty_maps_are_learnt():
-    v = _verdicts(_hand_made_grid(empty_maps_learnt=False))
-    assert v["T09"] == "reproduced"  # I: partial within 0.02 of full (two one-sided tests, 8 LGG entries)
-    assert v["T10"] == "not reproduced" and v["T13"] == "not reproduced"
-
-
-def test_summary_table_auc_and_claims_on_a_hand_made_grid():
-    per = _hand_made_grid(empty_maps_learnt=True)
-    summary = study.summarise(per)
-    s = summary.set_index(["dataset", "labelling", "B", "config", "group"])
-    assert s.loc[("brats", "partial", 1, "BI", "LGG"), "dice"] == s.loc[("brats", "partial", 1, "I", "LGG"), "dice"]
-    assert s.loc[("brats", "partial", 2, "BI", "LGG"), "dice_worse"]
-    assert s.loc[("brats", "partial", 2, "BI", "LGG"), "dV_worse"]
-    assert not s.loc[("brats", "partial", 2, "I", "LGG"), "dice_worse"]
-    table = study.table1(summary, "brats")
-    assert table.loc[("partial", 2), ("DSC", "LGG", "BI")].startswith("*0.0")
-    assert table.loc[("full", 8), ("DSC", "HGG", "I")] == "not run / 0.89"
-    aucs = study.detection_auc(per).set_index(["config", "B"])
-    assert aucs.loc[("BI", 2), "AUC"] == 1.0 and aucs.loc[("I", 2), "AUC"] < 0.8
-    v = _verdicts(per)
-    assert v["T09"] == v["T10"] == v["T12"] == v["T13"] == "reproduced"
-    assert v["T14"] == "not run"  # no ACDC-like cells
-    few = per[per["entry"] < 11]  # three LGG entries: nothing replicated
-    assert _verdicts(few)["T10"] == "inconclusive"
-
-
-def test_fig2_draws_one_roc_curve_per_configuration_and_b():
-    import matplotlib.pyplot as plt
-
-    from dicecore.plotting import plot_detection_roc
-
-    per = _hand_made_grid(empty_maps_learnt=True)
-    entries = study.detection_entries(per)
-    assert set(entries["labelling"]) == {"partial"} and entries["positive"].any() and not entries["positive"].all()
-    assert (entries["positive"] == (entries["group"] == "HGG")).all()
-    aucs = study.detection_auc(per)
-    fig = plot_detection_roc(entries, aucs, [("brats", "BraTS-like"), ("acdc", "ACDC-like")])
-    brats, acdc = fig.axes
-    drawn = [line.get_label() for line in brats.lines[:-1]]  # the last line is the chance diagonal
-    expected = [(c, b) for c, b in (("BI", 2), ("BI", 4), ("BI", 8), ("I", 2), ("Iε", 1), ("Iε", 2), ("Iε", 4),
-                                     ("Iε", 8)) if ((aucs.config == c) & (aucs.B == b)).any()]
-    assert [label.split(":")[0] for label in drawn] == [f"{c}, B = {b}" for c, b in expected]
-    assert "BI, B = 2: AUC 1.00" in drawn
-    assert [t.get_text() for t in acdc.texts] == ["not run yet"]  # no ACDC rows in the hand-made grid
-    plt.close(fig)
-
-
-def test_the_partial_losses_table_flags_a_real_difference():
-    rows = []
-    for config, shift in (("I", 0.0), ("marginal", 0.0), ("leaf", -0.3)):
-        for e in range(10):
-            for structure in ("MYO", "LV", "RV"):
-                for phase in ("ED", "ES"):
-                    rows.append(("acdc", "partial", config, 2, 0, e, phase, structure,
-                                 0.85 + shift + 0.01 * np.sin(e + len(structure)), 10.0, 0.0))
-    t = study.partial_losses_table(_fake(rows))
-    assert list(zip(t.structure, t.phase))[:2] == [("MYO", "ED"), ("MYO", "ES")]
-    assert set(t["differs from I (p < 0.05)"]) == {"leaf"}
-    assert t.set_index(["structure", "phase"]).loc[("LV", "ED"), "paper (all three)"] == 0.96
 
 
 # --- your own copy of the data ------------------------------------------------------------------------------
@@ -324,7 +228,7 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
     assert main(args) == 0  # resumes: nothing left to train, nothing rewritten
     assert before == {p.name: p.stat().st_mtime_ns for p in (tmp_path / "per_training").iterdir()}
     assert len(json.loads((tmp_path / "provenance.json").read_text())["runs"]) == 1  # a run that ran nothing
-    rows = study.figure3_rows(tmp_path / "examples", "ci", "brats", 2)
+    rows = report.figure3_rows(tmp_path / "examples", "ci", "brats", 2)
     assert [r[0] for r in rows] == ["HGG (held out)", "LGG (held out)"]
     name, image, reference, panels = rows[1]
     assert set(panels) == {"GT_train", "I", "BI", "Iε"} and panels["GT_train"].sum() == 0  # LGG: emptied
@@ -342,16 +246,6 @@ def test_the_budget_check_is_its_own_cells_and_table(tmp_path):
     short = study.run_cell(_cell("brats", "partial", "I"))
     both = pd.concat([short, long], ignore_index=True)
     pd.testing.assert_frame_equal(study.grid_rows(both), short, check_dtype=False)  # the longer ones left out
-    table = study.budget_table(both)
+    table = report.budget_table(both)
     assert list(zip(table.config, table.iterations)) == [("BI", 8), ("I", 4), ("I", 8), ("Iε", 8)]
     assert table["held-out subjects"].eq(5).all() and table["DSC LGG"].between(0, 1).all()
-    rng = np.random.default_rng(0)
-    hand = _fake([("brats", "partial", config, 2, 0, e, "LGG", "WT", dice + 0.01 * rng.standard_normal(), 0, 0)
-                  for config, dice in (("I", 0.98), ("BI", 0.0), ("Iε", 0.9))
-                  for e in range(6)]).assign(iterations=1600)
-    (found,) = study.budget_findings(hand, "cpu", "x")
-    assert found.claim == "T10" and found.verdict.verdict == "partly"  # BI learnt the empty maps, Iε did not
-    assert "at 1600 iterations" in found.verdict.evidence
-    learnt = hand.assign(dice=np.where(hand["config"] == "I", hand["dice"], 0.1))
-    assert study.budget_findings(learnt, "cpu", "x")[0].verdict.verdict == "reproduced"
-    assert study.budget_findings(hand.iloc[:0], "cpu", "x") == []

@@ -66,3 +66,14 @@ def test_record_run_lists_every_run_and_counts_the_grid_cells_present(tmp_path):
     (tmp_path / "provenance.json").write_text(json.dumps(hand))
     third = record_run(tmp_path, ["a", "b", "c"], "paper", 10.0, "cpu", 1, "part three")
     assert third["note"] == "the first runs shared the CPU" and len(third["runs"]) == 3
+
+
+def test_an_atomic_write_has_the_permissions_of_a_plain_one(tmp_path):
+    import os
+    import stat
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    path = atomic_write_text(tmp_path / "a.txt", "x")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]

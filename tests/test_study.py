@@ -10,8 +10,8 @@ import pytest
 
 import _toy_study as toy
 from dicecore.experiments.study import (
-    PROFILES, Cell, CorruptResultWarning, ResultStore, Study, cell_key, estimate_seconds, find_study, parse_duration,
-    parse_only, run_study, select_cells,
+    PROFILES, Cell, CorruptResultWarning, ResultStore, Study, cell_key, estimate_seconds, find_study, learning_curve,
+    longer, parse_duration, parse_only, run_study, select_cells,
 )
 
 
@@ -213,3 +213,37 @@ def test_a_family_moving_on_its_own_hides_its_old_cells_and_their_run(tmp_path):
     shown = committed(moved, folder=tmp_path)
     assert (shown.done, shown.total) == (2, 2) and shown.phantoms == (1, 2)
     assert shown.header().count("n=5: 1 ran") == 1  # the v2 run, not the v1 one
+
+
+# --- the training-length check ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class _Training(Cell):
+    loss: str
+    iterations: int
+
+
+def test_longer_cells_are_new_cells_of_each_length():
+    base = [_Training(loss=loss, iterations=100, profile="cpu") for loss in ("CE", "Dice")]
+    out = longer(base, (2, 4))
+    assert [(c.loss, c.iterations) for c in out] == [("CE", 200), ("Dice", 200), ("CE", 400), ("Dice", 400)]
+    assert len({c.key for c in out + base}) == 6
+    with pytest.raises(ValueError, match="factors: whole numbers ≥ 2"):
+        longer(base, (1,))
+    with pytest.raises(ValueError, match="factors: whole numbers ≥ 2"):
+        longer(base, (2.5,))
+
+
+def test_learning_curve_reads_the_last_doubling_against_a_margin():
+    rows = pd.DataFrame({"task": ["a"] * 4 + ["b"] * 3 + ["c"],
+                         "loss": ["CE"] * 4 + ["CE"] * 3 + ["CE"],
+                         "iterations": [100, 200, 400, 800, 100, 200, 800, 100],
+                         "mDice": [40, 60, 70, 71, 40, 50, 60, 30]})
+    table = learning_curve(rows, ["task", "loss"], "mDice", margin=2.0).set_index("task")
+    assert list(table.columns) == ["loss", "100", "200", "400", "800", "last doubling", "flattened"]
+    assert table.loc["a", "last doubling"] == 1.0 and table.loc["a", "flattened"]  # 70 → 71 over one doubling
+    assert table.loc["b", "last doubling"] == 5.0 and not table.loc["b", "flattened"]  # 50 → 60 over two doublings
+    assert np.isnan(table.loc["c", "last doubling"]) and np.isnan(table.loc["c", "flattened"])  # one length: unchecked
+    assert np.isnan(table.loc["b", "400"])
+    with pytest.raises(ValueError, match="per_training: no column 'mIoU'"):
+        learning_curve(rows, ["task", "loss"], "mIoU")

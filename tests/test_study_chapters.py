@@ -3,8 +3,6 @@ rows as the local pool."""
 
 import json
 
-from importlib import import_module
-
 import pandas as pd
 
 import pytest
@@ -128,7 +126,7 @@ def test_committed_results_are_read_under_their_keys(chapter):
     assert shown.done <= shown.record["cells"]
     assert f"profile {shown.profile}: {shown.done} of {shown.total} cells" in shown.header()
     assert len(study.summarise(shown.rows)) > 0
-    found = import_module(study.module).committed_findings(shown)  # the claims table renders from them
+    found = study.report_module.committed_findings(shown)  # the claims table renders from them
     assert found and all(f.scale == shown.profile for f in found)
     # labelled with their phantom generation: superseded cells give superseded findings, never today's
     assert all(f.superseded == shown.is_superseded for f in found)

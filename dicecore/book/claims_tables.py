@@ -17,7 +17,7 @@ import pandas as pd
 
 from dicecore.claims import PART, VERDICTS
 
-__all__ = ["VERDICT_COLOURS", "section_anchor", "claims_html", "show_claims", "ledger_html"]
+__all__ = ["VERDICT_COLOURS", "section_anchor", "claims_html", "show_claims", "ledger_html", "evidence_summary"]
 
 #: The background of each verdict in the tables (light tints; the word is always printed too).
 VERDICT_COLOURS = {"reproduced": "#d9f0d3", "partly": "#fdf1c7", "not reproduced": "#f8d3d0",
@@ -99,3 +99,21 @@ def ledger_html(ledger: pd.DataFrame, prefix: str = "../notebooks/") -> str:
     """The ledger (:func:`dicecore.claims.ledger`) as HTML (:func:`claims_html`), each claim with its paper,
     section and a link to the chapter section that holds its evidence."""
     return claims_html(ledger, prefix=prefix)
+
+
+def evidence_summary(evidence: pd.DataFrame) -> pd.DataFrame:
+    """The landing page's table of committed evidence: one row per chapter, one column per profile of
+    :func:`dicecore.experiments.ledger.committed_evidence`, each cell "k of n cells (phantoms v…), h hours" —
+    "none" where nothing is committed on today's phantoms, with the superseded cells counted beside."""
+    def cell(row) -> str:
+        if row["cells"] == 0:
+            text = "none"
+        else:
+            share = "complete" if row["cells"] == row["of"] else f"{row['cells']} of {row['of']} cells"
+            text = f"{share} (phantoms {row['phantoms']}), {row['hours']:.1f} h"
+        if row["superseded cells"]:
+            text += f"; {row['superseded cells']} on older phantoms, superseded"
+        return text
+
+    out = evidence.assign(text=evidence.apply(cell, axis=1)).pivot(index="chapter", columns="profile", values="text")
+    return out.reset_index().rename_axis(columns=None)

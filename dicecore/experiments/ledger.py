@@ -2,8 +2,8 @@
 judged on the committed results of each chapter's largest profile — no training. ``dicecore claims`` prints it;
 the "Claims ledger" appendix shows it.
 
-The chapters judge the same claims with the same functions (:mod:`dicecore.theory.checks` and each study
-module's ``findings``), and also on their live ``ci`` run; the ledger keeps, per claim, the finding at the
+The chapters judge the same claims with the same functions (:mod:`dicecore.theory.checks` and each study's
+report ``findings``), and also on their live ``ci`` run; the ledger keeps, per claim, the finding at the
 largest scale (:func:`dicecore.claims.ledger`).
 """
 
@@ -15,14 +15,49 @@ import pandas as pd
 
 from dicecore import claims
 
-__all__ = ["committed_findings", "build"]
+__all__ = ["committed_findings", "build", "committed_evidence", "CHAPTER_PAPERS"]
+
+
+#: The chapters with a training study, and the paper each re-runs.
+CHAPTER_PAPERS = {"02": "bertels2019", "03": "sudre2017", "04": "tilborghs2022", "05": "hosseini2025"}
+
+
+def committed_evidence(profiles=("cpu", "paper")) -> pd.DataFrame:
+    """What each chapter's evidence rests on, read from its results folder (no rows are loaded): per chapter
+    with a study and per profile, the cells committed on today's phantoms out of the profile's grid, the
+    phantom versions of that grid, the cells committed on older phantoms (superseded, not shown as today's),
+    and the hours of computing (wall time) summed over the runs behind today's cells (:meth:`Committed.runs
+    <dicecore.experiments.study.Committed.runs>`)."""
+    import json
+
+    from dicecore.experiments.study import Committed, ResultStore, find_study, phantom_versions, superseded
+    from dicecore.paths import results_dir
+
+    rows = []
+    for chapter in CHAPTER_PAPERS:
+        study = find_study(chapter)
+        store = ResultStore(results_dir(study.chapter))
+        record = store.folder / "provenance.json"
+        runs = json.loads(record.read_text()).get("runs", []) if record.is_file() else []
+        for profile in profiles:
+            grid = study.grid(profile)
+            done, total = store.count(grid)
+            present = [c for c in grid if store.path(c).is_file()]
+            older = sum(store.count(superseded(grid, back))[0] for back in (1, 2))
+            shown = Committed(profile, pd.DataFrame(), done, total, {"runs": runs}, tuple(phantom_versions(present)),
+                              keys=tuple(c.key for c in present))
+            seconds = sum(r["wall_time_s"] for r in shown.runs()) if present else 0.0
+            rows.append({"chapter": study.chapter, "profile": profile, "cells": done, "of": total,
+                         "phantoms": "/".join(f"v{v}" for v in phantom_versions(grid)) or "—",
+                         "superseded cells": older, "hours": seconds / 3600})
+    return pd.DataFrame(rows)
 
 
 def committed_findings(papers: Optional[set[str]] = None) -> list[claims.Finding]:
     """The findings the ledger rests on: the exact checks and, per chapter with committed results, its study's
     ``committed_findings`` (``papers``: only those papers' claims, to save time)."""
-    from dicecore.experiments import generalised_dice, missing_empty, missing_empty_3d, pm_dice, volume_bias
-    from dicecore.experiments.study import committed
+    from dicecore.experiments import missing_empty
+    from dicecore.experiments.study import committed, find_study
     from dicecore.theory.checks import exact_findings
 
     wanted = papers or {c.paper for c in claims.all_claims()}
@@ -35,13 +70,13 @@ def committed_findings(papers: Optional[set[str]] = None) -> list[claims.Finding
         table = missing_empty.epsilon_table(BratsLike(210, 75, 0), AcdcLike(100, seed=0), n_brats, 2)
         out.append(missing_empty.epsilon_finding(table, f"BraTS-like phantom v{BRATS_PHANTOM_VERSION} "
                                                  f"({n_brats} subjects)"))
-    for paper, module in (("bertels2019", volume_bias), ("sudre2017", generalised_dice),
-                          ("tilborghs2022", missing_empty_3d), ("hosseini2025", pm_dice)):
+    for chapter, paper in CHAPTER_PAPERS.items():
         if paper not in wanted:
             continue
-        shown = committed(module.STUDY)
+        study = find_study(chapter)
+        shown = committed(study)
         if shown is not None:
-            out += module.committed_findings(shown)
+            out += study.report_module.committed_findings(shown)
     return [f for f in out if claims.claim(f.claim).paper in wanted]
 
 

@@ -214,12 +214,12 @@ def slice_study(seed: int = 0, profile: dict = SLICE_PROFILE, configs=SLICE_CONF
 def slice_findings(per_slice: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
     """T10 and T13 on the slice study (:func:`slice_study`, partial labels only, so T09's comparison with full
     labels is not made here): BI and Iε learn empty LGG maps when their LGG Dice lies more than
-    :data:`~dicecore.experiments.missing_empty_3d.EMPTY_MAP_DROP` below DL_I's, paired per test slice
+    :data:`~dicecore.experiments.missing_empty_3d_report.EMPTY_MAP_DROP` below DL_I's, paired per test slice
     (:func:`~dicecore.claims.superiority`); Fig. 2's AUC of HGG from V̂ against
-    :data:`~dicecore.experiments.missing_empty_3d.AUC_LEVEL`. A configuration that segmented neither grade
+    :data:`~dicecore.experiments.missing_empty_3d_report.AUC_LEVEL`. A configuration that segmented neither grade
     (HGG Dice below :data:`COLLAPSED_DICE`) is "untestable" for both: an empty map everywhere is not an empty
     map learned for LGG."""
-    from dicecore.experiments.missing_empty_3d import AUC_LEVEL, EMPTY_MAP_DROP
+    from dicecore.experiments.missing_empty_3d_report import AUC_LEVEL, EMPTY_MAP_DROP
 
     d = per_slice.assign(slice=per_slice.groupby("name").cumcount())
     lgg = d[d.grade == "LGG"].pivot_table(index="slice", columns="name", values="dice")

@@ -48,25 +48,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dicecore import claims
-from dicecore.data.brain import BRATS_PHANTOM_VERSION, BratsLike
-from dicecore.data.heart import ACDC_PHANTOM_VERSION, AcdcLike
-from dicecore.data.cohorts import pool
+from dicecore.data.brain import BRATS_PHANTOM_VERSION
+from dicecore.data.heart import ACDC_PHANTOM_VERSION
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.data.sampling import random_patches, weighted_frames
 from dicecore.experiments.study import Cell, CellPaths, Study
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
-from dicecore.metrics import bootstrap_mean_test, dice_score, roc_auc
-from dicecore.papers import tilborghs2022
+from dicecore.metrics import bootstrap_mean_test, dice_score
 from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
-    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "MissingEmptyCell",
+    "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "MissingEmptyCell", "STRUCTURES",
     "grid_cells", "budget_cells", "cells", "cohort", "build_network", "loss_function", "training_epsilon", "run_cell",
-    "summarise", "table1", "detection_entries", "detection_auc", "partial_losses_table", "findings", "AUC_LEVEL",
-    "EMPTY_MAP_DROP", "STRUCTURES", "budget_table", "budget_findings", "committed_findings", "example_frame",
-    "figure3_rows", "split", "training_labels", "STUDY",
-    "grid_rows", "summarise_grid",
+    "summarise", "split", "training_labels", "scored_rows", "with_bi_at_b1", "grid_rows", "summarise_grid", "STUDY",
 ]
 
 #: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
@@ -117,6 +111,8 @@ class MissingEmptyCell(Cell):
     def __post_init__(self):
         if self.dataset not in STRUCTURES:
             raise ValueError(f"dataset: 'brats' or 'acdc', got {self.dataset!r}.")
+        if self.data_root is not None:  # one key for a folder however it is written
+            object.__setattr__(self, "data_root", str(Path(self.data_root).expanduser().resolve()))
         if self.phantom is None:
             object.__setattr__(self, "phantom", ACDC_PHANTOM_VERSION if self.dataset == "acdc" else
                                BRATS_PHANTOM_VERSION)
@@ -130,10 +126,6 @@ class MissingEmptyCell(Cell):
             raise ValueError(f"profile: one of {tuple(PROFILES)}, got {self.profile!r}.")
         if self.iterations < 1:
             raise ValueError(f"iterations: need ≥ 1, got {self.iterations}.")
-
-
-def _root(data_root) -> Optional[str]:
-    return None if data_root is None else str(Path(data_root).expanduser().resolve())
 
 
 def grid_cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False,
@@ -154,7 +146,7 @@ def grid_cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: boo
                                                else ())
                 for b in cfg[dataset]["batch_sizes"]:
                     out += [MissingEmptyCell(dataset=dataset, labelling=labelling, config=c, batch_size=b, fold=fold,
-                                             iterations=cfg["iterations"], data_root=_root(data_root),
+                                             iterations=cfg["iterations"], data_root=data_root,
                                              profile=profile, seed=seed, device=device, amp=amp)
                             for c in configs if not (c == "BI" and b == 1)]
     return out
@@ -170,7 +162,7 @@ def budget_cells(profile: str, seed: int = 0, device: str = "cpu", amp: bool = F
         return []
     folds = range(cfg["folds"]) if folds is None else folds
     return [MissingEmptyCell(dataset="brats", labelling="partial", config=c, batch_size=2, fold=f,
-                             iterations=cfg["budget_iterations"], data_root=_root(data_root), profile=profile,
+                             iterations=cfg["budget_iterations"], data_root=data_root, profile=profile,
                              seed=seed, device=device, amp=amp)
             for f in folds for c in ("I", "BI", "Iε")]
 
@@ -181,21 +173,6 @@ def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = F
     (:func:`budget_cells`)."""
     return (grid_cells(profile, seed, device, amp, data_root=data_root)
             + budget_cells(profile, seed, device, amp, data_root=data_root))
-
-
-def budget_table(per_entry: pd.DataFrame) -> pd.DataFrame:
-    """Mean DSC of HGG and LGG and ΔV of LGG per configuration and training length (partial labels,
-    BraTS-like), from grid rows (``iterations`` empty: the profile's) and :func:`budget_cells` rows."""
-    d = _scored(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")])
-    profile_its = {p: PROFILES[p]["iterations"] for p in PROFILES}
-    its = d["iterations"] if "iterations" in d else pd.Series(np.nan, index=d.index)
-    d = d.assign(iterations=its.fillna(d["profile"].map(profile_its)).astype(int))
-    rows = []
-    for (config, b, n), g in d.groupby(["config", "batch_size", "iterations"], sort=True):
-        rows.append({"config": config, "B": b, "iterations": n, "DSC HGG": g[g.group == "HGG"]["dice"].mean(),
-                     "DSC LGG": g[g.group == "LGG"]["dice"].mean(), "ΔV LGG [ml]": g[g.group == "LGG"]["dV_ml"].mean(),
-                     "held-out subjects": g["entry"].nunique()})
-    return pd.DataFrame(rows)
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -332,56 +309,6 @@ def example_entries(data: dict, test_idx: np.ndarray, dataset: str) -> dict[str,
             if (data["group"][test_idx] == g).any()}
 
 
-def example_frame(dataset: str, profile: str, entry: int, seed: int = 0,
-                  data_root: Optional[str] = None) -> tuple[np.ndarray, np.ndarray]:
-    """One cohort entry (a phantom's rebuilt alone, not the whole cohort): (image (C, X, Y, Z) scaled to
-    [0, 1] per channel for display, full label map (X, Y, Z))."""
-    cfg = PROFILES[profile][dataset]
-    if data_root is not None:
-        data = cohort(dataset, profile, seed, data_root)
-        img, lab = np.asarray(data["images"][entry]), data["labels"][entry]
-    elif dataset == "brats":
-        img, lab, _ = BratsLike(cfg["n_hgg"], cfg["n_lgg"], seed).subject(entry)
-        img = pool(img, cfg["downsample"])
-        lab = (pool(lab.astype(np.float32), cfg["downsample"]) >= 0.5).astype(np.uint8)
-    else:
-        img, lab = AcdcLike(cfg["n_subjects"], tuple(cfg["shape"]), tuple(cfg["spacing"]), seed).subject(
-            entry // 2)["ED" if entry % 2 == 0 else "ES"]
-        img = img[None]
-    lo = img.min(axis=(1, 2, 3), keepdims=True)
-    hi = img.max(axis=(1, 2, 3), keepdims=True)
-    return ((img - lo) / (hi - lo + 1e-6)).astype(np.float32), lab
-
-
-def figure3_rows(examples_dir, profile: str, dataset: str, batch_size: int, fold: int = 0, seed: int = 0,
-                 configs=("I", "BI", "Iε"), data_root: Optional[str] = None) -> list:
-    """Fig. 3's panels from the committed example slices of the partially labelled trainings of one fold:
-    for each example entry (HGG and LGG, or ED and ES) ``(name, image, reference, {row: prediction})`` for
-    :func:`dicecore.plotting.plot_visual_comparison`, the rows being the training label (GT_train: empty
-    for LGG, no myocardium at ES) and each configuration's prediction."""
-    rows = {}
-    for config in configs:
-        trained = "I" if (config == "BI" and batch_size == 1) else config  # BI at B = 1 is I's training
-        key = MissingEmptyCell(dataset=dataset, labelling="partial", config=trained, batch_size=batch_size, fold=fold,
-                               iterations=PROFILES[profile]["iterations"], data_root=_root(data_root),
-                               profile=profile, seed=seed).key
-        path = Path(examples_dir) / f"{key}.npz"
-        if not path.is_file():
-            continue
-        ex = np.load(path)
-        for group in STRUCTURES[dataset][:2]:
-            if f"{group}_pred" not in ex:
-                continue
-            entry, z = int(ex[f"{group}_entry"]), int(ex[f"{group}_z"])
-            if group not in rows:
-                image, label = example_frame(dataset, profile, entry, seed, data_root)
-                train = partial_brats_label(label, group) if dataset == "brats" else partial_acdc_label(label, group)
-                rows[group] = (f"{group} (held out)", image[..., z].swapaxes(-1, -2)[..., ::-1, :],
-                               label[..., z].T[::-1], {"GT_train": train[..., z].T[::-1]})
-            rows[group][3][config] = ex[f"{group}_pred"].T[::-1]
-    return list(rows.values())
-
-
 def run_cell(cell: MissingEmptyCell, paths: Optional[CellPaths] = None) -> pd.DataFrame:
     """Train one cell and score it on the fold's held-out subjects (full labels): one row per held-out
     entry and structure with DSC, predicted and true volume (ml) and ΔV. With ``paths``, the training
@@ -442,10 +369,9 @@ def run_cell(cell: MissingEmptyCell, paths: Optional[CellPaths] = None) -> pd.Da
     return out
 
 
-
 # --- tables ----------------------------------------------------------------------------------------------
 
-def _scored(per_entry: pd.DataFrame) -> pd.DataFrame:
+def scored_rows(per_entry: pd.DataFrame) -> pd.DataFrame:
     """The rows of the structure Table 1 scores: the whole tumour (BraTS) and the myocardium (ACDC)."""
     keep = [STRUCTURES[d][2] == s for d, s in zip(per_entry["dataset"], per_entry["structure"])]
     return per_entry[keep]
@@ -463,7 +389,7 @@ def summarise(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     configuration and group, with the number of held-out entries; for partial labelling, ``dice_worse`` /
     ``dV_worse`` say whether the result is inferior to full labelling (paired bootstrap over the same
     held-out entries, p < ``alpha``: lower DSC, larger ``|ΔV|``) — the paper's italics."""
-    d = _scored(with_bi_at_b1(per_entry))
+    d = scored_rows(with_bi_at_b1(per_entry))
     keys = ["dataset", "labelling", "batch_size", "config", "group"]
     out = (d.groupby(keys, sort=False).agg(dice=("dice", "mean"), dV_ml=("dV_ml", "mean"), n=("dice", "size"))
            .reset_index().rename(columns={"batch_size": "B"}))
@@ -504,205 +430,7 @@ def summarise_grid(rows: pd.DataFrame) -> pd.DataFrame:
     return summarise(grid_rows(rows))
 
 
-def table1(summary: pd.DataFrame, dataset: str) -> pd.DataFrame:
-    """Table 1's layout for one dataset: rows (labelling, B), columns (metric, group, configuration), each
-    cell "ours / paper", ours in *…* where inferior to full labelling (p < 0.05), "not run" where missing."""
-    always, sometimes, _ = STRUCTURES[dataset]
-    paper = tilborghs2022.TABLE1[tilborghs2022.TABLE1.dataset == dataset].set_index(["labelling", "B", "config", "group"])
-    ours = summary[summary.dataset == dataset].set_index(["labelling", "B", "config", "group"])
-    rows = {}
-    for labelling, b in paper.index.droplevel([2, 3]).unique():
-        cells = {}
-        for metric, fmt in (("dice", "{:.2f}"), ("dV_ml", "{:.0f}")):
-            for group in (always, sometimes):
-                for config in ("I", "BI", "Iε"):
-                    ref = paper.loc[(labelling, b, config, group), metric]
-                    key = (labelling, b, config, group)
-                    if key in ours.index:
-                        v = fmt.format(ours.loc[key, metric])
-                        if ours.loc[key, "dice_worse" if metric == "dice" else "dV_worse"]:
-                            v = f"*{v}*"
-                        cells[("DSC" if metric == "dice" else "ΔV [ml]", group, config)] = f"{v} / {fmt.format(ref)}"
-                    else:
-                        cells[("DSC" if metric == "dice" else "ΔV [ml]", group, config)] = f"not run / {fmt.format(ref)}"
-        rows[(labelling, b)] = cells
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    table.columns = pd.MultiIndex.from_tuples(table.columns)
-    table.index = pd.MultiIndex.from_tuples(table.index, names=["labelling", "B"])
-    return table
-
-
-def detection_entries(per_entry: pd.DataFrame) -> pd.DataFrame:
-    """Fig. 2's data: under partial labels, each held-out entry's predicted volume (``pred_ml``) of the
-    scored structure, with ``positive`` True for the always-labelled group (HGG, or ED for the myocardium)."""
-    d = _scored(with_bi_at_b1(per_entry))
-    d = d[d.labelling == "partial"]
-    return d.assign(positive=d["group"] == d["dataset"].map({k: v[0] for k, v in STRUCTURES.items()}))
-
-
-def detection_auc(per_entry: pd.DataFrame) -> pd.DataFrame:
-    """Fig. 2: under partial labels, the AUC of detecting the always-labelled group (HGG, or ED for the
-    myocardium) from the predicted volume of the scored structure, per dataset, configuration and B."""
-    rows = []
-    for (dataset, config, b), g in detection_entries(per_entry).groupby(["dataset", "config", "batch_size"],
-                                                                        sort=False):
-        positive = g["positive"].to_numpy()
-        if positive.all() or not positive.any():
-            continue
-        rows.append({"dataset": dataset, "config": config, "B": b, "AUC": roc_auc(g["pred_ml"].to_numpy(), positive),
-                     "n": len(g)})
-    return pd.DataFrame(rows)
-
-
-def partial_losses_table(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
-    """§4's comparison on partially labelled ACDC: mean DSC of I, marginal and leaf Dice per structure and
-    phase, the paper's value, and whether marginal or leaf differs from I (paired bootstrap, p < ``alpha``)."""
-    d = per_entry[(per_entry.dataset == "acdc") & (per_entry.labelling == "partial")
-                  & per_entry.config.isin(["I", "marginal", "leaf"])]
-    rows = []
-    for (structure, phase), g in d.groupby(["structure", "group"], sort=False):
-        row = {"structure": structure, "phase": phase}
-        base = g[g.config == "I"].set_index(["entry", "fold"])["dice"]
-        differs = []
-        for config in ("I", "marginal", "leaf"):
-            gc = g[g.config == config].set_index(["entry", "fold"])["dice"]
-            row[config] = gc.mean() if len(gc) else float("nan")
-            common = gc.index.intersection(base.index)
-            if config != "I" and len(common) >= 2:
-                t = bootstrap_mean_test((gc.loc[common] - base.loc[common]).to_numpy(), seed=0)
-                if t["p_value"] < alpha:
-                    differs.append(config)
-        row["paper (all three)"] = tilborghs2022.PARTIAL_LOSSES.get((structure, phase), float("nan"))
-        row["differs from I (p < 0.05)"] = ", ".join(differs) or "none"
-        rows.append(row)
-    if not rows:
-        return pd.DataFrame(columns=["structure", "phase", "I", "marginal", "leaf", "paper (all three)",
-                                     "differs from I (p < 0.05)"])
-    out = pd.DataFrame(rows)
-    rank = {(st, ph): k for k, (st, ph) in enumerate(tilborghs2022.PARTIAL_LOSSES)}
-    return out.iloc[np.argsort([rank.get(k, 99) for k in zip(out.structure, out.phase)], kind="stable")] \
-        .reset_index(drop=True)
-
-
-#: "About 0.9" (Fig. 2) read as an AUC of at least 0.85 — the book's reading of the paper's rounding.
-AUC_LEVEL = 0.85
-#: A network "learnt empty maps" for a group when that group's DSC drops by more than this (the book's
-#: threshold; the paper's drops under partial labels are 0.64–0.83, its other differences at most 0.07).
-EMPTY_MAP_DROP = 0.5
-
-
-def _paired(d: pd.DataFrame, a: dict, b: dict, value: str = "dice") -> tuple[np.ndarray, np.ndarray]:
-    """The ``value`` of the rows matching ``a`` and of those matching ``b``, paired by held-out entry and fold."""
-    def pick(sel):
-        rows = d
-        for k, v in sel.items():
-            rows = rows[rows[k] == v]
-        return rows.set_index(["entry", "fold"])[value]
-    x, y = pick(a), pick(b)
-    common = x.index.intersection(y.index)
-    return x.loc[common].to_numpy(), y.loc[common].to_numpy()
-
-
-def findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
-    """Table 1, Fig. 2 and §4's claims (T09–T14) judged on the 3-D grid's per-entry rows (:func:`run_cell`;
-    Table 1's trainings, :func:`grid_rows`). Pairs are held-out entries (subjects × phases) matched between
-    the two arms, at least :data:`~dicecore.claims.MIN_FOLDS`: "as well as" and "alike" are
-    :func:`~dicecore.claims.equivalence` within :data:`~dicecore.claims.DICE_MARGIN` of DSC, "worse" is
-    :func:`~dicecore.claims.superiority`, Fig. 2's AUC is read against :data:`AUC_LEVEL`."""
-    d = _scored(with_bi_at_b1(grid_rows(per_entry)))
-    n_min, margin = claims.MIN_FOLDS, claims.DICE_MARGIN
-    parts = {k: [] for k in ("T09", "T10", "T11", "T12", "T14")}
-    for dataset, g in d.groupby("dataset", sort=False):
-        always, sometimes, structure = STRUCTURES[dataset]
-        name = "BraTS-like" if dataset == "brats" else "ACDC-like"
-        for b in sorted(g["batch_size"].unique()):
-            at = dict(dataset=dataset, batch_size=b)
-            for config in ("I", "BI", "Iε"):
-                part = dict(at, config=config, labelling="partial")
-                full = dict(at, config=config, labelling="full")
-                x, y = _paired(g, dict(part, group=sometimes), dict(full, group=sometimes))
-                if not len(x):
-                    continue
-                label = f"{name} {config} B={b}"
-                if config == "I" or (config == "BI" and b == 1):
-                    parts["T09"].append(claims.equivalence(x, y, margin=margin, what=f"{label}: {sometimes} DSC "
-                                                           "partial − full"))
-                else:
-                    parts["T10"].append(claims.superiority(y, x, min_n=n_min, min_effect=EMPTY_MAP_DROP,
-                                                           what=f"{label}: {sometimes} DSC full − partial"))
-                    xa, ya = _paired(g, dict(part, group=always), dict(full, group=always))
-                    if len(xa):
-                        parts["T11"].append(claims.superiority(ya, xa, min_n=n_min, what=f"{label}: {always} DSC "
-                                                               "full − partial"))
-            for config in ("BI", "Iε"):
-                for group in (always, sometimes):
-                    x, y = _paired(g, dict(at, config=config, labelling="full", group=group),
-                                   dict(at, config="I", labelling="full", group=group))
-                    if len(x) and not (config == "BI" and b == 1):
-                        parts["T12"].append(claims.equivalence(x, y, margin=margin, what=f"{name} full B={b}: "
-                                                               f"{group} DSC {config} − I"))
-    acdc = per_entry[(per_entry.dataset == "acdc") & (per_entry.labelling == "partial")]
-    for (structure, phase), g in acdc.groupby(["structure", "group"], sort=False):
-        for config in ("marginal", "leaf"):
-            x, y = _paired(g, dict(config=config), dict(config="I"))
-            if len(x):
-                parts["T14"].append(claims.equivalence(x, y, margin=margin, what=f"{structure} {phase}: DSC "
-                                                       f"{config} − I"))
-    what = {"T09": "I (any B), BI (B = 1)", "T10": "BI (B > 1), Iε", "T11": "BI (B > 1), Iε",
-            "T12": "full labels", "T14": "ACDC-like, partial labels"}
-    out = [claims.finding(k, claims.combine(v, what[k]), scale, data) if v else
-           claims.not_run(k, scale, data, f"needs the {what[k]} cells of both labellings")
-           for k, v in parts.items()]
-    aucs = detection_auc(per_entry)
-    learners = aucs[((aucs.config == "BI") & (aucs.B > 1)) | (aucs.config == "Iε")]
-    if len(learners):
-        low = learners[learners.AUC < AUC_LEVEL]
-        verdict = "reproduced" if low.empty else "not reproduced" if len(low) == len(learners) else "partly"
-        out.append(claims.finding("T13", claims.Verdict(
-            verdict, "AUC " + "; ".join(f"{r.dataset} {r.config} B={r.B}: {r.AUC:.2f}" for r in learners.itertuples()),
-            f"AUC ≥ {AUC_LEVEL} (the paper's \"around 0.9\")", int(learners["n"].sum())), scale, data))
-    else:
-        out.append(claims.not_run("T13", scale, data, "needs partially labelled BI (B > 1) or Iε cells"))
-    return sorted(out, key=lambda f: f.claim)
-
-
-def budget_findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
-    """T10 on the training-budget cells (:func:`budget_cells`, BraTS-like, partial labels, longer trainings):
-    at the longest length, BI (B > 1) and Iε against I at the same length — the LGG DSC of I minus theirs,
-    paired per held-out entry (:func:`~dicecore.claims.superiority`). Empty when no such cells ran."""
-    rows = per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")]
-    if "iterations" not in rows or rows["iterations"].isna().all():
-        return []
-    longest = rows[rows["iterations"] == rows["iterations"].max()]
-    d = _scored(longest)
-    verdicts = []
-    for config in ("BI", "Iε"):
-        x, y = _paired(d, dict(config="I", group="LGG"), dict(config=config, group="LGG"))
-        if len(x):
-            verdicts.append(claims.superiority(x, y, min_n=claims.MIN_FOLDS, min_effect=EMPTY_MAP_DROP,
-                                               what=f"{config}: LGG DSC of I − {config} at "
-                                               f"{int(longest['iterations'].iloc[0])} iterations"))
-    return [claims.finding("T10", claims.combine(verdicts, "longer trainings"), scale, data)] if verdicts else []
-
-
-def committed_findings(shown, folder=None, seed: int = 0, data_root=None) -> list[claims.Finding]:
-    """:func:`findings` on the committed grid (``shown``, :func:`~dicecore.experiments.study.committed`) and
-    :func:`budget_findings` on the committed training-budget cells of the same profile (read from ``folder``,
-    the study's results folder by default)."""
-    from dicecore.experiments.study import ResultStore
-    from dicecore.paths import results_dir
-
-    per_entry = grid_rows(shown.rows)
-    folds_run = ", ".join(str(int(f)) for f in sorted(per_entry["fold"].unique()))
-    out = findings(per_entry, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
-                   f"folds {folds_run}")
-    long_runs = ResultStore(folder or results_dir(STUDY.chapter)).read(budget_cells(shown.profile, seed,
-                                                                                    data_root=data_root))
-    if len(long_runs):
-        out += budget_findings(long_runs, shown.profile, f"BraTS-like {shown.phantom_label()}, 3-D, folds " + ", ".join(
-            str(int(f)) for f in sorted(long_runs["fold"].unique())) + ", training-budget cells")
-    return shown.tag(out)
-
-
-#: The 3-D study of Chapter 4 — Table 1's grid and the training-budget check (``dicecore study 04``).
-STUDY = Study("04_missing_vs_empty", __name__, cells, run_cell, summarise_grid)
+#: The 3-D study of Chapter 4 — Table 1's grid and the training-budget check (``dicecore study 04``); its tables
+#: and verdicts are :mod:`dicecore.experiments.missing_empty_3d_report`.
+STUDY = Study("04_missing_vs_empty", __name__, cells, run_cell, summarise_grid,
+              report="dicecore.experiments.missing_empty_3d_report")

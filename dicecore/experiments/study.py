@@ -48,6 +48,7 @@ __all__ = [
     "PROFILES", "STUDIES", "Cell", "CellPaths", "Study", "ResultStore", "CorruptResultWarning", "RunSummary",
     "cell_key", "select_cells", "process_pool", "parse_only", "parse_duration", "find_study", "run_study", "dask_executor",
     "estimate_seconds", "Committed", "committed", "throughput", "phantom_versions", "superseded",
+    "longer", "learning_curve",
 ]
 
 #: The profiles of every chapter — ``ci`` (inside the book build), ``cpu`` (one 2-core machine, a few hours),
@@ -195,6 +196,9 @@ class Study:
         cells: ``cells(profile, seed=0, device="cpu", amp=False) → [Cell, …]``, the profile's whole grid.
         run_cell: ``run_cell(cell, paths: CellPaths) → pandas.DataFrame``, tidy rows of one finished cell.
         summarise: optional ``summarise(rows) → table`` (the chapter's report starts from it).
+        report: the module of the chapter's tables and verdicts, with ``committed_findings(shown)`` (default:
+            ``module``; a chapter whose study module would otherwise grow past a few hundred lines keeps its
+            report apart, e.g. :mod:`dicecore.experiments.pm_dice_report`).
     """
 
     chapter: str
@@ -202,6 +206,12 @@ class Study:
     cells: Callable[..., list]
     run_cell: Callable[[Cell, CellPaths], pd.DataFrame]
     summarise: Optional[Callable[[pd.DataFrame], Any]] = None
+    report: Optional[str] = None
+
+    @property
+    def report_module(self) -> Any:
+        """The imported ``report`` module (or ``module``, where the study has no separate report)."""
+        return importlib.import_module(self.report or self.module)
 
     def grid(self, profile: str, **where: Any) -> list[Cell]:
         """The profile's cells, checked: a known profile, unique keys."""
@@ -562,6 +572,40 @@ def throughput(study: Study, profile: str, cells: Sequence[Cell], workers: int, 
                         progress=progress, record=False)
     return {"workers": workers, "trainings": len(cells), "seconds": run.seconds,
             "trainings_per_hour": 3600 * len(cells) / run.seconds}
+
+
+def longer(cells: Sequence[Cell], factors: Sequence[int], length: str = "iterations") -> list[Cell]:
+    """The training-length check of a grid: each of ``cells`` trained ``factor`` times as long (its ``length``
+    field multiplied), for each factor — new cells, with keys of their own."""
+    if any(int(f) != f or f < 2 for f in factors):
+        raise ValueError(f"factors: whole numbers ≥ 2, got {tuple(factors)}.")
+    return [dataclasses.replace(c, **{length: getattr(c, length) * int(f)}) for f in factors for c in cells]
+
+
+def learning_curve(per_training: pd.DataFrame, by: Sequence[str], metric: str, length: str = "iterations",
+                   margin: float = 2.0) -> pd.DataFrame:
+    """The training-length check read from trainings of several lengths (:func:`longer`): one row per ``by``
+    group, ``metric`` at each training ``length`` (one column each, ascending), ``last doubling`` — the change of
+    ``metric`` between the two longest trainings per doubling of the length — and ``flattened``: that change
+    within ± ``margin``. A group trained at one length only has ``flattened`` NaN (not checked)."""
+    by = list(by)
+    missing = [c for c in (*by, metric, length) if c not in per_training]
+    if missing:
+        raise ValueError(f"per_training: no column {missing[0]!r}; it has {list(per_training.columns)}.")
+    wide = per_training.pivot_table(index=by, columns=length, values=metric, aggfunc="mean").sort_index(axis=1)
+    rows = []
+    for group, values in wide.iterrows():
+        ran = values.dropna()
+        row = dict(zip(by, group if isinstance(group, tuple) else (group,)))
+        row.update({f"{int(n)}": v for n, v in values.items()})
+        if len(ran) >= 2:
+            (n0, v0), (n1, v1) = list(ran.items())[-2:]
+            change = (v1 - v0) / np.log2(n1 / n0)
+            row.update({"last doubling": change, "flattened": bool(abs(change) <= margin)})
+        else:
+            row.update({"last doubling": np.nan, "flattened": np.nan})
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 # --- what a chapter shows ---------------------------------------------------------------------------------
