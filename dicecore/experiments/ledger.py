@@ -9,13 +9,14 @@ largest scale (:func:`dicecore.claims.ledger`).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 import pandas as pd
 
 from dicecore import claims
 
-__all__ = ["committed_findings", "build", "committed_evidence", "CHAPTER_PAPERS"]
+__all__ = ["committed_findings", "build", "state_key", "committed_evidence", "CHAPTER_PAPERS"]
 
 
 #: The chapters with a training study, and the paper each re-runs.
@@ -80,9 +81,49 @@ def committed_findings(papers: Optional[set[str]] = None) -> list[claims.Finding
     return [f for f in out if claims.claim(f.claim).paper in wanted]
 
 
-def build(paper: Optional[str] = None) -> pd.DataFrame:
+def build(paper: Optional[str] = None, cache: bool = False) -> pd.DataFrame:
     """The ledger (:func:`dicecore.claims.ledger`) of the four papers, or of ``paper``, from
-    :func:`committed_findings`."""
+    :func:`committed_findings`. With ``cache``, a ledger built before from the same package source and the same
+    committed results (:func:`state_key`) is read back from the cache folder instead of recomputed — the
+    book's pages that show the ledger build it once."""
     if paper is not None:
         claims.all_claims(paper)  # a named error for an unknown paper, before any work
-    return claims.ledger(committed_findings(None if paper is None else {paper}), paper)
+    path = None
+    if cache:
+        from dicecore.data.cohorts import cache_dir
+
+        path = cache_dir() / "ledger" / f"{paper or 'all'}-{state_key()}.pkl"
+        if path.is_file():
+            try:
+                return pd.read_pickle(path)
+            except Exception:  # a cut write or another pandas: rebuild it
+                path.unlink(missing_ok=True)
+    table = claims.ledger(committed_findings(None if paper is None else {paper}), paper)
+    if path is not None:
+        import io
+
+        from dicecore.results import atomic_write_bytes
+
+        buf = io.BytesIO()
+        table.to_pickle(buf)
+        atomic_write_bytes(path, buf.getvalue())
+    return table
+
+
+def state_key() -> str:
+    """A hash of what the ledger is computed from: every source file of the package (contents) and every file
+    under the results folder (:func:`dicecore.paths.results_dir`) (names, sizes and modification times)."""
+    import hashlib
+
+    from dicecore.paths import results_dir
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for f in sorted(package.rglob("*.py")):
+        digest.update(str(f.relative_to(package)).encode() + f.read_bytes())
+    results = results_dir()
+    for f in sorted(results.rglob("*")) if results.is_dir() else ():
+        if f.is_file():
+            st = f.stat()
+            digest.update(f"{f.relative_to(results)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
