@@ -465,6 +465,8 @@ BENCHMARK_RESULTS = (
      "python benchmarks/runner_concurrency.py"),
     ("runner_cuda.csv", "trainings per hour, one or several at once, on one GPU", "Chapter 4, appendix", "GPU",
      "python benchmarks/runner_concurrency.py --device cuda --profile paper --workers 1,2,4,8 --amp"),
+    ("training_setups_cpu.csv", "training steps per second: threads, processes, channels-last, torch.compile",
+     "Chapter 4, appendix", "CPU", "python benchmarks/training_setups.py"),
 )
 
 

@@ -450,10 +450,10 @@ def plot_gamma_sweeps(both, background):
     return fig
 
 
-def plot_learning_curves(table, ylabel: str = "mDice (%)"):
+def plot_learning_curves(table, ylabel: str = "mDice (%)", xlabel: str = "iterations"):
     """The training-length check: one panel per task, the metric against the training length (log₂ axis), one
     line per loss — :func:`dicecore.experiments.study.learning_curve`'s table (length columns named by their
-    number of iterations)."""
+    number, e.g. iterations or multiples of a grid's length, as ``xlabel`` says)."""
     import matplotlib.pyplot as plt
 
     tasks = list(dict.fromkeys(table["task"]))
@@ -466,8 +466,7 @@ def plot_learning_curves(table, ylabel: str = "mDice (%)"):
             x = [n for n in lengths if values[str(n)] == values[str(n)]]  # the lengths this loss ran
             ax.plot(x, [values[str(n)] for n in x], "o-", label=values["loss"])
         ax.set_xscale("log", base=2)
-        ax.set(xticks=lengths, xticklabels=[f"{n}" for n in lengths], xlabel="iterations", title=task)
-        ax.tick_params(axis="x", labelrotation=45)
+        ax.set(xticks=lengths, xticklabels=[f"{n}" for n in lengths], xlabel=xlabel, title=task)
     axes[0][0].set(ylabel=ylabel)
     axes[0][-1].legend(fontsize=8)
     return fig

@@ -574,3 +574,16 @@ else:
 if not (paths.benchmarks_dir() / "runner_cuda.csv").is_file():
     display(Markdown("The GPU rows await a GPU: `python benchmarks/runner_concurrency.py --device cuda "
                      "--profile paper --workers 1,2,4,8 --amp` writes them."))
+
+# %% [markdown]
+# Which set-up trains fastest on a CPU? `benchmarks/training_setups.py` times one training step of Chapter 4's
+# and Chapter 5's networks with one thread, with every thread in one process, one process per core,
+# channels-last memory and `torch.compile`:
+
+# %% tags=["remove-input"]
+setups = paths.benchmarks_dir() / "training_setups_cpu.csv"
+if setups.is_file():
+    display(pd.read_csv(setups).drop(columns="error").style.hide(axis="index").format(
+        {"iterations_per_s": "{:.2f}", "warm_up_s": "{:.1f}", "vs 1 process, 1 thread": "{:.2f}"}))
+else:
+    print("Not run yet: python benchmarks/training_setups.py (a few minutes on an idle machine).")

@@ -57,7 +57,7 @@ from dicecore.book.claims_tables import show_claims
 from dicecore.book.prose import glue_numbers
 from dicecore.book.provenance import page_provenance
 from dicecore.book.style import book_style
-from dicecore.claims import claims_table, merge
+from dicecore.claims import DICE_MARGIN, claims_table, merge
 from dicecore.data.brain import MSSEG_CONTRASTS, MSSEG_PHANTOM_VERSION, msseg_like_slices
 from dicecore.data.heart import ACDC_SLICES_PHANTOM_VERSION
 from dicecore.data.baselines import interval_dice
@@ -543,6 +543,11 @@ else:
     committed_report = report.committed_report(parts, shown.profile, shown.phantom_label())
     for caption, table in committed_report["tables"]:
         display(table.style.hide(axis="index").set_caption(caption))
+    length = report.length_check(results_dir, shown.profile)
+    for task, state in (report.length_states(length) if not length.empty else {}).items():
+        if state.startswith("still rising") and task in parts:
+            print(f"{task}: the learning curves of CE and Dice were {state} iterations (the check below) — this "
+                  "table compares networks that had not finished learning.")
     for part, dead in committed_report["diverged"].items():
         print(f"{part}: {len(dead)} training{'s' if len(dead) > 1 else ''} diverged — {'; '.join(dead)} — "
               "(the network's output became NaN; scored as predicting background, so the table's means include "
@@ -569,21 +574,23 @@ else:
 # CE and Dice, first seed, trained on each task at the grid's length and at 2, 4 and 8 times it
 # ({py:func}`~dicecore.experiments.pm_dice.length_check_cells`, read by
 # {py:func}`~dicecore.experiments.pm_dice_report.length_check`). A curve has *flattened* where its last
-# doubling moved mDice by no more than 2 points (the book's margin for "alike",
+# doubling moved mDice by no more than {glue:text}`length_margin` points (the book's margin for "alike",
 # {py:data}`~dicecore.claims.DICE_MARGIN`); where it had not, the grid's comparisons are between networks
-# still learning, and the tables above say so.
+# still learning, and a line under the tables above says so.
 
 # %% tags=["hide-input"]
-length = report.length_check(results_dir, "cpu")
+length = report.length_check(results_dir, "cpu")  # the cpu profile's check, whichever profile is shown above
 states = report.length_states(length) if not length.empty else {}
 if length.empty:
     print("The learning-curve check has not run yet: dicecore study 05 --profile cpu --only seed=0 --only loss=CE,Dice")
 else:
     display(length.style.hide(axis="index").format(precision=1, na_rep="not run").set_caption(
-        "mDice (%) of the first seed by training length (iterations); last doubling: points per doubling"))
-    plot_learning_curves(length)
+        "mDice (%) of the first seed trained 1, 2, 4 and 8 times the grid's length (in iterations); last "
+        "doubling: points per doubling of the length"))
+    plot_learning_curves(length, xlabel="times the grid's length")
     plt.show()
 glue_numbers(length_states="; ".join(f"{task}: {state}" for task, state in states.items()) or "not run")
+glue_numbers("{:.0f}", length_margin=100 * DICE_MARGIN)
 
 # %% [markdown]
 # In the committed check: {glue:text}`length_states`.

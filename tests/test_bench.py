@@ -123,7 +123,7 @@ def test_gpu_pending_says_what_is_committed_and_how_to_make_the_rest(tmp_path):
     states = dict(zip([r[0] for r in BENCHMARK_RESULTS], table["state"]))
     assert states["dice_cpu.csv"] == "committed (2026-11-29)"
     assert states["dice_cuda.csv"] == states["gpu_equality.csv"] == "awaits a GPU"
-    assert states["runner_cpu.csv"] == "not run yet"
+    assert states["runner_cpu.csv"] == states["training_setups_cpu.csv"] == "not run yet"
     assert table["command"].str.startswith("`").all()
 
 
@@ -144,3 +144,18 @@ def test_runner_benchmarks_read_the_committed_tables(tmp_path):
     assert table["threads each"].tolist() == [2, 1]
     assert notes == ["`runner_cpu.csv`: Some CPU, 2 cores (no GPU used), profile `cpu`, 4 trainings per setting, "
                      "commit `abcdef1`, 2026-11-29: best with 2 at once, 60.0 trainings per hour (1.25× one at a time)."]
+
+
+def test_the_training_setups_benchmark_times_every_setup(monkeypatch):
+    import importlib
+
+    from dicecore.paths import repository_root
+
+    monkeypatch.syspath_prepend(str(repository_root() / "benchmarks"))  # (the worker processes import it too)
+    module = importlib.import_module("training_setups")
+    workload = next(iter(module.WORKLOADS))
+    table = module.run(1, 2, workloads=[workload], compiled=False)
+    assert table["set-up"].tolist() == ["1 process, 1 thread", "1 process, 2 threads", "2 processes, 1 thread each",
+                                        "1 process, 1 thread, channels-last"]
+    assert (table["iterations_per_s"] > 0).all() and (table["error"] == "").all()
+    assert table["vs 1 process, 1 thread"].iloc[0] == 1.0

@@ -214,9 +214,9 @@ def test_the_length_check_is_read_from_the_store_as_learning_curves(tmp_path):
                                          "iou": dice, "nsd": dice, "precision": dice, "recall": dice,
                                          "task": cell.task, "iterations": cell.iterations} for i in range(2)]))
     table = report.length_check(tmp_path, "cpu")
-    assert list(table["loss"]) == ["CE", "Dice"] and len(table.columns) == 2 + 4 + 2
-    assert table.set_index("loss").loc["CE", "1200"] == pytest.approx(10.0)
+    assert list(table.columns) == ["task", "loss", "grid length", "1", "2", "4", "8", "last doubling", "flattened"]
+    assert table.set_index("loss").loc["CE", "1"] == pytest.approx(10.0) and (table["grid length"] == 1200).all()
     assert report.length_states(table) == {"kvasir_like": "still rising at 9600"}
-    fig = plot_learning_curves(table)
+    fig = plot_learning_curves(table, xlabel="times the grid's length")
     assert [line.get_label() for line in fig.axes[0].lines] == ["CE", "Dice"]
-    assert list(fig.axes[0].lines[0].get_xdata()) == [1200, 2400, 4800, 9600]
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 4, 8]

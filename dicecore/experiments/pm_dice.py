@@ -23,8 +23,9 @@ Profiles:
   whole slices uniformly, as the paper.
 
 * ``cpu`` (a 2-core CPU, a few hours, committed): the ``ci`` sizes with all fourteen losses and the ablation,
-  three seeds and 1200 iterations (MSSEG-like: 1800, on the ``ci`` crops) — the book's choice, not yet
-  checked against learning curves.
+  three seeds and 1200 iterations (MSSEG-like: 1800, on the ``ci`` crops) — the book's choice, checked by
+  the training-length check (:func:`length_check_cells`: CE and Dice trained 2, 4 and 8 times as long,
+  whose learning curves the chapter shows and from which the grid's lengths are to be chosen).
 
 Each (task, loss, γ, seed, profile) is a :class:`PMDiceCell` of :data:`STUDY`, run and resumed by
 :func:`dicecore.experiments.study.run_study` (``dicecore study 05 --profile cpu``); the notebook runs one

@@ -336,21 +336,27 @@ def committed_findings(shown, folder=None) -> list[claims.Finding]:
 
 def length_check(folder, profile: str = "cpu", metric: str = "mDice") -> pd.DataFrame:
     """The committed training-length check (:func:`~dicecore.experiments.pm_dice.length_check_cells`): per task
-    and loss of :data:`~dicecore.experiments.pm_dice.LENGTH_CHECK`, the first seed's ``metric`` (percent) at
-    the profile's length and each longer one, the change per doubling between the two longest run, and
-    whether it is within :data:`~dicecore.claims.DICE_MARGIN` (in points) —
-    :func:`~dicecore.experiments.study.learning_curve`. Empty when the profile has no check or none ran."""
+    and loss of :data:`~dicecore.experiments.pm_dice.LENGTH_CHECK`, the task's ``grid length`` (iterations)
+    and the first seed's ``metric`` (percent) trained 1, 2, 4 and 8 times as long (columns "1", "2", "4",
+    "8"), the change per doubling between the two longest run, and whether it is within
+    :data:`~dicecore.claims.DICE_MARGIN` (in points) — :func:`~dicecore.experiments.study.learning_curve`.
+    Empty when the profile has no check or none ran."""
     check = length_check_cells(profile)
     if not check:
         return pd.DataFrame()
     first = check[0].seed
+    grid_length = {c.task: c.iterations for part in ("kvasir_like", "acdc_like", "msseg_like")
+                   for c in part_cells(profile, part)[:1]}
     trainings = [c for c in STUDY.grid(profile) if c.loss in LENGTH_CHECK["losses"] and c.seed == first
-                 and c.task in {x.task for x in check}]
+                 and c.task in grid_length and c.gamma is None]
     rows = ResultStore(folder).read(trainings)
     if rows.empty:
         return pd.DataFrame()
     per = per_seed(rows, by=("task", "loss", "iterations"))
-    return learning_curve(per, ["task", "loss"], metric, margin=100 * claims.DICE_MARGIN)
+    per["times"] = per["iterations"] // per["task"].map(grid_length)
+    table = learning_curve(per, ["task", "loss"], metric, length="times", margin=100 * claims.DICE_MARGIN)
+    table.insert(2, "grid length", table["task"].map(grid_length))
+    return table
 
 
 def length_states(table: pd.DataFrame) -> dict[str, str]:
@@ -359,10 +365,11 @@ def length_states(table: pd.DataFrame) -> dict[str, str]:
     ran at two lengths."""
     out = {}
     for task, d in table.groupby("task", sort=False):
-        lengths = [int(c) for c in d.columns if c.isdigit() and d[c].notna().any()]
+        times = [int(c) for c in d.columns if str(c).isdigit() and d[c].notna().any()]
         checked = d["flattened"].dropna()
         if checked.empty:
             out[task] = "not checked"
         else:
-            out[task] = f"{'flattened' if checked.astype(bool).all() else 'still rising'} at {max(lengths)}"
+            longest = max(times) * int(d["grid length"].iloc[0])
+            out[task] = f"{'flattened' if checked.astype(bool).all() else 'still rising'} at {longest}"
     return out
