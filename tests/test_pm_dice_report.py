@@ -200,23 +200,27 @@ def test_the_length_check_is_read_from_the_store_as_learning_curves(tmp_path):
 
     check = study.length_check_cells("cpu")
     assert study.length_check_cells("ci") == [] and study.length_check_cells("paper") == []
-    assert len(check) == 3 * 2 * 3 and {c.loss for c in check} == {"CE", "Dice"} and {c.seed for c in check} == {0}
-    base = {c.task: c.iterations for c in study.part_cells("cpu", "kvasir_like") + study.part_cells("cpu", "msseg_like")}
-    assert sorted({c.iterations // base[c.task] for c in check if c.task in base}) == [2, 4, 8]
-    assert set(c.key for c in check) <= set(c.key for c in study.STUDY.grid("cpu"))
+    assert len(check) == 3 * 2 * 4 and {c.loss for c in check} == {"CE", "Dice"} and {c.seed for c in check} == {0}
+    reference = study.LENGTH_CHECK["reference"]
+    assert sorted({c.iterations // reference[c.task] for c in check}) == [1, 2, 4, 8]
+    assert {c.key for c in check} <= {c.key for c in study.STUDY.grid("cpu")}  # in the grid, each once
+    grid = {c.task: c.iterations for c in study.STUDY.grid("cpu") if c.loss == "TopK Dice [42]"}
+    assert grid["kvasir_like"] in {c.iterations for c in check if c.task == "kvasir_like"}  # a length checked
     assert report.length_check(tmp_path, "cpu").empty and report.length_check(tmp_path, "ci").empty
     store = ResultStore(tmp_path)
-    kvasir = [c for c in study.STUDY.grid("cpu") if c.task == "kvasir_like" and c.seed == 0 and c.loss in ("CE", "Dice")]
-    for cell in kvasir:  # mDice rises 20 points per doubling for CE; Dice flattens at 4 × the length
-        k = cell.iterations // base["kvasir_like"]
+    for cell in [c for c in check if c.task == "kvasir_like"]:  # CE rises 10 points per doubling; Dice flattens
+        k = cell.iterations // reference["kvasir_like"]
         dice = 0.1 * k if cell.loss == "CE" else min(0.5 + 0.1 * k, 0.9)
         store.write(cell, pd.DataFrame([{"loss": cell.loss, "seed": 0, "class": 1, "image": i, "dice": dice,
                                          "iou": dice, "nsd": dice, "precision": dice, "recall": dice,
                                          "task": cell.task, "iterations": cell.iterations} for i in range(2)]))
     table = report.length_check(tmp_path, "cpu")
-    assert list(table.columns) == ["task", "loss", "grid length", "1", "2", "4", "8", "last doubling", "flattened"]
-    assert table.set_index("loss").loc["CE", "1"] == pytest.approx(10.0) and (table["grid length"] == 1200).all()
+    assert list(table.columns) == ["task", "loss", "reference", "grid length", "1", "2", "4", "8", "last doubling",
+                                   "flattened"]
+    assert table.set_index("loss").loc["CE", "1"] == pytest.approx(10.0)
+    assert (table["reference"] == 1200).all() and (table["grid length"] == grid["kvasir_like"]).all()
+    assert table.set_index("loss").loc["CE", "last doubling"] == pytest.approx(40.0)
     assert report.length_states(table) == {"kvasir_like": "still rising at 9600"}
-    fig = plot_learning_curves(table, xlabel="times the grid's length")
+    fig = plot_learning_curves(table, xlabel="times the reference length")
     assert [line.get_label() for line in fig.axes[0].lines] == ["CE", "Dice"]
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 4, 8]

@@ -336,26 +336,23 @@ def committed_findings(shown, folder=None) -> list[claims.Finding]:
 
 def length_check(folder, profile: str = "cpu", metric: str = "mDice") -> pd.DataFrame:
     """The committed training-length check (:func:`~dicecore.experiments.pm_dice.length_check_cells`): per task
-    and loss of :data:`~dicecore.experiments.pm_dice.LENGTH_CHECK`, the task's ``grid length`` (iterations)
-    and the first seed's ``metric`` (percent) trained 1, 2, 4 and 8 times as long (columns "1", "2", "4",
-    "8"), the change per doubling between the two longest run, and whether it is within
-    :data:`~dicecore.claims.DICE_MARGIN` (in points) — :func:`~dicecore.experiments.study.learning_curve`.
-    Empty when the profile has no check or none ran."""
+    and loss of :data:`~dicecore.experiments.pm_dice.LENGTH_CHECK`, its ``reference`` length and the grid's
+    (``grid length``, iterations), the first seed's ``metric`` (percent) trained 1, 2, 4 and 8 times the
+    reference (columns "1", "2", "4", "8"), the change per doubling between the two longest run, and whether
+    it is within :data:`~dicecore.claims.DICE_MARGIN` (in points) —
+    :func:`~dicecore.experiments.study.learning_curve`. Empty when the profile has no check or none ran."""
     check = length_check_cells(profile)
-    if not check:
-        return pd.DataFrame()
-    first = check[0].seed
-    grid_length = {c.task: c.iterations for part in ("kvasir_like", "acdc_like", "msseg_like")
-                   for c in part_cells(profile, part)[:1]}
-    trainings = [c for c in STUDY.grid(profile) if c.loss in LENGTH_CHECK["losses"] and c.seed == first
-                 and c.task in grid_length and c.gamma is None]
-    rows = ResultStore(folder).read(trainings)
+    rows = ResultStore(folder).read(check)
     if rows.empty:
         return pd.DataFrame()
+    reference = LENGTH_CHECK["reference"]
+    grid_length = {c.task: c.iterations for part in ("kvasir_like", "acdc_like", "msseg_like")
+                   for c in part_cells(profile, part)[:1]}
     per = per_seed(rows, by=("task", "loss", "iterations"))
-    per["times"] = per["iterations"] // per["task"].map(grid_length)
+    per["times"] = per["iterations"] // per["task"].map(reference)
     table = learning_curve(per, ["task", "loss"], metric, length="times", margin=100 * claims.DICE_MARGIN)
-    table.insert(2, "grid length", table["task"].map(grid_length))
+    table.insert(2, "reference", table["task"].map(reference))
+    table.insert(3, "grid length", table["task"].map(grid_length))
     return table
 
 
@@ -370,6 +367,6 @@ def length_states(table: pd.DataFrame) -> dict[str, str]:
         if checked.empty:
             out[task] = "not checked"
         else:
-            longest = max(times) * int(d["grid length"].iloc[0])
+            longest = max(times) * int(d["reference"].iloc[0])
             out[task] = f"{'flattened' if checked.astype(bool).all() else 'still rising'} at {longest}"
     return out
