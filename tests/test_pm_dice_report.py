@@ -221,6 +221,10 @@ def test_the_length_check_is_read_from_the_store_as_learning_curves(tmp_path):
     assert (table["reference"] == 1200).all() and (table["grid length"] == grid["kvasir_like"]).all()
     assert table.set_index("loss").loc["CE", "last doubling"] == pytest.approx(40.0)
     assert report.length_states(table) == {"kvasir_like": "still rising at 9600"}
+    assert report.length_states(table, ceiling=80.0) == {"kvasir_like": "still rising at 9600, at the ceiling (≥ 80 %) "
+                                                                          "by 4800"}  # Dice: 90 % at 4 ×
+    assert report.unsettled_at_grid_length(table) == {"kvasir_like": pytest.approx(40.0)}  # CE, last doubling
+    assert report.unsettled_at_grid_length(table, margin=50.0) == {}
     fig = plot_learning_curves(table, xlabel="times the reference length")
     assert [line.get_label() for line in fig.axes[0].lines] == ["CE", "Dice"]
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 4, 8]

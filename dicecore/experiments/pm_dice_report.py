@@ -21,7 +21,7 @@ from dicecore.papers import hosseini2025
 __all__ = [
     "committed_parts", "example_predictions", "organ_dice", "beside_paper", "DIFFICULTY_LOSSES", "per_seed",
     "findings", "gamma_findings", "collapsed", "collapsed_trainings", "table3_reading", "diverged_trainings",
-    "collapse_reading", "sweep_tables", "committed_report", "committed_findings", "length_check", "length_states",
+    "collapse_reading", "sweep_tables", "committed_report", "committed_findings", "length_check", "length_states", "unsettled_at_grid_length",
 ]
 
 
@@ -356,17 +356,41 @@ def length_check(folder, profile: str = "cpu", metric: str = "mDice") -> pd.Data
     return table
 
 
-def length_states(table: pd.DataFrame) -> dict[str, str]:
+def length_states(table: pd.DataFrame, ceiling: float = 100 - CEILING_POINTS) -> dict[str, str]:
     """Per task of :func:`length_check`'s table: "flattened at N" when every loss's last doubling (up to N
-    iterations) moved it within the margin, "still rising at N" when one did not, "not checked" when no loss
-    ran at two lengths."""
+    iterations) moved it within the margin, "still rising at N" when one did not, and "at the ceiling by N"
+    when a loss reached ``ceiling`` percent at N iterations or before (a phantom a converged network segments
+    almost perfectly cannot rank the losses); "not checked" when no loss ran at two lengths."""
     out = {}
     for task, d in table.groupby("task", sort=False):
-        times = [int(c) for c in d.columns if str(c).isdigit() and d[c].notna().any()]
+        times = sorted(int(c) for c in d.columns if str(c).isdigit() and d[c].notna().any())
         checked = d["flattened"].dropna()
+        reference = int(d["reference"].iloc[0])
         if checked.empty:
             out[task] = "not checked"
-        else:
-            longest = max(times) * int(d["reference"].iloc[0])
-            out[task] = f"{'flattened' if checked.astype(bool).all() else 'still rising'} at {longest}"
+            continue
+        state = f"{'flattened' if checked.astype(bool).all() else 'still rising'} at {max(times) * reference}"
+        top = [k for k in times if (d[str(k)] >= ceiling).any()]
+        if top:
+            state += f", at the ceiling (≥ {ceiling:g} %) by {top[0] * reference}"
+        out[task] = state
+    return out
+
+
+def unsettled_at_grid_length(table: pd.DataFrame, margin: float = 100 * claims.DICE_MARGIN) -> dict[str, float]:
+    """The tasks of :func:`length_check`'s table whose networks had not settled at the grid's length: task →
+    the largest change of mDice (points, either sign) over the doubling after the grid's length (the last
+    doubling where the grid trains the longest length checked), for the tasks where it exceeds ``margin``."""
+    out = {}
+    for task, d in table.groupby("task", sort=False):
+        times = sorted(int(c) for c in d.columns if str(c).isdigit() and d[c].notna().any())
+        at = int(d["grid length"].iloc[0]) // int(d["reference"].iloc[0])
+        if at not in times or len(times) < 2:
+            continue
+        after = times[times.index(at) + 1] if at != times[-1] else None
+        pair = (at, after) if after else (times[-2], at)
+        change = (d[str(pair[1])] - d[str(pair[0])]) / np.log2(pair[1] / pair[0])
+        worst = float(change.abs().max())
+        if worst > margin:
+            out[task] = float(change[change.abs().idxmax()])
     return out
