@@ -247,3 +247,14 @@ def test_learning_curve_reads_the_last_doubling_against_a_margin():
     assert np.isnan(table.loc["b", "400"])
     with pytest.raises(ValueError, match="per_training: no column 'mIoU'"):
         learning_curve(rows, ["task", "loss"], "mIoU")
+
+
+def test_runs_that_recorded_no_keys_are_left_out_when_the_others_wrote_every_cell():
+    from dicecore.experiments.study import Committed
+
+    old = {"cells": "v1 Table 3, before keys were recorded", "wall_time_s": 3000.0, "git_commit": "a", "device": "cpu"}
+    new = {"cells": "n=3", "wall_time_s": 60.0, "git_commit": "b", "device": "cpu", "phantoms": [1], "written": ["k3"]}
+    shown = Committed("cpu", pd.DataFrame(), 2, 2, {"runs": [old, new]}, phantoms=(1, 2), keys=("k3", "k5"))
+    assert shown.runs() == [old, new]  # k5's run is not known: the unrecorded v1 run may be it
+    shown = Committed("cpu", pd.DataFrame(), 1, 2, {"runs": [old, new]}, phantoms=(1,), keys=("k3",))
+    assert shown.runs() == [new] and "50 min" not in shown.header()  # k3's run is known: the old one is not it

@@ -647,11 +647,15 @@ class Committed:
     def runs(self) -> list[dict]:
         """The provenance's runs behind these cells: those that wrote one of them (``written``); a run that
         did not record its keys counts when it trained one of these cells' phantom versions (a run recorded
-        before versions were recorded counts as version 1)."""
+        before versions were recorded counts as version 1) — unless the runs that did record their keys wrote
+        every one of these cells."""
         mine, shown = set(self.phantoms), set(self.keys)
-        return [r for r in self.record.get("runs", [])
+        runs = self.record.get("runs", [])
+        recorded = set().union(*(r["written"] for r in runs if "written" in r)) if runs else set()
+        every_cell_recorded = bool(shown) and shown <= recorded
+        return [r for r in runs
                 if (shown & set(r["written"]) if "written" in r and shown else
-                    not mine or mine & set(r.get("phantoms", [1])))]
+                    not every_cell_recorded and (not mine or mine & set(r.get("phantoms", [1]))))]
 
     def header(self) -> str:
         """``"profile cpu: 60 of 120 cells, 225 min in all"`` (with the phantom version) and one line per run."""
