@@ -59,7 +59,7 @@ from dicecore.train import Polynomial, fit, predict
 
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "LENGTH_CHECK",
-    "length_check_cells", "run_cell", "summarise",
+    "length_check_cells", "run_cell", "per_seed", "summarise",
     "METRICS", "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "FIG5_LOSSES", "example_frame", "PARTS",
     "STUDY",
 ]
@@ -278,16 +278,20 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     return out
 
 
+def per_seed(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
+    """The metrics (percent) of each training: one row per ``by`` value and seed, means over its test frames."""
+    by = list(by)
+    rows = [{**dict(zip([*by, "seed"], keys)), **summarise_segmentation(d)}
+            for keys, d in per_image.groupby([*by, "seed"], sort=False)]
+    return pd.DataFrame(rows, columns=[*by, "seed", *METRICS])
+
+
 def summarise(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
     """Per loss (or per ``by``, e.g. ``("gamma",)`` for a γ sweep): the metrics of each seed (means over
     frames), then their mean and spread (max − min) over seeds, in percent — the paper reports the mean of
     3 runs."""
     by = list(by)
-    rows = []
-    for keys, d in per_image.groupby([*by, "seed"], sort=False):
-        rows.append({**dict(zip([*by, "seed"], keys)), **summarise_segmentation(d)})
-    per_seed = pd.DataFrame(rows)
-    groups = per_seed.groupby(by, sort=False)
+    groups = per_seed(per_image, by).groupby(by, sort=False)
     mean = groups[list(METRICS)].mean()
     spread = groups[list(METRICS)].agg(lambda v: v.max() - v.min())
     out = mean.join(spread.add_suffix(" spread")).reset_index()

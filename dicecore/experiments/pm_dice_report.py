@@ -13,13 +13,12 @@ import pandas as pd
 
 from dicecore import claims
 from dicecore.experiments.pm_dice import (ABLATIONS, LENGTH_CHECK, METRICS, ORGANS, PARTS, STUDY, length_check_cells,
-                                         part_cells, summarise)
+                                         part_cells, per_seed, summarise)
 from dicecore.experiments.study import ResultStore, learning_curve, superseded
-from dicecore.metrics import summarise_segmentation
 from dicecore.papers import hosseini2025
 
 __all__ = [
-    "committed_parts", "example_predictions", "organ_dice", "beside_paper", "DIFFICULTY_LOSSES", "per_seed",
+    "committed_parts", "example_predictions", "organ_dice", "beside_paper", "DIFFICULTY_LOSSES",
     "findings", "gamma_findings", "collapsed", "collapsed_trainings", "table3_reading", "diverged_trainings",
     "collapse_reading", "sweep_tables", "committed_report", "committed_findings", "length_check", "length_states", "unsettled_at_grid_length",
 ]
@@ -91,15 +90,6 @@ DIFFICULTY_LOSSES = ("Logarithmic Dice [38]", "Focal Dice [40]", "Focal Dice [41
 
 #: The metrics are in percent, so a comparison at the ceiling has both arms within this many points of 100.
 CEILING_POINTS = 100 * claims.CEILING_DISTANCE
-
-
-
-def per_seed(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
-    """The metrics (percent) of each training: one row per ``by`` value and seed, means over its test frames."""
-    by = list(by)
-    rows = [{**dict(zip([*by, "seed"], keys)), **summarise_segmentation(d)}
-            for keys, d in per_image.groupby([*by, "seed"], sort=False)]
-    return pd.DataFrame(rows, columns=[*by, "seed", *METRICS])
 
 
 
