@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-__all__ = ["Recommendation", "RECOMMENDATIONS", "recommendation", "evidence_strength", "recommendation_html",
-           "recommendations_html"]
+__all__ = ["Recommendation", "RECOMMENDATIONS", "recommendation", "evidence_strength", "recommendation_html"]
 
 
 @dataclass(frozen=True)
@@ -121,9 +120,3 @@ def recommendation_html(rec: Recommendation, ledger: pd.DataFrame, prefix: str =
             f'<small>(worked out in <a href="{prefix}{rec.chapter}.html">Chapter {int(rec.chapter[:2])}</a>)</small></p>'
             f"<details><summary>the {n} claim{'s' if n != 1 else ''} and {'their' if n != 1 else 'its'} evidence"
             f"</summary>{claims_html(rows, prefix)}</details></div>")
-
-
-def recommendations_html(ledger: pd.DataFrame, prefix: str = "../notebooks/") -> str:
-    """Every recommendation, each under its topic as a heading (:func:`recommendation_html`)."""
-    return "\n".join(f"<h3>{html.escape(rec.topic)}</h3>{recommendation_html(rec, ledger, prefix)}"
-                     for rec in RECOMMENDATIONS)
