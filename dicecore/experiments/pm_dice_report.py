@@ -346,6 +346,11 @@ def length_check(folder, profile: str = "cpu", metric: str = "mDice") -> pd.Data
     return table
 
 
+def _lengths_run(table: pd.DataFrame) -> list[int]:
+    """The length columns of a :func:`length_check` table (multiples of the reference) with a value."""
+    return sorted(int(c) for c in table.columns if str(c).isdigit() and table[c].notna().any())
+
+
 def length_states(table: pd.DataFrame, ceiling: float = 100 - CEILING_POINTS) -> dict[str, str]:
     """Per task of :func:`length_check`'s table: "flattened at N" when every loss's last doubling (up to N
     iterations) moved it within the margin, "still rising at N" when one did not, and "at the ceiling by N"
@@ -353,7 +358,7 @@ def length_states(table: pd.DataFrame, ceiling: float = 100 - CEILING_POINTS) ->
     almost perfectly cannot rank the losses); "not checked" when no loss ran at two lengths."""
     out = {}
     for task, d in table.groupby("task", sort=False):
-        times = sorted(int(c) for c in d.columns if str(c).isdigit() and d[c].notna().any())
+        times = _lengths_run(d)
         checked = d["flattened"].dropna()
         reference = int(d["reference"].iloc[0])
         if checked.empty:
@@ -373,7 +378,7 @@ def unsettled_at_grid_length(table: pd.DataFrame, margin: float = 100 * claims.D
     doubling where the grid trains the longest length checked), for the tasks where it exceeds ``margin``."""
     out = {}
     for task, d in table.groupby("task", sort=False):
-        times = sorted(int(c) for c in d.columns if str(c).isdigit() and d[c].notna().any())
+        times = _lengths_run(d)
         at = int(d["grid length"].iloc[0]) // int(d["reference"].iloc[0])
         if at not in times or len(times) < 2:
             continue
