@@ -12,7 +12,7 @@ and left out of the rate). ``iterations_per_s`` is summed over the processes a s
 the one-process-per-core rows, for a change to one training the channels-last and compile rows.
 
     python benchmarks/training_setups.py                 # writes benchmarks/results/training_setups_cpu.csv
-    python benchmarks/training_setups.py --steps 5       # a quick look (too few steps to trust)
+    python benchmarks/training_setups.py --steps 5 --repeats 1   # a quick look (too few steps to trust)
 """
 
 from __future__ import annotations
@@ -91,26 +91,40 @@ def _concurrent(workload: str, steps: int, processes: int) -> dict:
             "warm_up_s": max(r["warm_up_s"] for r in results)}
 
 
-def run(steps: int, cores: int, workloads=None, compiled: bool = True) -> pd.DataFrame:
+def run(steps: int, cores: int, workloads=None, compiled: bool = True, repeats: int = 1) -> pd.DataFrame:
     """The table of every set-up for each of ``workloads`` (default all of :data:`WORKLOADS`);
-    ``compiled=False`` leaves out torch.compile (its compilation takes minutes)."""
+    ``compiled=False`` leaves out torch.compile (its compilation takes minutes). Each set-up is timed
+    ``repeats`` times, the set-ups taking turns (round 1 of all, then round 2, …) so that a slow spell of a
+    shared machine falls on all of them; ``iterations_per_s`` is the median, ``slowest`` and ``fastest``
+    its range, ``warm_up_s`` the first round's (for torch.compile, the compilation)."""
+    if repeats < 1:
+        raise ValueError(f"repeats: need ≥ 1, got {repeats}.")
+    setups = [("1 process, 1 thread", 1, 1, {}), (f"1 process, {cores} threads", 1, cores, {}),
+              (f"{cores} processes, 1 thread each", cores, 1, None),
+              ("1 process, 1 thread, channels-last", 1, 1, {"channels_last": True})]
+    if compiled:
+        setups.append(("1 process, 1 thread, torch.compile", 1, 1, {"compiled": True}))
+    timings: dict = {}
+    for round_ in range(repeats):
+        for workload in workloads or WORKLOADS:
+            for label, processes, threads, options in setups:
+                try:
+                    r = (_concurrent(workload, steps, processes) if options is None else
+                         _step_rate(workload, steps, threads, **options))
+                    error = ""
+                except Exception as err:  # e.g. torch.compile without a C++ compiler: a row that says so
+                    r, error = {"iterations_per_s": float("nan"), "warm_up_s": float("nan")}, \
+                        f"{type(err).__name__}: {err}"
+                timings.setdefault((workload, label, processes, threads), []).append((r, error))
+                print(f"round {round_ + 1}/{repeats} {workload} | {label}: {r['iterations_per_s']:.2f} it/s {error}",
+                      flush=True)
     rows = []
-    for workload in workloads or WORKLOADS:
-        setups = [("1 process, 1 thread", 1, 1, {}), (f"1 process, {cores} threads", 1, cores, {}),
-                  (f"{cores} processes, 1 thread each", cores, 1, None),
-                  ("1 process, 1 thread, channels-last", 1, 1, {"channels_last": True})]
-        if compiled:
-            setups.append(("1 process, 1 thread, torch.compile", 1, 1, {"compiled": True}))
-        for label, processes, threads, options in setups:
-            try:
-                r = (_concurrent(workload, steps, processes) if options is None else
-                     _step_rate(workload, steps, threads, **options))
-                error = ""
-            except Exception as err:  # e.g. torch.compile without a C++ compiler: a row that says so
-                r, error = {"iterations_per_s": float("nan"), "warm_up_s": float("nan")}, f"{type(err).__name__}: {err}"
-            rows.append({"workload": workload, "set-up": label, "processes": processes, "threads each": threads,
-                         **r, "error": error[:200]})
-            print(f"{workload} | {label}: {r['iterations_per_s']:.2f} it/s {error}", flush=True)
+    for (workload, label, processes, threads), runs in timings.items():
+        rates = pd.Series([r["iterations_per_s"] for r, _ in runs])
+        rows.append({"workload": workload, "set-up": label, "processes": processes, "threads each": threads,
+                     "iterations_per_s": rates.median(), "slowest": rates.min(), "fastest": rates.max(),
+                     "repeats": len(runs), "warm_up_s": runs[0][0]["warm_up_s"],
+                     "error": next((e for _, e in runs if e), "")[:200]})
     table = pd.DataFrame(rows)
     plain = table[table["set-up"] == "1 process, 1 thread"].set_index("workload")["iterations_per_s"]
     table["vs 1 process, 1 thread"] = table["iterations_per_s"] / table["workload"].map(plain)
@@ -119,17 +133,19 @@ def run(steps: int, cores: int, workloads=None, compiled: bool = True) -> pd.Dat
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=40, help="timed training steps per set-up (default 40)")
+    ap.add_argument("--steps", type=int, default=60, help="timed training steps per set-up and round (default 60)")
+    ap.add_argument("--repeats", type=int, default=3, help="rounds of every set-up, taking turns (default 3)")
     ap.add_argument("--out", help="CSV path (default benchmarks/results/training_setups_cpu.csv)")
     args = ap.parse_args(argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     t0 = time.perf_counter()
-    table = run(args.steps, cores)
+    table = run(args.steps, cores, repeats=args.repeats)
     out = Path(args.out or "benchmarks/results/training_setups_cpu.csv")
     write_table(table, out)
     write_provenance(out.with_suffix(".provenance.json"),
                      provenance("cpu", time.perf_counter() - t0, torch.device("cpu"),
-                                benchmark="training set-ups", steps=args.steps, cores=cores))
+                                benchmark="training set-ups", steps=args.steps, repeats=args.repeats,
+                                cores=cores))
     print(table.drop(columns="error").to_string(index=False))
     return 0
 

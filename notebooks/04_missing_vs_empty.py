@@ -588,6 +588,7 @@ if not (paths.benchmarks_dir() / "runner_cuda.csv").is_file():
 setups = paths.benchmarks_dir() / "training_setups_cpu.csv"
 if setups.is_file():
     display(pd.read_csv(setups).drop(columns="error").style.hide(axis="index").format(
-        {"iterations_per_s": "{:.2f}", "warm_up_s": "{:.1f}", "vs 1 process, 1 thread": "{:.2f}"}))
+        {"iterations_per_s": "{:.2f}", "slowest": "{:.2f}", "fastest": "{:.2f}", "warm_up_s": "{:.1f}",
+         "vs 1 process, 1 thread": "{:.2f}"}))
 else:
     print("Not run yet: python benchmarks/training_setups.py (a few minutes on an idle machine).")

@@ -154,8 +154,12 @@ def test_the_training_setups_benchmark_times_every_setup(monkeypatch):
     monkeypatch.syspath_prepend(str(repository_root() / "benchmarks"))  # (the worker processes import it too)
     module = importlib.import_module("training_setups")
     workload = next(iter(module.WORKLOADS))
-    table = module.run(1, 2, workloads=[workload], compiled=False)
+    table = module.run(1, 2, workloads=[workload], compiled=False, repeats=2)
     assert table["set-up"].tolist() == ["1 process, 1 thread", "1 process, 2 threads", "2 processes, 1 thread each",
                                         "1 process, 1 thread, channels-last"]
     assert (table["iterations_per_s"] > 0).all() and (table["error"] == "").all()
+    assert (table["repeats"] == 2).all()
+    assert ((table["slowest"] <= table["iterations_per_s"]) & (table["iterations_per_s"] <= table["fastest"])).all()
     assert table["vs 1 process, 1 thread"].iloc[0] == 1.0
+    with pytest.raises(ValueError, match="repeats"):
+        module.run(1, 2, workloads=[workload], compiled=False, repeats=0)
