@@ -450,23 +450,29 @@ def plot_gamma_sweeps(both, background):
     return fig
 
 
-def plot_learning_curves(table, ylabel: str = "mDice (%)", xlabel: str = "iterations"):
-    """The training-length check: one panel per task, the metric against the training length (log₂ axis), one
-    line per loss — :func:`dicecore.experiments.study.learning_curve`'s table (length columns named by their
-    number, e.g. iterations or multiples of a grid's length, as ``xlabel`` says)."""
+def plot_learning_curves(table, ylabel: str = "mDice (%)", xlabel: str = "iterations", panel: str = "task",
+                         line: str = "loss"):
+    """The training-length check: one panel per ``panel`` value (a task, a group), the metric against the
+    training length (log₂ axis), one line per ``line`` value (a loss, a configuration) —
+    :func:`dicecore.experiments.study.learning_curve`'s table (length columns named by their number, e.g.
+    iterations or multiples of a grid's length, as ``xlabel`` says)."""
     import matplotlib.pyplot as plt
 
-    tasks = list(dict.fromkeys(table["task"]))
+    for column in (panel, line):
+        if column not in table:
+            raise ValueError(f"table: no column {column!r} (panel={panel!r}, line={line!r}); it has "
+                             f"{list(table.columns)}.")
+    panels = list(dict.fromkeys(table[panel]))
     lengths = sorted(int(c) for c in table.columns if str(c).isdigit())
-    fig, axes = plt.subplots(1, max(len(tasks), 1), figsize=(3.2 * max(len(tasks), 1), 3.0), sharey=True,
+    fig, axes = plt.subplots(1, max(len(panels), 1), figsize=(3.2 * max(len(panels), 1), 3.0), sharey=True,
                              layout="constrained", squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        for row in table[table["task"] == task].itertuples(index=False):
+    for ax, name in zip(axes[0], panels):
+        for row in table[table[panel] == name].itertuples(index=False):
             values = dict(zip(table.columns, row))
-            x = [n for n in lengths if values[str(n)] == values[str(n)]]  # the lengths this loss ran
-            ax.plot(x, [values[str(n)] for n in x], "o-", label=values["loss"])
+            x = [n for n in lengths if values[str(n)] == values[str(n)]]  # the lengths this line ran
+            ax.plot(x, [values[str(n)] for n in x], "o-", label=values[line])
         ax.set_xscale("log", base=2)
-        ax.set(xticks=lengths, xticklabels=[f"{n}" for n in lengths], xlabel=xlabel, title=task)
+        ax.set(xticks=lengths, xticklabels=[f"{n}" for n in lengths], xlabel=xlabel, title=name)
     axes[0][0].set(ylabel=ylabel)
     axes[0][-1].legend(fontsize=8)
     return fig

@@ -11,7 +11,7 @@ from dicecore.losses import dice_loss, marginal_dice_loss
 
 
 def _cell(dataset, labelling, config, batch_size=2, fold=0, profile="ci", **kw):
-    kw.setdefault("iterations", study.PROFILES[profile]["iterations"])
+    kw.setdefault("iterations", study.grid_length(profile, dataset))
     return study.MissingEmptyCell(dataset=dataset, labelling=labelling, config=config, batch_size=batch_size,
                                   fold=fold, profile=profile, **kw)
 
@@ -38,11 +38,18 @@ def test_the_grid_is_the_papers():
         study.cells("huge")
     with pytest.raises(ValueError, match="datasets: 'brats' and/or 'acdc'"):
         study.grid_cells("ci", datasets=("kvasir",))
-    # the cpu profile adds the training-budget check, four times longer; the paper profile has none
-    budget = study.budget_cells("cpu")
-    assert len(study.STUDY.grid("cpu")) == len(study.grid_cells("cpu")) + len(budget) == 150 + 15
-    assert {c.iterations for c in budget} == {1600} and {c.config for c in budget} == {"I", "BI", "Iε"}
-    assert study.budget_cells("paper") == []
+    # the cpu profile: BraTS-like at 1600 iterations and B ∈ {1, 2, 4}, ACDC-like at 400, and the
+    # training-length check (fold 0 at 400, 1600, 3200), whose 1600-iteration cells are the grid's own
+    grid = study.grid_cells("cpu")
+    assert len(grid) == 5 * 2 * (3 * 3 - 1) + 5 * (3 + 5) == 120
+    assert {(c.dataset, c.iterations) for c in grid} == {("brats", 1600), ("acdc", 400)}
+    check = study.length_check_cells("cpu")
+    assert sorted({c.iterations for c in check}) == [400, 1600, 3200] and {c.fold for c in check} == {0}
+    assert {c.config for c in check} == {"I", "BI", "Iε"} and {c.labelling for c in check} == {"partial"}
+    assert len(study.STUDY.grid("cpu")) == 120 + 6  # the check's 400 and 3200 cells
+    assert study.length_check_cells("paper") == []
+    with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc'"):
+        study.grid_length("cpu", "kvasir")
 
 
 # --- data -------------------------------------------------------------------------------------------------
@@ -219,7 +226,7 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
             "iterations=4", "--workers", "0", "--results", str(tmp_path), "-q"]
     assert main(args) == 0
     record = json.loads((tmp_path / "provenance.json").read_text())
-    assert record["cells"] == 10 and record["cells_in_grid"] == len(study.STUDY.grid("ci")) == 36 + 6
+    assert record["cells"] == 10 and record["cells_in_grid"] == len(study.STUDY.grid("ci")) == 36 + 3  # + the check's longer cells
     assert record["runs"][0]["cells"].startswith("dataset=brats, fold=0, iterations=4: 10 ran")
     assert record["profile"] == "ci"
     assert len(list((tmp_path / "examples").glob("*.npz"))) == 10
@@ -235,17 +242,19 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
     assert image.shape == (4, 60, 60) and reference.shape == (60, 60) and reference.sum() > 0
 
 
-def test_the_budget_check_is_its_own_cells_and_table(tmp_path):
-    cells = study.budget_cells("ci", folds=(0,))
-    assert [c.config for c in cells] == ["I", "BI", "Iε"] and all("__iterations-8__" in c.key for c in cells)
-    assert not {c.key for c in cells} & {c.key for c in study.grid_cells("ci")}
+def test_the_length_check_is_the_grid_cells_at_other_lengths(tmp_path):
+    cells = study.length_check_cells("ci")
+    assert [(c.config, c.iterations) for c in cells] == [("I", 4), ("BI", 4), ("Iε", 4), ("I", 8), ("BI", 8), ("Iε", 8)]
+    grid = {c.key for c in study.grid_cells("ci")}
+    assert {c.key for c in cells} & grid == {c.key for c in cells[:3]}  # the reference length is the grid's
+    assert len(study.cells("ci")) == len(grid) + 3
     with pytest.raises(ValueError, match="iterations: need ≥ 1"):
         _cell("brats", "partial", "I", iterations=0)
-    run_study(study.STUDY, "ci", cells=cells, workers=0, folder=tmp_path, progress=False)
-    long = ResultStore(tmp_path).read(cells)
-    short = study.run_cell(_cell("brats", "partial", "I"))
-    both = pd.concat([short, long], ignore_index=True)
-    pd.testing.assert_frame_equal(study.grid_rows(both), short, check_dtype=False)  # the longer ones left out
-    table = report.budget_table(both)
-    assert list(zip(table.config, table.iterations)) == [("BI", 8), ("I", 4), ("I", 8), ("Iε", 8)]
-    assert table["held-out subjects"].eq(5).all() and table["DSC LGG"].between(0, 1).all()
+    run_study(study.STUDY, "ci", cells=[c for c in cells if c.config == "I"], workers=0, folder=tmp_path,
+              progress=False)
+    rows = ResultStore(tmp_path).read(cells)
+    pd.testing.assert_frame_equal(study.grid_rows(rows), rows[rows.iterations == 4], check_dtype=False)
+    table = report.length_check(rows)
+    assert list(zip(table.config, table.group)) == [("I", "HGG"), ("I", "LGG")]
+    assert list(table.columns[2:4]) == ["4", "8"] and table[["4", "8"]].stack().between(0, 1).all()
+    assert (table["last doubling"] == table["8"] - table["4"]).all()

@@ -3,6 +3,7 @@ AUC of Fig. 2, the partial-label losses and the verdict rules, on hand-made grid
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dicecore.experiments import missing_empty_3d as study, missing_empty_3d_report as report
 from dicecore.papers import tilborghs2022
@@ -109,14 +110,24 @@ def test_the_partial_losses_table_flags_a_real_difference():
     assert t.set_index(["structure", "phase"]).loc[("LV", "ED"), "paper (all three)"] == 0.96
 
 
-def test_budget_findings_judge_the_longest_trainings():
-    rng = np.random.default_rng(0)
-    hand = _fake([("brats", "partial", config, 2, 0, e, "LGG", "WT", dice + 0.01 * rng.standard_normal(), 0, 0)
-                  for config, dice in (("I", 0.98), ("BI", 0.0), ("Iε", 0.9))
-                  for e in range(6)]).assign(iterations=1600)
-    (found,) = report.budget_findings(hand, "cpu", "x")
-    assert found.claim == "T10" and found.verdict.verdict == "partly"  # BI learnt the empty maps, Iε did not
-    assert "at 1600 iterations" in found.verdict.evidence
-    learnt = hand.assign(dice=np.where(hand["config"] == "I", hand["dice"], 0.1))
-    assert report.budget_findings(learnt, "cpu", "x")[0].verdict.verdict == "reproduced"
-    assert report.budget_findings(hand.iloc[:0], "cpu", "x") == []
+def test_the_length_check_reads_each_configuration_and_group():
+    rows = _fake([("brats", "partial", config, 2, 0, e, group, "WT", dice, 0, 0)
+                  for config, curve in (("I", (0.6, 0.88)), ("Iε", (0.6, 0.7)))
+                  for e in range(4) for group, dice in (("HGG", curve[0]), ("LGG", curve[1]))]
+                 ).assign(iterations=400)
+    longer = [rows.assign(iterations=1600, dice=rows["dice"] + 0.2), rows.assign(iterations=3200,
+              dice=rows["dice"] + np.where(rows["config"] == "I", 0.21, -0.1))]
+    full = rows.assign(labelling="full", dice=0.0)  # left out: the check is the partially labelled cells
+    table = report.length_check(pd.concat([rows, *longer, full], ignore_index=True)).set_index(["config", "group"])
+    assert list(table.columns[:3]) == ["400", "1600", "3200"]
+    assert table.loc[("I", "HGG"), "400"] == pytest.approx(0.6)
+    assert table.loc[("I", "HGG"), "last doubling"] == pytest.approx(0.01)
+    assert table.loc[("I", "HGG"), "flattened"] and not table.loc[("Iε", "LGG"), "flattened"]  # −0.3 per doubling
+    from dicecore.plotting import plot_learning_curves
+
+    fig = plot_learning_curves(table.reset_index(), ylabel="DSC", panel="group", line="config")
+    assert [ax.get_title() for ax in fig.axes] == ["HGG", "LGG"]
+    assert [line.get_label() for line in fig.axes[1].lines] == ["I", "Iε"]
+    assert list(fig.axes[1].lines[1].get_ydata()) == pytest.approx([0.7, 0.9, 0.6])
+    with pytest.raises(ValueError, match="table: no column 'task'"):
+        plot_learning_curves(table.reset_index())

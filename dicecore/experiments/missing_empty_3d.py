@@ -28,9 +28,11 @@ Profiles:
 * ``ci``: tiny (a few subjects at 4 mm, a few iterations) — for the tests; it checks the machinery, not the
   science.
 * ``cpu``: the paper's field of view at lower resolution (BraTS-like at 4 mm: 40 × 40 × 24 patches of 40 × 48
-  × 40 volumes, 57 subjects; ACDC-like 64 × 64 × 16 at 4.68 × 4.68 × 7.5 mm, 40 subjects), narrower networks
-  and 400 iterations — what a CPU can afford, cell by cell (a partly run grid is a valid result) — and
-  the training-budget check (:func:`budget_cells`) at 1600 iterations.
+  × 40 volumes, 57 subjects; ACDC-like 64 × 64 × 16 at 4.68 × 4.68 × 7.5 mm, 40 subjects), narrower networks;
+  BraTS-like trains 1600 iterations at B ∈ {1, 2, 4}, ACDC-like 400 — what a CPU can afford, cell by cell (a
+  partly run grid is a valid result). BraTS-like's length is the longest of its training-length check
+  (:func:`length_check_cells`: 400, 1600 and 3200 iterations), and B = 8 is left out (at 1600 iterations it
+  costs as much as B = 1, 2 and 4 together; the paper's B = 4 and 8 rows differ by at most 0.03 DSC).
 * ``paper``: 2 mm, 80 × 80 × 48 patches, all 285 BraTS-like and 100 ACDC-like subjects, five folds — for a
   GPU (mixed precision, several trainings per GPU).
 """
@@ -59,7 +61,7 @@ from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
     "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "MissingEmptyCell", "STRUCTURES",
-    "grid_cells", "budget_cells", "cells", "cohort", "build_network", "loss_function", "training_epsilon", "run_cell",
+    "grid_cells", "grid_length", "length_check_cells", "cells", "cohort", "build_network", "loss_function", "training_epsilon", "run_cell",
     "summarise", "split", "training_labels", "scored_rows", "with_bi_at_b1", "grid_rows", "summarise_grid", "STUDY",
 ]
 
@@ -69,26 +71,28 @@ CONFIGS = ("I", "BI", "Iε", "marginal", "leaf")
 #: Per dataset, the always-labelled and the sometimes-emptied group, and the structure scored.
 STRUCTURES = {"brats": ("HGG", "LGG", "WT"), "acdc": ("ED", "ES", "MYO")}
 
-#: Cohort, patch, network width, folds and iterations of each profile (the module docstring).
+#: Cohort, patch, network width, batch sizes and training length per dataset, folds, and the training-length
+#: check (``length_check``: the partially labelled B = 2 cells of ``folds`` at ``reference`` iterations and at
+#: ``factors`` times as many) of each profile (the module docstring).
 PROFILES = {
     "ci": dict(
         brats=dict(n_hgg=6, n_lgg=4, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2),
-                   filters=(4, 8, 16, 32)),
+                   filters=(4, 8, 16, 32), iterations=4),
         acdc=dict(n_subjects=8, shape=(96, 96, 24), spacing=(3.12, 3.12, 5.0), batch_sizes=(2,),
-                  filters=(4, 8, 16, 32)),
-        folds=2, iterations=4, budget_iterations=8, lr=1e-3, checkpoint_every=2),
+                  filters=(4, 8, 16, 32), iterations=4),
+        folds=2, length_check=dict(reference=4, factors=(2,), folds=(0,)), lr=1e-3, checkpoint_every=2),
     "cpu": dict(
-        brats=dict(n_hgg=42, n_lgg=15, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2, 4, 8),
-                   filters=(8, 16, 32, 64)),
+        brats=dict(n_hgg=42, n_lgg=15, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2, 4),
+                   filters=(8, 16, 32, 64), iterations=1600),
         acdc=dict(n_subjects=40, shape=(64, 64, 16), spacing=(4.68, 4.68, 7.5), batch_sizes=(2,),
-                  filters=(8, 16, 32, 64)),
-        folds=5, iterations=400, budget_iterations=1600, lr=1e-3, checkpoint_every=50),
+                  filters=(8, 16, 32, 64), iterations=400),
+        folds=5, length_check=dict(reference=400, factors=(4, 8), folds=(0,)), lr=1e-3, checkpoint_every=50),
     "paper": dict(
         brats=dict(n_hgg=210, n_lgg=75, downsample=1, patch=(80, 80, 48), batch_sizes=(1, 2, 4, 8),
-                   filters=(16, 32, 64, 128, 256)),
+                   filters=(16, 32, 64, 128, 256), iterations=1500),
         acdc=dict(n_subjects=100, shape=(192, 192, 48), spacing=(1.56, 1.56, 2.5), batch_sizes=(2,),
-                  filters=(16, 32, 64, 128, 256)),
-        folds=5, iterations=1500, budget_iterations=None, lr=1e-3, checkpoint_every=100),
+                  filters=(16, 32, 64, 128, 256), iterations=1500),
+        folds=5, length_check=None, lr=1e-3, checkpoint_every=100),
 }
 
 
@@ -146,33 +150,47 @@ def grid_cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: boo
                                                else ())
                 for b in cfg[dataset]["batch_sizes"]:
                     out += [MissingEmptyCell(dataset=dataset, labelling=labelling, config=c, batch_size=b, fold=fold,
-                                             iterations=cfg["iterations"], data_root=data_root,
+                                             iterations=cfg[dataset]["iterations"], data_root=data_root,
                                              profile=profile, seed=seed, device=device, amp=amp)
                             for c in configs if not (c == "BI" and b == 1)]
     return out
 
 
-def budget_cells(profile: str, seed: int = 0, device: str = "cpu", amp: bool = False, folds=None,
-                 data_root: Optional[str] = None) -> list[MissingEmptyCell]:
-    """The training-budget check: the partially labelled BraTS-like cells I, BI and Iε at B = 2, trained
-    the profile's ``budget_iterations`` (four times its length) — does learning empty maps take longer than
-    learning tumours? ``[]`` for a profile without one (``paper``: its trainings are long already)."""
-    cfg = PROFILES[profile]
-    if not cfg.get("budget_iterations"):
+def grid_length(profile: str, dataset: str) -> int:
+    """Table 1's training length (iterations) of ``dataset`` ("brats" or "acdc") in ``profile``."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile: one of {tuple(PROFILES)}, got {profile!r}.")
+    if dataset not in STRUCTURES:
+        raise ValueError(f"dataset: 'brats' or 'acdc', got {dataset!r}.")
+    return PROFILES[profile][dataset]["iterations"]
+
+
+def length_check_cells(profile: str, seed: int = 0, device: str = "cpu", amp: bool = False,
+                       data_root: Optional[str] = None) -> list[MissingEmptyCell]:
+    """The BraTS-like training-length check: the partially labelled cells I, BI and Iε at B = 2 of the
+    check's folds at its ``reference`` length and at ``factors`` times it (:func:`dicecore.experiments.study.longer`)
+    — has the DSC of HGG (learning tumours) and of LGG (learning to leave them out) flattened by the grid's
+    length? One of the lengths is the grid's, so those cells are Table 1's too. ``[]`` for a profile without a
+    check (``paper``)."""
+    from dicecore.experiments.study import longer
+
+    check = PROFILES[profile]["length_check"]
+    if not check:
         return []
-    folds = range(cfg["folds"]) if folds is None else folds
-    return [MissingEmptyCell(dataset="brats", labelling="partial", config=c, batch_size=2, fold=f,
-                             iterations=cfg["budget_iterations"], data_root=data_root, profile=profile,
-                             seed=seed, device=device, amp=amp)
-            for f in folds for c in ("I", "BI", "Iε")]
+    reference = [MissingEmptyCell(dataset="brats", labelling="partial", config=c, batch_size=2, fold=f,
+                                  iterations=check["reference"], data_root=data_root, profile=profile, seed=seed,
+                                  device=device, amp=amp)
+                 for f in check["folds"] for c in ("I", "BI", "Iε")]
+    return reference + longer(reference, check["factors"])
 
 
 def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False,
           data_root: Optional[str] = None) -> list[MissingEmptyCell]:
-    """Every training of a profile: Table 1's grid (:func:`grid_cells`), then the training-budget check
-    (:func:`budget_cells`)."""
-    return (grid_cells(profile, seed, device, amp, data_root=data_root)
-            + budget_cells(profile, seed, device, amp, data_root=data_root))
+    """Every training of a profile: Table 1's grid (:func:`grid_cells`), then the training-length check's
+    cells that are not in it (:func:`length_check_cells`)."""
+    grid = grid_cells(profile, seed, device, amp, data_root=data_root)
+    keys = {c.key for c in grid}
+    return grid + [c for c in length_check_cells(profile, seed, device, amp, data_root=data_root) if c.key not in keys]
 
 
 # --- data ---------------------------------------------------------------------------------------------
@@ -418,11 +436,13 @@ def summarise(per_entry: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
 
 
 def grid_rows(rows: pd.DataFrame) -> pd.DataFrame:
-    """Table 1's rows among a study's rows: the trainings of their profile's length (the training-budget
-    check's longer ones left out; rows written before the length was recorded count as the profile's)."""
+    """Table 1's rows among a study's rows: the trainings of their profile's length for their dataset
+    (:func:`grid_length`; the training-length check's other lengths left out; rows written before the length
+    was recorded count as the grid's)."""
     iterations = rows["iterations"] if "iterations" in rows else pd.Series(np.nan, index=rows.index)
-    profile_length = rows["profile"].map(lambda p: PROFILES[p]["iterations"])
-    return rows[iterations.isna() | (iterations == profile_length)]
+    length = pd.Series([grid_length(p, d) for p, d in zip(rows["profile"], rows["dataset"])], index=rows.index,
+                       dtype=float)
+    return rows[iterations.isna() | (iterations == length)]
 
 
 def summarise_grid(rows: pd.DataFrame) -> pd.DataFrame:
@@ -430,7 +450,7 @@ def summarise_grid(rows: pd.DataFrame) -> pd.DataFrame:
     return summarise(grid_rows(rows))
 
 
-#: The 3-D study of Chapter 4 — Table 1's grid and the training-budget check (``dicecore study 04``); its tables
+#: The 3-D study of Chapter 4 — Table 1's grid and the training-length check (``dicecore study 04``); its tables
 #: and verdicts are :mod:`dicecore.experiments.missing_empty_3d_report`.
 STUDY = Study("04_missing_vs_empty", __name__, cells, run_cell, summarise_grid,
               report="dicecore.experiments.missing_empty_3d_report")

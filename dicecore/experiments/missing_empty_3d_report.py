@@ -1,6 +1,6 @@
 """Chapter 4's report (Tilborghs, Bertels et al. 2022, Table 1, Figs. 2–3, §4.2): what the chapter shows of
 its 3-D study's trainings (:mod:`dicecore.experiments.missing_empty_3d`) — Table 1 beside the paper's, the
-detection of LGG / ES volumes (Fig. 2's AUC), the partial-label losses on ACDC-like, the training-budget
+detection of LGG / ES volumes (Fig. 2's AUC), the partial-label losses on ACDC-like, the training-length
 check, Fig. 3's example slices, and the verdicts on the paper's claims (T09–T14).
 
 Every comparison of two configurations is paired over the same held-out entries
@@ -21,31 +21,28 @@ from dicecore.data.brain import BratsLike
 from dicecore.data.cohorts import pool
 from dicecore.data.heart import AcdcLike
 from dicecore.data.labels import partial_acdc_label, partial_brats_label
-from dicecore.experiments.missing_empty_3d import (PROFILES, STRUCTURES, STUDY, MissingEmptyCell, budget_cells,
-                                                   cohort, grid_rows, scored_rows, with_bi_at_b1)
+from dicecore.experiments.missing_empty_3d import (PROFILES, STRUCTURES, MissingEmptyCell, cohort, grid_length,
+                                                   grid_rows, scored_rows, with_bi_at_b1)
+from dicecore.experiments.study import learning_curve
 from dicecore.metrics import bootstrap_mean_test, roc_auc
 from dicecore.papers import tilborghs2022
 
 __all__ = [
     "table1", "detection_entries", "detection_auc", "partial_losses_table", "findings", "AUC_LEVEL",
-    "EMPTY_MAP_DROP", "budget_table", "budget_findings", "committed_findings", "example_frame", "figure3_rows",
+    "EMPTY_MAP_DROP", "length_check", "committed_findings", "example_frame", "figure3_rows",
 ]
 
 
-def budget_table(per_entry: pd.DataFrame) -> pd.DataFrame:
-    """Mean DSC of HGG and LGG and ΔV of LGG per configuration and training length (partial labels,
-    BraTS-like), from grid rows (``iterations`` empty: the profile's) and :func:`~dicecore.experiments.missing_empty_3d.budget_cells` rows."""
-    d = scored_rows(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")])
-    profile_its = {p: PROFILES[p]["iterations"] for p in PROFILES}
-    its = d["iterations"] if "iterations" in d else pd.Series(np.nan, index=d.index)
-    d = d.assign(iterations=its.fillna(d["profile"].map(profile_its)).astype(int))
-    rows = []
-    for (config, b, n), g in d.groupby(["config", "batch_size", "iterations"], sort=True):
-        rows.append({"config": config, "B": b, "iterations": n, "DSC HGG": g[g.group == "HGG"]["dice"].mean(),
-                     "DSC LGG": g[g.group == "LGG"]["dice"].mean(), "ΔV LGG [ml]": g[g.group == "LGG"]["dV_ml"].mean(),
-                     "held-out subjects": g["entry"].nunique()})
-    return pd.DataFrame(rows)
-
+def length_check(per_entry: pd.DataFrame, margin: float = claims.DICE_MARGIN) -> pd.DataFrame:
+    """The training-length check read (:func:`~dicecore.experiments.missing_empty_3d.length_check_cells`; pass
+    its rows, or any BraTS-like partially labelled rows at B = 2 of several lengths): per configuration and
+    group (HGG: learning tumours; LGG: learning to leave them out), the mean DSC of the check's folds at each
+    length, its change per doubling between the two longest, and whether that change is within ± ``margin``
+    (:func:`dicecore.experiments.study.learning_curve`)."""
+    d = scored_rows(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")
+                              & (per_entry.batch_size == 2)])
+    per_training = (d.groupby(["config", "group", "iterations", "fold"], as_index=False)["dice"].mean())
+    return learning_curve(per_training, by=["config", "group"], metric="dice", margin=margin)
 
 
 def example_frame(dataset: str, profile: str, entry: int, seed: int = 0,
@@ -80,7 +77,7 @@ def figure3_rows(examples_dir, profile: str, dataset: str, batch_size: int, fold
     for config in configs:
         trained = "I" if (config == "BI" and batch_size == 1) else config  # BI at B = 1 is I's training
         key = MissingEmptyCell(dataset=dataset, labelling="partial", config=trained, batch_size=batch_size, fold=fold,
-                               iterations=PROFILES[profile]["iterations"], data_root=data_root,
+                               iterations=grid_length(profile, dataset), data_root=data_root,
                                profile=profile, seed=seed).key
         path = Path(examples_dir) / f"{key}.npz"
         if not path.is_file():
@@ -272,40 +269,10 @@ def findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Find
 
 
 
-def budget_findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
-    """T10 on the training-budget cells (:func:`~dicecore.experiments.missing_empty_3d.budget_cells`, BraTS-like, partial labels, longer trainings):
-    at the longest length, BI (B > 1) and Iε against I at the same length — the LGG DSC of I minus theirs,
-    paired per held-out entry (:func:`~dicecore.claims.superiority`). Empty when no such cells ran."""
-    rows = per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")]
-    if "iterations" not in rows or rows["iterations"].isna().all():
-        return []
-    longest = rows[rows["iterations"] == rows["iterations"].max()]
-    d = scored_rows(longest)
-    verdicts = []
-    for config in ("BI", "Iε"):
-        x, y = _paired(d, dict(config="I", group="LGG"), dict(config=config, group="LGG"))
-        if len(x):
-            verdicts.append(claims.superiority(x, y, min_n=claims.MIN_FOLDS, min_effect=EMPTY_MAP_DROP,
-                                               what=f"{config}: LGG DSC of I − {config} at "
-                                               f"{int(longest['iterations'].iloc[0])} iterations"))
-    return [claims.finding("T10", claims.combine(verdicts, "longer trainings"), scale, data)] if verdicts else []
-
-
-
-def committed_findings(shown, folder=None, seed: int = 0, data_root=None) -> list[claims.Finding]:
-    """:func:`findings` on the committed grid (``shown``, :func:`~dicecore.experiments.study.committed`) and
-    :func:`budget_findings` on the committed training-budget cells of the same profile (read from ``folder``,
-    the study's results folder by default)."""
-    from dicecore.experiments.study import ResultStore
-    from dicecore.paths import results_dir
-
+def committed_findings(shown) -> list[claims.Finding]:
+    """:func:`findings` on the committed grid (``shown``, :func:`~dicecore.experiments.study.committed`; the
+    training-length check's other lengths left out)."""
     per_entry = grid_rows(shown.rows)
     folds_run = ", ".join(str(int(f)) for f in sorted(per_entry["fold"].unique()))
-    out = findings(per_entry, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
-                   f"folds {folds_run}")
-    long_runs = ResultStore(folder or results_dir(STUDY.chapter)).read(budget_cells(shown.profile, seed,
-                                                                                    data_root=data_root))
-    if len(long_runs):
-        out += budget_findings(long_runs, shown.profile, f"BraTS-like {shown.phantom_label()}, 3-D, folds " + ", ".join(
-            str(int(f)) for f in sorted(long_runs["fold"].unique())) + ", training-budget cells")
-    return shown.tag(out)
+    return shown.tag(findings(per_entry, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
+                              f"folds {folds_run}"))
