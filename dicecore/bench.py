@@ -40,6 +40,7 @@ __all__ = [
     "IMPLEMENTATIONS", "GPU_SHAPES", "CPU_SHAPES", "nnunet_style_soft_dice", "copy_bandwidth", "time_one",
     "run_benchmark", "time_losses", "fast_path_equality", "read_results", "performance_targets",
     "results_provenance", "compact_table", "short_shape", "BENCHMARK_RESULTS", "gpu_pending", "runner_benchmarks",
+    "training_setups_reading",
 ]
 
 EPS = 1e-5  # MONAI's default smoothing, so that every implementation computes the same number
@@ -521,6 +522,44 @@ def runner_benchmarks(folder: Optional[str] = None) -> tuple[pd.DataFrame, list[
     cols = ["device", "profile", "amp", "workers", "threads each", "trainings", "seconds", "trainings_per_hour",
             "speed-up"]
     return pd.concat(rows, ignore_index=True)[cols], notes
+
+
+def training_setups_reading(table: pd.DataFrame) -> list[str]:
+    """What ``benchmarks/training_setups.py``'s table says, one sentence per workload: which way of using the
+    whole machine trains more (one process with every thread, or one one-thread process per core) and by how
+    much over one process with one thread, and what channels-last and torch.compile do to one training (median
+    of the rounds, with the range of the rounds, and compile's warm-up)."""
+    need = {"workload", "set-up", "processes", "threads each", "iterations_per_s", "vs 1 process, 1 thread"}
+    if need - set(table.columns):
+        raise ValueError(f"table: no column {sorted(need - set(table.columns))[0]!r}; pass the CSV that "
+                         "benchmarks/training_setups.py writes.")
+    out = []
+    for workload, g in table.groupby("workload", sort=False):
+        whole = g[(g["processes"] > 1) | (g["threads each"] > 1)]
+        if whole.empty:
+            continue
+        best = whole.loc[whole["iterations_per_s"].idxmax()]
+        other = whole.drop(best.name)
+        text = (f"{workload}: for the whole machine, {best['set-up']} ({best['vs 1 process, 1 thread']:.2f}× one "
+                "process with one thread" + "".join(f"; {r['set-up']}: {r['vs 1 process, 1 thread']:.2f}×"
+                                                     for _, r in other.iterrows()) + ")")
+        per_training = []
+        for name in ("channels-last", "torch.compile"):
+            row = g[g["set-up"].str.endswith(name)]
+            if len(row) and row["iterations_per_s"].notna().all():
+                r = row.iloc[0]
+                spread = (f", rounds {r['slowest']:.1f}–{r['fastest']:.1f} it/s" if "slowest" in r else "")
+                warm = f", {r['warm_up_s']:.0f} s to compile" if name == "torch.compile" else ""
+                per_training.append(f"{name} {r['vs 1 process, 1 thread']:.2f}× ({r['iterations_per_s']:.1f} it/s"
+                                    f"{spread}{warm})")
+        plain = g[g["set-up"] == "1 process, 1 thread"]
+        if per_training and len(plain):
+            r = plain.iloc[0]
+            spread = f", rounds {r['slowest']:.1f}–{r['fastest']:.1f}" if "slowest" in r else ""
+            text += (f"; for one training on one thread ({r['iterations_per_s']:.1f} it/s plain{spread}): "
+                     + ", ".join(per_training))
+        out.append(text + ".")
+    return out
 
 
 def results_provenance(folder: Optional[str] = None) -> str:

@@ -600,8 +600,22 @@ if not (paths.benchmarks_dir() / "runner_cuda.csv").is_file():
 # %% tags=["remove-input"]
 setups = paths.benchmarks_dir() / "training_setups_cpu.csv"
 if setups.is_file():
-    display(pd.read_csv(setups).drop(columns="error").style.hide(axis="index").format(
+    from dicecore.bench import training_setups_reading
+
+    setups_table = pd.read_csv(setups)
+    display(setups_table.drop(columns="error").style.hide(axis="index").format(
         {"iterations_per_s": "{:.2f}", "slowest": "{:.2f}", "fastest": "{:.2f}", "warm_up_s": "{:.1f}",
          "vs 1 process, 1 thread": "{:.2f}"}))
+    display(Markdown("\n".join(f"- {line}" for line in training_setups_reading(setups_table))))
 else:
     print("Not run yet: python benchmarks/training_setups.py (a few minutes on an idle machine).")
+
+# %% [markdown]
+# The book's choice, from this table: the `cpu` grids train one one-thread process per core — what
+# {py:func}`~dicecore.experiments.study.run_study` does by default (`--workers`, each worker one thread), or one
+# pinned `dicecore study` per core, as the committed cells were trained. Channels-last memory and
+# `torch.compile` make one training faster here as well, but the committed cells were trained without them, and
+# switching a grid half-way would put two floating-point paths in one table; they are left for grids started
+# anew (and for the GPU, where the `paper` profile's mixed precision matters more). The rounds of one set-up
+# spread widely on this shared virtual machine (the `slowest` and `fastest` columns): read the medians as
+# rough ratios.

@@ -163,3 +163,22 @@ def test_the_training_setups_benchmark_times_every_setup(monkeypatch):
     assert table["vs 1 process, 1 thread"].iloc[0] == 1.0
     with pytest.raises(ValueError, match="repeats"):
         module.run(1, 2, workloads=[workload], compiled=False, repeats=0)
+
+
+def test_the_training_setups_reading_names_the_fastest_setup():
+    from dicecore.bench import training_setups_reading
+
+    table = pd.DataFrame({"workload": ["w"] * 5,
+                          "set-up": ["1 process, 1 thread", "1 process, 2 threads", "2 processes, 1 thread each",
+                                     "1 process, 1 thread, channels-last", "1 process, 1 thread, torch.compile"],
+                          "processes": [1, 1, 2, 1, 1], "threads each": [1, 2, 1, 1, 1],
+                          "iterations_per_s": [10.0, 14.0, 19.0, 12.0, 20.0], "slowest": [9.0, 13, 18, 11, 19],
+                          "fastest": [11.0, 15, 20, 13, 21], "warm_up_s": [0.1, 0.1, 0.1, 0.1, 40.0]})
+    table["vs 1 process, 1 thread"] = table["iterations_per_s"] / 10.0
+    (text,) = training_setups_reading(table)
+    assert text.startswith("w: for the whole machine, 2 processes, 1 thread each (1.90× one process with one "
+                           "thread; 1 process, 2 threads: 1.40×)")
+    assert "channels-last 1.20× (12.0 it/s, rounds 11.0–13.0 it/s)" in text
+    assert "torch.compile 2.00× (20.0 it/s, rounds 19.0–21.0 it/s, 40 s to compile)" in text
+    with pytest.raises(ValueError, match="table: no column 'iterations_per_s'"):
+        training_setups_reading(table.drop(columns="iterations_per_s"))
