@@ -112,7 +112,7 @@ def test_the_partial_losses_table_flags_a_real_difference():
 
 def test_the_length_check_reads_each_configuration_and_group():
     rows = _fake([("brats", "partial", config, 2, 0, e, group, "WT", dice, 0, 0)
-                  for config, curve in (("I", (0.6, 0.88)), ("Iε", (0.6, 0.7)))
+                  for config, curve in (("Iε", (0.6, 0.7)), ("I", (0.6, 0.88)), ("BI", (0.6, 0.88)))
                   for e in range(4) for group, dice in (("HGG", curve[0]), ("LGG", curve[1]))]
                  ).assign(iterations=400)
     longer = [rows.assign(iterations=1600, dice=rows["dice"] + 0.2), rows.assign(iterations=3200,
@@ -120,6 +120,7 @@ def test_the_length_check_reads_each_configuration_and_group():
     full = rows.assign(labelling="full", dice=0.0)  # left out: the check is the partially labelled cells
     table = report.length_check(pd.concat([rows, *longer, full], ignore_index=True)).set_index(["config", "group"])
     assert list(table.columns[:3]) == ["400", "1600", "3200"]
+    assert list(table.index.get_level_values("config")) == ["I", "I", "BI", "BI", "Iε", "Iε"]  # Table 1's order
     assert table.loc[("I", "HGG"), "400"] == pytest.approx(0.6)
     assert table.loc[("I", "HGG"), "last doubling"] == pytest.approx(0.01)
     assert table.loc[("I", "HGG"), "flattened"] and not table.loc[("Iε", "LGG"), "flattened"]  # −0.3 per doubling
@@ -127,7 +128,7 @@ def test_the_length_check_reads_each_configuration_and_group():
 
     fig = plot_learning_curves(table.reset_index(), ylabel="DSC", panel="group", line="config")
     assert [ax.get_title() for ax in fig.axes] == ["HGG", "LGG"]
-    assert [line.get_label() for line in fig.axes[1].lines] == ["I", "Iε"]
-    assert list(fig.axes[1].lines[1].get_ydata()) == pytest.approx([0.7, 0.9, 0.6])
+    assert [line.get_label() for line in fig.axes[1].lines] == ["I", "BI", "Iε"]
+    assert list(fig.axes[1].lines[2].get_ydata()) == pytest.approx([0.7, 0.9, 0.6])
     with pytest.raises(ValueError, match="table: no column 'task'"):
         plot_learning_curves(table.reset_index())

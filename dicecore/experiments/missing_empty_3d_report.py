@@ -21,8 +21,8 @@ from dicecore.data.brain import BratsLike
 from dicecore.data.cohorts import pool
 from dicecore.data.heart import AcdcLike
 from dicecore.data.labels import partial_acdc_label, partial_brats_label
-from dicecore.experiments.missing_empty_3d import (PROFILES, STRUCTURES, MissingEmptyCell, cohort, grid_length,
-                                                   grid_rows, scored_rows, with_bi_at_b1)
+from dicecore.experiments.missing_empty_3d import (CONFIGS, PROFILES, STRUCTURES, MissingEmptyCell, cohort,
+                                                   grid_length, grid_rows, scored_rows, with_bi_at_b1)
 from dicecore.experiments.study import learning_curve
 from dicecore.metrics import bootstrap_mean_test, roc_auc
 from dicecore.papers import tilborghs2022
@@ -42,7 +42,9 @@ def length_check(per_entry: pd.DataFrame, margin: float = claims.DICE_MARGIN) ->
     d = scored_rows(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")
                               & (per_entry.batch_size == 2)])
     per_training = (d.groupby(["config", "group", "iterations", "fold"], as_index=False)["dice"].mean())
-    return learning_curve(per_training, by=["config", "group"], metric="dice", margin=margin)
+    table = learning_curve(per_training, by=["config", "group"], metric="dice", margin=margin)
+    order = {c: k for k, c in enumerate(CONFIGS)}  # I, BI, Iε, as Table 1
+    return table.sort_values("config", key=lambda c: c.map(order), kind="stable").reset_index(drop=True)
 
 
 def example_frame(dataset: str, profile: str, entry: int, seed: int = 0,
