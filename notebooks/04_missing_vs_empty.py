@@ -451,8 +451,9 @@ glue_numbers(
 # From {glue:text}`first_length` iterations to the grid's length DL_I's HGG DSC went from
 # {glue:text}`i_hgg_first` to {glue:text}`i_hgg_grid` (the {glue:text}`first_length`-iteration grid of the
 # book's earlier editions is in the git history). The curves that had not
-# flattened by the longest training: {glue:text}`moving`. At {glue:text}`longest_length` iterations the LGG
-# DSC is {glue:text}`longest_reading`. On version 1 of the phantom, where enhancement alone told the grades
+# flattened by the longest training: {glue:text}`moving` — where a curve still moves, compare its HGG with its
+# LGG: learning to leave LGG out lowers the LGG DSC alone, while a network that shrinks every prediction lowers
+# both. At {glue:text}`longest_length` iterations the LGG DSC is {glue:text}`longest_reading`. On version 1 of the phantom, where enhancement alone told the grades
 # apart, the same 1600-iteration trainings left LGG out (those cells are kept in
 # `results/04_missing_vs_empty/`, superseded); on version 2 the grade's cues are shared — some LGG enhance and
 # some HGG do not, as in BraTS — and learning *which* maps to leave empty comes late, if at all, at this
