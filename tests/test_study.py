@@ -91,6 +91,8 @@ def test_a_run_cut_inside_a_cell_resumes_it_from_its_checkpoint(tmp_path, monkey
     store = ResultStore(tmp_path)
     assert store.done(cells[0]) and not store.done(cells[1])  # the finished cell is kept, nothing half-written
     assert store.paths(cells[1]).checkpoint.is_file()
+    (cut,) = json.loads((tmp_path / "provenance.json").read_text())["runs"]  # the cut run is on record
+    assert cut["cells"] == "all cells: 1 ran, then stopped" and cut["written"] == [cells[0].key]
     summary = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
     assert summary.ran == 3
     rows = store.read_cell(cells[1])

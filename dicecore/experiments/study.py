@@ -549,12 +549,13 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
         bar.close()
         if own_executor:
             executor.shutdown(wait=clean, cancel_futures=True)
-    seconds = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        if record and ran:  # an interrupted run (Ctrl-C, a failing cell) records the cells it wrote too
+            what = ", ".join(f"{k}={','.join(map(str, v))}" for k, v in (only or {}).items()) or "all cells"
+            store.record_run(grid, profile, seconds, device, workers,
+                             f"{what}: {ran} ran{'' if clean else ', then stopped'}{'; ' + note if note else ''}",
+                             phantoms=phantom_versions(cells), written=written)
     left = [c.key for c in cells if not store.path(c).is_file()]
-    if record and ran:
-        what = ", ".join(f"{k}={','.join(map(str, v))}" for k, v in (only or {}).items()) or "all cells"
-        store.record_run(grid, profile, seconds, device, workers, f"{what}: {ran} ran{'; ' + note if note else ''}",
-                         phantoms=phantom_versions(cells), written=written)
     return RunSummary(len(cells), done_before, ran, len(left), seconds, over_budget, left)
 
 
