@@ -358,17 +358,19 @@ def at(table, key, column="dice"):
 
 
 brats_grid = [c for c in grid3d.grid_cells(shown.profile if shown is not None else "cpu") if c.dataset == "brats"]
-brats_rows = per_entry[per_entry.dataset == "brats"] if shown is not None else pd.DataFrame(columns=["fold", "config"])
+brats_rows = (per_entry[per_entry.dataset == "brats"] if shown is not None else
+              pd.DataFrame(columns=["fold", "labelling", "config", "batch_size"]))
 partial_i_lgg = pd.Series([at(ours, ("brats", "partial", b, "I", "LGG")) for b in (1, 2, 4, 8)])
 b_top = int(max((k[2] for k in ours.index if k[:2] == ("brats", "partial") and k[3] == "BI" and k[2] > 1),
                 default=2))  # the largest B with DL_BI trainings under partial labels
 hgg_dv = ours["dV_ml"][[k for k in ours.index if k[:2] == ("brats", "partial") and k[4] == "HGG"]]
 glue_numbers(
     brats_its=str(grid3d.grid_length(shown.profile if shown is not None else "cpu", "brats")),
-    brats_done=str(brats_rows.groupby(["fold", "labelling", "config", "batch_size"]).ngroups) if len(brats_rows) else "0",
+    brats_done=str(brats_rows.groupby(["fold", "labelling", "config", "batch_size"]).ngroups),
     brats_total=str(len(brats_grid)), n_folds=str(brats_rows["fold"].nunique()),
     i_lgg_min=partial_i_lgg.min(), i_lgg_max=partial_i_lgg.max(), b_top=str(b_top),
-    top_bi=at(ours, ("brats", "partial", b_top, "BI", "LGG")), top_ie=at(ours, ("brats", "partial", b_top, "Iε", "LGG")),
+    top_bi=at(ours, ("brats", "partial", b_top, "BI", "LGG")),
+    top_ie=at(ours, ("brats", "partial", b_top, "Iε", "LGG")),
     top_i=at(ours, ("brats", "partial", b_top, "I", "LGG")),
     top_bi_dv=f"{at(ours, ('brats', 'partial', b_top, 'BI', 'LGG'), 'dV_ml'):+.0f}",
     top_ie_dv=f"{at(ours, ('brats', 'partial', b_top, 'Iε', 'LGG'), 'dV_ml'):+.0f}",

@@ -226,7 +226,8 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
             "iterations=4", "--workers", "0", "--results", str(tmp_path), "-q"]
     assert main(args) == 0
     record = json.loads((tmp_path / "provenance.json").read_text())
-    assert record["cells"] == 10 and record["cells_in_grid"] == len(study.STUDY.grid("ci")) == 36 + 3  # + the check's longer cells
+    # the grid's 36 cells and the training-length check's 3 longer ones
+    assert record["cells"] == 10 and record["cells_in_grid"] == len(study.STUDY.grid("ci")) == 36 + 3
     assert record["runs"][0]["cells"].startswith("dataset=brats, fold=0, iterations=4: 10 ran")
     assert record["profile"] == "ci"
     assert len(list((tmp_path / "examples").glob("*.npz"))) == 10
@@ -244,7 +245,7 @@ def test_the_command_line_runs_resumes_and_records_a_partly_run_grid(tmp_path):
 
 def test_the_length_check_is_the_grid_cells_at_other_lengths(tmp_path):
     cells = study.length_check_cells("ci")
-    assert [(c.config, c.iterations) for c in cells] == [("I", 4), ("BI", 4), ("Iε", 4), ("I", 8), ("BI", 8), ("Iε", 8)]
+    assert [(c.config, c.iterations) for c in cells] == [(c, n) for n in (4, 8) for c in ("I", "BI", "Iε")]
     grid = {c.key for c in study.grid_cells("ci")}
     assert {c.key for c in cells} & grid == {c.key for c in cells[:3]}  # the reference length is the grid's
     assert len(study.cells("ci")) == len(grid) + 3

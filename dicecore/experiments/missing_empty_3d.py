@@ -54,15 +54,16 @@ from dicecore.data.brain import BRATS_PHANTOM_VERSION
 from dicecore.data.heart import ACDC_PHANTOM_VERSION
 from dicecore.data.labels import ACDC_CLASSES, partial_acdc_label, partial_brats_label
 from dicecore.data.sampling import random_patches, weighted_frames
-from dicecore.experiments.study import Cell, CellPaths, Study
+from dicecore.experiments.study import Cell, CellPaths, Study, longer
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
 from dicecore.metrics import bootstrap_mean_test, dice_score
 from dicecore.theory.epsilon import heuristic_epsilon
 
 __all__ = [
     "PROFILES", "CONFIGS", "ACDC_BACKGROUND_BIAS", "MissingEmptyCell", "STRUCTURES",
-    "grid_cells", "grid_length", "length_check_cells", "cells", "cohort", "build_network", "loss_function", "training_epsilon", "run_cell",
-    "summarise", "split", "training_labels", "scored_rows", "with_bi_at_b1", "grid_rows", "summarise_grid", "STUDY",
+    "grid_cells", "grid_length", "length_check_cells", "cells", "cohort", "build_network", "loss_function",
+    "training_epsilon", "run_cell", "summarise", "split", "training_labels", "scored_rows", "with_bi_at_b1",
+    "grid_rows", "summarise_grid", "STUDY",
 ]
 
 #: The configurations of §3, plus the two partial-label losses the paper compares on ACDC.
@@ -172,8 +173,6 @@ def length_check_cells(profile: str, seed: int = 0, device: str = "cpu", amp: bo
     — has the DSC of HGG (learning tumours) and of LGG (learning to leave them out) flattened by the grid's
     length? One of the lengths is the grid's, so those cells are Table 1's too. ``[]`` for a profile without a
     check (``paper``)."""
-    from dicecore.experiments.study import longer
-
     check = PROFILES[profile]["length_check"]
     if not check:
         return []
@@ -190,7 +189,8 @@ def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = F
     cells that are not in it (:func:`length_check_cells`)."""
     grid = grid_cells(profile, seed, device, amp, data_root=data_root)
     keys = {c.key for c in grid}
-    return grid + [c for c in length_check_cells(profile, seed, device, amp, data_root=data_root) if c.key not in keys]
+    check = length_check_cells(profile, seed, device, amp, data_root=data_root)
+    return grid + [c for c in check if c.key not in keys]
 
 
 # --- data ---------------------------------------------------------------------------------------------
