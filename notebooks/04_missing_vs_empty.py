@@ -368,7 +368,8 @@ glue_numbers(
     brats_its=str(grid3d.grid_length(shown.profile if shown is not None else "cpu", "brats")),
     brats_done=str(brats_rows.groupby(["fold", "labelling", "config", "batch_size"]).ngroups),
     brats_total=str(len(brats_grid)), n_folds=str(brats_rows["fold"].nunique()),
-    i_lgg_min=partial_i_lgg.min(), i_lgg_max=partial_i_lgg.max(), b_top=str(b_top),
+    i_lgg=(f"{partial_i_lgg.min():.2f}" if round(partial_i_lgg.min(), 2) == round(partial_i_lgg.max(), 2)
+           else f"{partial_i_lgg.min():.2f}–{partial_i_lgg.max():.2f}"), b_top=str(b_top),
     top_bi=at(ours, ("brats", "partial", b_top, "BI", "LGG")),
     top_ie=at(ours, ("brats", "partial", b_top, "Iε", "LGG")),
     top_i=at(ours, ("brats", "partial", b_top, "I", "LGG")),
@@ -391,7 +392,7 @@ glue_numbers(
 # the paper's highlighted cells. The `cpu` grid trains {glue:text}`brats_its` iterations at 4 mm on
 # BraTS-like version {glue:text}`brats_version`; {glue:text}`brats_done` of its {glue:text}`brats_total`
 # BraTS-like trainings are committed, on {glue:text}`n_folds` of the five folds (the rest read "not run").
-# DL_I under partial labels keeps an LGG DSC of {glue:text}`i_lgg_min`–{glue:text}`i_lgg_max` across the B
+# DL_I under partial labels keeps an LGG DSC of {glue:text}`i_lgg` across the B
 # run; whether that is *as good as* full labels (within 0.02) is T09 in the claims table. At the largest B
 # run so far (B = {glue:text}`b_top`) DL_BI and DL_Iε reach an LGG DSC of {glue:text}`top_bi` and
 # {glue:text}`top_ie` (DL_I: {glue:text}`top_i`) with ΔV {glue:text}`top_bi_dv` and {glue:text}`top_ie_dv` ml
@@ -444,7 +445,8 @@ glue_numbers(
     i_hgg_first=on_curve("I", "HGG", lengths_run[0]) if lengths_run else float("nan"),
     i_hgg_grid=on_curve("I", "HGG", grid3d.grid_length(shown.profile if shown is not None else "cpu", "brats")),
     first_length=lengths_run[0] if lengths_run else "—", longest_length=longest,
-    moving=("; ".join(f"{c} {g} {v:+.2f} per doubling" for (c, g), v in moving["last doubling"].items())
+    moving=("; ".join(f"{c} {g} {v:+.2f} per doubling".replace("-", "−")
+                      for (c, g), v in moving["last doubling"].items())
             or "none") if len(curve) else "not checked",
     longest_reading=", ".join(f"DL_{n} {on_curve(n, 'LGG', longest):.2f}" for n in ("I", "BI", "Iε"))
     if lengths_run else "—")
