@@ -132,3 +132,12 @@ def test_the_length_check_reads_each_configuration_and_group():
     assert list(fig.axes[1].lines[2].get_ydata()) == pytest.approx([0.7, 0.9, 0.6])
     with pytest.raises(ValueError, match="table: no column 'task'"):
         plot_learning_curves(table.reset_index())
+
+
+def test_learnt_empty_maps_reads_table1_by_t10s_rule():
+    summary = pd.DataFrame([("brats", lab, 2, config, "LGG", dice) for lab, config, dice in
+                            (("full", "BI", 0.9), ("partial", "BI", 0.3), ("full", "Iε", 0.9), ("partial", "Iε", 0.5))],
+                           columns=["dataset", "labelling", "B", "config", "group", "dice"])
+    assert report.learnt_empty_maps(summary, "brats", 2) == {"BI": "has learnt to leave LGG out",
+                                                             "Iε": "still segments LGG"}  # a drop of 0.4 < 0.5
+    assert report.learnt_empty_maps(summary, "brats", 4) == {"BI": "not judged", "Iε": "not judged"}

@@ -29,7 +29,7 @@ from dicecore.papers import tilborghs2022
 
 __all__ = [
     "table1", "detection_entries", "detection_auc", "partial_losses_table", "findings", "AUC_LEVEL",
-    "EMPTY_MAP_DROP", "length_check", "committed_findings", "example_frame", "figure3_rows",
+    "EMPTY_MAP_DROP", "learnt_empty_maps", "length_check", "committed_findings", "example_frame", "figure3_rows",
 ]
 
 
@@ -192,6 +192,24 @@ AUC_LEVEL = 0.85
 #: threshold; the paper's drops under partial labels are 0.64–0.83, its other differences at most 0.07).
 EMPTY_MAP_DROP = 0.5
 
+
+
+def learnt_empty_maps(summary: pd.DataFrame, dataset: str, batch_size: int) -> dict[str, str]:
+    """T10's reading of Table 1's means (:func:`~dicecore.experiments.missing_empty_3d.summarise`) at one B, for
+    BI and Iε: "has learnt to leave LGG out" (ES for ACDC) when the emptied group's mean DSC under partial labels
+    is at least :data:`EMPTY_MAP_DROP` below the same configuration's with full labels — the claims table's
+    rule, on the means rather than paired — "still segments LGG" when not, "not judged" when either labelling
+    is missing."""
+    sometimes = STRUCTURES[dataset][1]
+    means = summary.set_index(["dataset", "labelling", "B", "config", "group"])["dice"]
+    out = {}
+    for config in ("BI", "Iε"):
+        partial = means.get((dataset, "partial", batch_size, config, sometimes))
+        full = means.get((dataset, "full", batch_size, config, sometimes))
+        out[config] = ("not judged" if partial is None or full is None else
+                       f"has learnt to leave {sometimes} out" if full - partial >= EMPTY_MAP_DROP else
+                       f"still segments {sometimes}")
+    return out
 
 
 def _paired(d: pd.DataFrame, a: dict, b: dict, value: str = "dice") -> tuple[np.ndarray, np.ndarray]:
