@@ -40,7 +40,8 @@ __all__ = [
     "IMPLEMENTATIONS", "GPU_SHAPES", "CPU_SHAPES", "nnunet_style_soft_dice", "copy_bandwidth", "time_one",
     "run_benchmark", "time_losses", "fast_path_equality", "read_results", "performance_targets",
     "results_provenance", "compact_table", "short_shape", "BENCHMARK_RESULTS", "gpu_pending", "runner_benchmarks",
-    "training_setups_reading",
+    "training_setups_reading", "time_interleaved", "training_step_times", "MODULATION_COST_LOSSES",
+    "modulation_cost_summary", "results_provenance_line",
 ]
 
 EPS = 1e-5  # MONAI's default smoothing, so that every implementation computes the same number
@@ -312,21 +313,75 @@ def _summarise(runs: list[list[dict]], rounds: int) -> pd.DataFrame:
     return df[first + [c for c in df if c not in first]]
 
 
-def time_losses(losses: dict, input: torch.Tensor, target: torch.Tensor, repeats: int = 12, warmup: int = 2,
-                **kwargs) -> pd.DataFrame:
-    """Median forward + backward time of each ``loss(input, target, **kwargs)`` in this process, the calls
-    interleaved so that a busy moment hits every loss alike; ``× first`` is relative to the first loss."""
-    runs = {name: [] for name in losses}
+def time_interleaved(calls: dict[str, Callable[[], object]], repeats: int = 12, warmup: int = 2) -> pd.DataFrame:
+    """Median wall time (ms) of each ``call()`` in this process, the calls taking turns (one of each, then the
+    next round) so that a busy moment of the machine hits every call alike; ``× first`` is relative to the
+    first call. The first ``warmup`` rounds (allocators, caches) are not timed."""
+    if repeats < 1 or warmup < 0:
+        raise ValueError(f"repeats, warmup: need repeats ≥ 1 and warmup ≥ 0, got {repeats} and {warmup}.")
+    if not calls:
+        raise ValueError("calls: give at least one name → callable.")
+    runs: dict[str, list[float]] = {name: [] for name in calls}
     for repeat in range(warmup + repeats):
-        for name, fn in losses.items():
-            x = input.detach().clone().requires_grad_(True)
+        for name, call in calls.items():
             start = time.perf_counter()
-            fn(x, target, **kwargs).backward()
-            if repeat >= warmup:  # the first calls warm up allocators and caches
+            call()
+            if repeat >= warmup:
                 runs[name].append(time.perf_counter() - start)
     table = pd.DataFrame([{"loss": name, "median ms": 1000 * statistics.median(r)} for name, r in runs.items()])
     table["× first"] = table["median ms"] / table["median ms"].iloc[0]
     return table
+
+
+def time_losses(losses: dict, input: torch.Tensor, target: torch.Tensor, repeats: int = 12, warmup: int = 2,
+                **kwargs) -> pd.DataFrame:
+    """Median forward + backward time of each ``loss(input, target, **kwargs)`` in this process, interleaved
+    (:func:`time_interleaved`); ``× first`` is relative to the first loss."""
+    def call(fn):
+        x = input.detach().clone().requires_grad_(True)
+
+        def run():
+            x.grad = None
+            fn(x, target, **kwargs).backward()
+        return run
+
+    return time_interleaved({name: call(fn) for name, fn in losses.items()}, repeats, warmup)
+
+
+def training_step_times(losses: dict, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                        repeats: int = 12, warmup: int = 2, **kwargs) -> pd.DataFrame:
+    """Median time of one training step — forward, ``loss(logits, labels, **kwargs)``, backward, an Adam step —
+    of ``model`` with each loss, interleaved (:func:`time_interleaved`); ``× first`` relative to the first loss.
+    The model's weights change as the steps run (as in a training); the cost of a step does not depend on them."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def call(fn):
+        def run():
+            opt.zero_grad(set_to_none=True)
+            fn(model(images), labels, **kwargs).backward()
+            opt.step()
+        return run
+
+    return time_interleaved({name: call(fn) for name, fn in losses.items()}, repeats, warmup)
+
+
+#: Hosseini's H05: the losses timed by ``benchmarks/modulation_cost.py`` — the Dice loss of Eq. 4 first (the
+#: reference of ``× Dice``), PM Dice, and the two rows of Tables 1–3 that rank the errors, [41] and [42].
+MODULATION_COST_LOSSES = ("Dice", "PM Dice", "TopK Dice [42]", "Focal Dice [41]")
+
+
+def modulation_cost_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """``benchmarks/modulation_cost.py``'s rounds summarised per workload and loss: the median of the rounds'
+    ``× Dice`` (each round's time over the Dice loss's time in the same round), its slowest and fastest round,
+    the median time (ms) and the number of rounds."""
+    need = {"round", "workload", "loss", "median ms", "× Dice"}
+    if need - set(table.columns):
+        raise ValueError(f"table: no column {sorted(need - set(table.columns))[0]!r}; pass the CSV that "
+                         "benchmarks/modulation_cost.py writes.")
+    groups = table.groupby(["workload", "loss"], sort=False)
+    return pd.DataFrame({"median ms": groups["median ms"].median(), "× Dice": groups["× Dice"].median(),
+                         "lowest × Dice": groups["× Dice"].min(), "highest × Dice": groups["× Dice"].max(),
+                         "rounds": groups.size()}).reset_index()
 
 
 def fast_path_equality(device: str = "cuda", shapes: Sequence[Sequence[int]] = ((2, 4, 32, 32, 32), (4, 3, 64, 64),
@@ -468,6 +523,8 @@ BENCHMARK_RESULTS = (
      "python benchmarks/runner_concurrency.py --device cuda --profile paper --workers 1,2,4,8 --amp"),
     ("training_setups_cpu.csv", "training steps per second: threads, processes, channels-last, torch.compile",
      "Chapter 4, appendix", "CPU", "python benchmarks/training_setups.py"),
+    ("modulation_cost_cpu.csv", "PM Dice's cost against Dice and the ranking losses, alone and in a training step",
+     "Chapter 5, §5.10", "CPU", "python benchmarks/modulation_cost.py"),
 )
 
 
@@ -560,6 +617,24 @@ def training_setups_reading(table: pd.DataFrame) -> list[str]:
                      + ", ".join(per_training))
         out.append(text + ".")
     return out
+
+
+def results_provenance_line(name: str, folder: Optional[str] = None) -> str:
+    """One plain-text sentence on where and when the committed benchmark ``name`` (e.g. ``"modulation_cost_cpu"``)
+    ran — file, machine, date, commit, and the note of its provenance record if it has one — for a chapter
+    that quotes it; says so when it is not committed."""
+    import json
+
+    from dicecore.paths import benchmarks_dir
+
+    path = Path(folder or benchmarks_dir()) / f"{name}.provenance.json"
+    if not (path.with_name(f"{name}.csv")).is_file():
+        return f"no committed {name}.csv yet"
+    r = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    text = (f"{name}.csv, measured on {r.get('device_name') or r.get('device', 'an unrecorded machine')} on "
+            f"{str(r.get('created_utc', 'an unrecorded date'))[:10]} at commit "
+            f"{str(r.get('git_commit') or 'unknown')[:7]}")
+    return text + (f" ({r['note'].rstrip('.')})" if r.get("note") else "")
 
 
 def results_provenance(folder: Optional[str] = None) -> str:

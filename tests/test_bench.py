@@ -182,3 +182,70 @@ def test_the_training_setups_reading_names_the_fastest_setup():
     assert "torch.compile 2.00× (20.0 it/s, rounds 19.0–21.0 it/s, 40 s to compile)" in text
     with pytest.raises(ValueError, match="table: no column 'iterations_per_s'"):
         training_setups_reading(table.drop(columns="iterations_per_s"))
+
+
+def test_time_interleaved_takes_turns_and_rejects_bad_arguments():
+    from dicecore.bench import time_interleaved
+
+    order = []
+    table = time_interleaved({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, repeats=2, warmup=1)
+    assert order == ["a", "b"] * 3  # one of each per round, the warm-up round untimed
+    assert list(table["loss"]) == ["a", "b"] and table["× first"].iloc[0] == 1.0
+    with pytest.raises(ValueError, match="repeats, warmup"):
+        time_interleaved({"a": lambda: None}, repeats=0)
+    with pytest.raises(ValueError, match="calls: give at least one"):
+        time_interleaved({})
+
+
+def test_training_step_times_train_the_model_with_each_loss():
+    import torch
+
+    from dicecore.bench import training_step_times
+    from dicecore.losses import eq4_dice_loss, pm_dice_loss
+    from dicecore.models import network
+
+    torch.manual_seed(0)
+    model = network("small-unet", 3, 2)
+    before = [p.detach().clone() for p in model.parameters()]
+    x, y = torch.randn(2, 3, 16, 16), (torch.rand(2, 1, 16, 16) > 0.8).long()
+    table = training_step_times({"Dice": eq4_dice_loss, "PM Dice": pm_dice_loss}, model, x, y, repeats=2,
+                                warmup=0, activation="softmax", to_onehot_y=True)
+    assert list(table["loss"]) == ["Dice", "PM Dice"] and (table["median ms"] > 0).all()
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))  # Adam stepped
+
+
+def test_the_modulation_cost_benchmark_writes_rounds_that_the_summary_reads(monkeypatch, tmp_path):
+    import importlib
+
+    from dicecore.bench import MODULATION_COST_LOSSES, modulation_cost_summary
+    from dicecore.paths import repository_root
+
+    monkeypatch.syspath_prepend(str(repository_root() / "benchmarks"))  # (the worker processes import it too)
+    module = importlib.import_module("modulation_cost")
+    monkeypatch.setattr(module, "WORKLOADS", {"loss alone, tiny": (2, 2, 16, 16),
+                                              "training step, tiny": (2, 3, 16, 16)})
+    rows = module._round(repeats=1, seed=0)  # in this process: the spawned rounds would not see the patch
+    table = pd.DataFrame([dict(round=1, **r) for r in rows])
+    assert table["loss"].tolist() == list(MODULATION_COST_LOSSES) * 2
+    summary = modulation_cost_summary(table)
+    assert (summary["× Dice"][summary["loss"] == "Dice"] == 1.0).all() and (summary["rounds"] == 1).all()
+    assert ((summary["lowest × Dice"] <= summary["× Dice"]) & (summary["× Dice"] <= summary["highest × Dice"])).all()
+    with pytest.raises(ValueError, match="table: no column 'round'"):
+        modulation_cost_summary(table.drop(columns="round"))
+    with pytest.raises(ValueError, match="rounds: need ≥ 1"):
+        module.run(0, 1)
+
+
+def test_results_provenance_line_names_the_machine_date_and_note(tmp_path):
+    import json
+
+    from dicecore.bench import results_provenance_line
+
+    assert results_provenance_line("modulation_cost_cpu", str(tmp_path)) == "no committed modulation_cost_cpu.csv yet"
+    (tmp_path / "modulation_cost_cpu.csv").write_text("a\n1\n")
+    (tmp_path / "modulation_cost_cpu.provenance.json").write_text(json.dumps(
+        {"device_name": "Some CPU, 2 cores", "created_utc": "2026-11-30T19:30:20+00:00", "git_commit": "f507f08333",
+         "note": "The other core was busy."}))
+    assert results_provenance_line("modulation_cost_cpu", str(tmp_path)) == (
+        "modulation_cost_cpu.csv, measured on Some CPU, 2 cores on 2026-11-30 at commit f507f08 (The other core "
+        "was busy)")

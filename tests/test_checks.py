@@ -66,3 +66,37 @@ def test_monai_check_on_given_inputs():
     pred = torch.softmax(torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(1)), 1)
     labels = torch.randint(0, 3, (2, 1, 8, 8), generator=torch.Generator().manual_seed(2))
     assert checks.matches_monai(pred, labels).verdict.verdict == "reproduced"
+
+
+def _cost_rounds(step_pm, alone_pm, alone_topk=12.0):
+    """Rounds of ``benchmarks/modulation_cost.py``: PM Dice's × Dice per round for the step and the loss alone."""
+    rows = []
+    for r, (step, alone) in enumerate(zip(step_pm, alone_pm), 1):
+        for loss, s, a in (("Dice", 1.0, 1.0), ("PM Dice", step, alone), ("TopK Dice [42]", 1.05, alone_topk),
+                           ("Focal Dice [41]", 1.05, alone_topk)):
+            rows += [{"round": r, "workload": "loss alone, 8 × 2 × 256²", "loss": loss, "median ms": 10 * a,
+                      "× Dice": a},
+                     {"round": r, "workload": "training step, small-unet, 8 × 3 × 48²", "loss": loss,
+                      "median ms": 40 * s, "× Dice": s}]
+    return pd.DataFrame(rows)
+
+
+def test_h05_is_judged_round_by_round_from_the_benchmark(tmp_path):
+    found, summary = checks.pm_dice_cost(_cost_rounds([1.02, 1.03, 1.02], [2.5, 2.6, 2.4]))
+    assert found.claim == "H05" and found.scale == "cpu" and found.verdict.verdict == "reproduced"
+    assert found.verdict.n == 3 and "PM Dice 1.02× (1.02–1.03)" in found.verdict.evidence
+    assert set(summary["loss"]) == {"Dice", "PM Dice", "TopK Dice [42]", "Focal Dice [41]"}
+    # a step 20 % dearer in every round: not minimal
+    assert checks.pm_dice_cost(_cost_rounds([1.2, 1.2, 1.3], [2.5, 2.6, 2.4]))[0].verdict.verdict == "not reproduced"
+    # PM Dice alone dearer than the ranking losses in every round
+    assert checks.pm_dice_cost(_cost_rounds([1.02] * 3, [13.0] * 3))[0].verdict.verdict == "not reproduced"
+    # one round over the margin: the rounds disagree
+    assert checks.pm_dice_cost(_cost_rounds([1.02, 1.15, 1.02], [2.5] * 3))[0].verdict.verdict == "inconclusive"
+    # nothing committed: not run, and the command that runs it
+    empty, table = checks.pm_dice_cost(folder=str(tmp_path))
+    assert empty.verdict.verdict == "not run" and "modulation_cost.py" in empty.verdict.evidence and table.empty
+    with pytest.raises(ValueError, match="margin"):
+        checks.pm_dice_cost(_cost_rounds([1.0], [2.0]), margin=2)
+    rounds = _cost_rounds([1.0], [2.0])
+    with pytest.raises(ValueError, match="table: rounds without"):
+        checks.pm_dice_cost(rounds[rounds["loss"] != "PM Dice"])

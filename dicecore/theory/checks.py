@@ -12,7 +12,8 @@ ledger, so a verdict on a formula is computed the same way in both (in seconds, 
   :func:`switch_findings` (B02–B04);
 * Chapter 3 (Sudre et al., §2.1): :func:`printed_gdl_gradient` (S01), :func:`gdl_gradient_share` (S02);
 * Chapter 5 (Hosseini, §2): :func:`pm_dice_reduces_to_dice` (H01), :func:`pm_dice_gradient_focus` (H03),
-  :func:`pm_dice_cost` (H05, a timing on this machine: scale ``ci``).
+  :func:`pm_dice_cost` (H05, read from the committed CPU benchmark ``benchmarks/modulation_cost.py``:
+  scale ``cpu``).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from dicecore.claims import Finding, Verdict, exact, finding
+from dicecore.claims import Finding, Verdict, exact, finding, not_run
 
 __all__ = [
     "EXACT", "FLOAT64_TOLERANCE", "matches_monai", "eq4_against_autograd", "gradient_values",
     "empty_map_gradients", "empty_map_findings", "eq5_double_root", "ce_optimum_error", "switch_table",
     "switch_findings", "printed_gdl_gradient", "gdl_gradient_share", "pm_dice_reduces_to_dice",
-    "pm_dice_gradient_focus", "pm_dice_cost", "exact_findings",
+    "pm_dice_gradient_focus", "MODULATION_STEP_MARGIN", "pm_dice_cost", "exact_findings",
 ]
 
 #: The ``data`` of every exact finding.
@@ -305,29 +306,65 @@ def pm_dice_gradient_focus(n_maps: int = 50, size: int = 32, seed: int = 0) -> F
                    "exact", f"{n_maps} random two-class {size}² maps and predictions")
 
 
-def pm_dice_cost(shape: Sequence[int] = (8, 2, 256, 256), seed: int = 0) -> tuple[Finding, pd.DataFrame]:
-    """H05, measured on this machine's CPU (scale ``ci``): forward + backward of the Dice loss of Eq. 4, PM
-    Dice and TopK Dice [42] (which ranks the errors) on one random batch; reproduced when PM Dice costs less
-    than half of what the ranking loss costs, each relative to Eq. 4 (a robust comparison, not a timing
-    threshold). The finding and the timing table."""
-    from dicecore.bench import time_losses
-    from dicecore.losses import eq4_dice_loss, pm_dice_loss, topk_dice_loss
+#: H05's margin (the book's choice): PM Dice's training step at most this fraction slower than the Dice loss's.
+MODULATION_STEP_MARGIN = 0.10
 
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(*shape, generator=g)
-    t = torch.zeros_like(x).scatter_(1, (torch.rand(shape[0], 1, *shape[2:], generator=g) > 0.9).long(), 1.0)
-    timing = time_losses({"Dice (Eq. 4)": eq4_dice_loss, "PM Dice": pm_dice_loss, "TopK Dice [42]": topk_dice_loss},
-                         x, t, activation="softmax").rename(columns={"× first": "× Dice"})
-    pm, topk = timing["× Dice"].iloc[1], timing["× Dice"].iloc[2]
-    return finding("H05", _verdict(2 * pm < topk, f"forward + backward of the loss alone on this CPU: PM Dice "
-                                   f"{pm:.1f}× Dice, TopK Dice {topk:.1f}× Dice",
-                                   "PM Dice under half the ranking loss's cost", len(timing)),
-                   "ci", f"random {tuple(shape)} batch"), timing
+
+def pm_dice_cost(table: Optional[pd.DataFrame] = None, margin: float = MODULATION_STEP_MARGIN,
+                 folder: Optional[str] = None) -> tuple[Finding, pd.DataFrame]:
+    """H05 from the committed benchmark ``benchmarks/modulation_cost.py`` (``table``: its rounds; default the
+    committed ``modulation_cost_cpu.csv`` in ``folder``), scale ``cpu``. The book's rule, judged round by round
+    (each round a fresh one-thread process, each time relative to the Dice loss's in the same round):
+
+    * *minimal*: a training step of Chapter 5's ``cpu`` network with PM Dice costs at most ``1 + margin`` times
+      the step with the Dice loss of Eq. 4;
+    * *unlike the ranking losses*: PM Dice alone (forward + backward, 8 × 2 × 256²) costs less than each
+      loss that ranks the errors (TopK Dice [42], Focal Dice [41]).
+
+    Reproduced when both hold in every round, not reproduced when one fails in every round, else
+    inconclusive. Returns the finding and :func:`~dicecore.bench.modulation_cost_summary`'s table; without a
+    committed benchmark, the finding is "not run" and the table empty."""
+    from dicecore.bench import MODULATION_COST_LOSSES, modulation_cost_summary, read_results
+
+    if not 0 < margin < 1:
+        raise ValueError(f"margin: a fraction in (0, 1), got {margin!r}.")
+    if table is None:
+        table = read_results("modulation_cost_cpu", folder)
+    if table is None or table.empty:
+        return not_run("H05", "cpu", "the committed CPU benchmark", "python benchmarks/modulation_cost.py "
+                       "(a few minutes on one core)"), pd.DataFrame()
+    summary = modulation_cost_summary(table)
+    ranking = [name for name in MODULATION_COST_LOSSES[2:] if name in set(table["loss"])]
+    missing = {"Dice", "PM Dice"} - set(table["loss"])
+    if missing or not ranking:
+        raise ValueError(f"table: rounds without {sorted(missing) or 'a ranking loss'}; pass the CSV that "
+                         "benchmarks/modulation_cost.py writes.")
+    wide = table.pivot_table(index=["round", "workload"], columns="loss", values="× Dice").reset_index()
+    step = wide[wide["workload"].str.startswith("training step")].set_index("round")
+    alone = wide[wide["workload"].str.startswith("loss alone")].set_index("round")
+    minimal = step["PM Dice"] <= 1 + margin
+    unranked = (alone[ranking].gt(alone["PM Dice"], axis=0)).all(axis=1)
+    holds = (minimal & unranked.reindex(minimal.index, fill_value=False))
+    verdict = ("reproduced" if holds.all() else
+               "not reproduced" if (~minimal).all() or (~unranked).all() else "inconclusive")
+
+    def span(frame, column):
+        return f"{frame[column].median():.2f}× ({frame[column].min():.2f}–{frame[column].max():.2f})"
+
+    evidence = (f"a training step of the cpu network: PM Dice {span(step, 'PM Dice')} the Dice loss's, "
+                + ", ".join(f"{name} {span(step, name)}" for name in ranking)
+                + "; the loss alone at 8 × 2 × 256²: PM Dice " + span(alone, "PM Dice") + ", "
+                + ", ".join(f"{name} {span(alone, name)}" for name in ranking)
+                + f" (median of {len(step)} rounds, range)")
+    rule = (f"in every round PM Dice's step ≤ {1 + margin:.2f}× Dice's (the book's margin) and PM Dice alone "
+            "cheaper than each ranking loss")
+    return finding("H05", Verdict(verdict, evidence, rule, len(step)), "cpu",
+                   "the committed CPU benchmark (one thread per process)"), summary
 
 
 def exact_findings(quick: bool = True) -> list[Finding]:
     """Every finding of the ledger that needs no training, computed now (``quick``: the ``ci`` resolutions, a
-    few seconds): the exact checks and H05's timing."""
+    few seconds): the exact checks, and H05 read from its committed benchmark."""
     from dicecore.theory.imbalance import gradient_balance
 
     out = [matches_monai(), eq4_against_autograd(4 if quick else 40)[0], gradient_values()[0],
