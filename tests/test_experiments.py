@@ -15,6 +15,15 @@ def test_cell_lists():
     ci = study.cells("ci")
     assert len(ci) == 5 * 1 * 2 * 3 and len({t.key for t in ci}) == len(ci)  # the paper's four tasks + the variant
     assert len(study.cells("paper")) == len(study.cells("cpu")) == 5 * 3 * 2 * 5
+    # the cpu grid shares the 2-D task's trainings with the paper grid (same sizes and schedule) …
+    cpu, paper = study.cells("cpu"), {c.key for c in study.cells("paper")}
+    shared = [c for c in cpu if c.key in paper]
+    assert {c.task for c in shared} == set(study.SHARED_WITH_PAPER) and len(shared) == 3 * 2 * 5
+    assert all(c.profile == "cpu" for c in cpu if c.task not in study.SHARED_WITH_PAPER)
+    # … which is so only because those sizes are the same: a profile change must end the sharing
+    sizes = ("n_subjects", "size_2d", "folds", "max_epochs", "batch_size", "plateau_patience", "stop_patience")
+    assert all(study.PROFILES["cpu"][k] == study.PROFILES["paper"][k] for k in sizes)
+    assert study.PROFILES["cpu"]["size_3d"] < study.PROFILES["paper"]["size_3d"]
     with pytest.raises(ValueError, match="profile"):
         study.cells("huge")
 

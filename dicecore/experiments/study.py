@@ -199,6 +199,8 @@ class Study:
         report: the module of the chapter's tables and verdicts, with ``committed_findings(shown)`` (default:
             ``module``; a chapter whose study module would otherwise grow past a few hundred lines keeps its
             report apart, e.g. :mod:`dicecore.experiments.pm_dice_report`).
+        shown_profiles: the committed grids the chapter and the ledger judge, in order of preference
+            (:func:`committed`): by default the ``paper`` grid where it has cells, else the ``cpu`` grid.
     """
 
     chapter: str
@@ -207,6 +209,7 @@ class Study:
     run_cell: Callable[[Cell, CellPaths], pd.DataFrame]
     summarise: Optional[Callable[[pd.DataFrame], Any]] = None
     report: Optional[str] = None
+    shown_profiles: tuple[str, ...] = ("paper", "cpu")
 
     @property
     def report_module(self) -> Any:
@@ -671,9 +674,10 @@ class Committed:
         return "\n".join(lines)
 
 
-def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: Optional[os.PathLike] = None,
+def committed(study: Study, profiles: Optional[Sequence[str]] = None, folder: Optional[os.PathLike] = None,
               **where: Any) -> Optional[Committed]:
-    """The first of ``profiles`` (largest first) with committed cells on today's phantoms in the study's results
+    """The first of ``profiles`` (default the study's :attr:`~Study.shown_profiles`, ``("paper", "cpu")`` unless
+    the chapter says otherwise) with committed cells on today's phantoms in the study's results
     folder; failing that, the first with cells on the phantoms one version older, and so on (labelled as
     superseded: :attr:`Committed.is_superseded`); ``None`` when there are none. One phantom generation is
     returned, never a mix. A folder with cells but no ``provenance.json`` is an error: committed cells must say
@@ -683,7 +687,7 @@ def committed(study: Study, profiles: Sequence[str] = ("paper", "cpu"), folder: 
     from dicecore.paths import results_dir
 
     store = ResultStore(folder if folder is not None else results_dir(study.chapter))
-    grids = {profile: study.grid(profile, **where) for profile in profiles}
+    grids = {profile: study.grid(profile, **where) for profile in (profiles or study.shown_profiles)}
     back = 0
     while True:
         generation = {p: (g if back == 0 else superseded(g, back)) for p, g in grids.items()}
