@@ -365,8 +365,8 @@ def training_step_times(losses: dict, model: torch.nn.Module, images: torch.Tens
     return time_interleaved({name: call(fn) for name, fn in losses.items()}, repeats, warmup)
 
 
-#: Hosseini's H05: the losses timed by ``benchmarks/modulation_cost.py`` — the Dice loss of Eq. 4 first (the
-#: reference of ``× Dice``), PM Dice, and the two rows of Tables 1–3 that rank the errors, [41] and [42].
+#: The losses ``benchmarks/modulation_cost.py`` times for Hosseini's claim H05 — the Dice loss of Eq. 4 first
+#: (the reference of ``× Dice``), PM Dice, and the two rows of Tables 1–3 that rank the errors, [41] and [42].
 MODULATION_COST_LOSSES = ("Dice", "PM Dice", "TopK Dice [42]", "Focal Dice [41]")
 
 

@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "stop_on_terminate"]
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -42,6 +42,17 @@ def _assignments(items: list[list[str]]) -> list[str]:
     return out
 
 
+def stop_on_terminate() -> None:
+    """Make SIGTERM (``kill``, a job scheduler's time limit) stop a run as Ctrl-C does: the runner's clean-up
+    then runs — the cells already written stay, and the run is recorded in ``provenance.json`` as stopped."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _study(args: argparse.Namespace) -> int:
     from dicecore.experiments.study import dask_executor, find_study, parse_duration, parse_only, run_study
     from dicecore.book.params import resolve_device
@@ -54,6 +65,7 @@ def _study(args: argparse.Namespace) -> int:
         raise ValueError("--scheduler: a scheduler address needs --executor dask.")
     study.grid(args.profile)  # an unknown profile fails here, before any cluster starts
     executor, close = (None, None)
+    stop_on_terminate()
     if args.executor == "dask":
         executor, close = dask_executor(args.workers or 1, args.scheduler)
     try:

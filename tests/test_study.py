@@ -260,3 +260,20 @@ def test_runs_that_recorded_no_keys_are_left_out_when_the_others_wrote_every_cel
     assert shown.runs() == [old, new]  # k5's run is not known: the unrecorded v1 run may be it
     shown = Committed("cpu", pd.DataFrame(), 1, 2, {"runs": [old, new]}, phantoms=(1,), keys=("k3",))
     assert shown.runs() == [new] and "50 min" not in shown.header()  # k3's run is known: the old one is not it
+
+
+def test_a_terminated_study_command_stops_as_ctrl_c_does():
+    """``kill`` (SIGTERM) on ``dicecore study`` raises KeyboardInterrupt, so the run above is recorded as stopped."""
+    import os
+    import signal
+
+    from dicecore.cli import stop_on_terminate
+
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        stop_on_terminate()
+        with pytest.raises(KeyboardInterrupt, match="signal 15"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 1)  # (the handler runs at the next bytecode; give it one)
+    finally:
+        signal.signal(signal.SIGTERM, before)

@@ -101,3 +101,28 @@ def test_correlation_comparison_and_its_reading_can_go_either_way():
     assert "not the pattern" in correlation_reading(correlation_comparison(_correlation_rows(5.0, 30.0)))
     assert "not the pattern" in correlation_reading(correlation_comparison(_correlation_rows(0.0, 0.0)))
     assert "has not run" in correlation_reading(correlation_comparison(_correlation_rows(1, 1)[lambda d: d.loss == "CE"]))
+
+
+def test_scale_check_compares_the_two_sizes_where_both_ran():
+    from dicecore.experiments.volume_bias import scale_check
+
+    def rows(dv, one_minus_sd, tasks=("isles17_like", "molars_like")):
+        out = []
+        for task in tasks:
+            for loss, shift in (("CE", 0.0), ("SD", dv)):
+                for k in range(12):
+                    out.append({"task": task, "model": "LR", "loss": loss, "fold": k % 5, "CE": 0.1,
+                                "1-SD": one_minus_sd, "dV": shift + (-1) ** k, "dice": 0.5, "true_volume": 100.0})
+        return pd.DataFrame(out)
+
+    table, reading = scale_check(rows(40.0, 0.45), rows(38.0, 0.47))
+    assert set(table["task"]) == {"isles17_like"}  # the shared 2-D task is the same training: left out
+    assert table.set_index("loss").loc["SD", ["bias 24³", "bias 48³"]].tolist() == ["over", "over"]
+    assert table.set_index("loss").loc["CE", "bias 24³"] == "none"
+    assert table["ΔV % 24³"].iloc[1] == pytest.approx(40.0)
+    assert reading.startswith("the volume bias is the same at 24³ as at 48³ in 2 of 2 rows")
+    assert "at most 0.02 (isles17_like, LR, CE)" in reading
+    _, changed = scale_check(rows(0.0, 0.45), rows(38.0, 0.45))
+    assert "in 1 of 2 rows" in changed  # the over-estimation gone at the small size: a check that can fail
+    empty, none = scale_check(rows(1.0, 0.4, ("brats_like",)), rows(1.0, 0.4, ("isles17_like",)))
+    assert empty.empty and none.startswith("no task")

@@ -33,6 +33,7 @@ __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
     "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
     "TASKS", "TASK_TITLES", "correlation_comparison", "correlation_reading", "SHARED_WITH_PAPER",
+    "scale_check",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -67,8 +68,8 @@ PROFILES = {
     "paper": dict(n_subjects=60, size_2d=96, size_3d=48, folds=5, max_epochs=150, batch_size=4,
                   plateau_patience=15, stop_patience=30, models=MODEL_NAMES),
 }
-#: The tasks whose cpu-profile trainings are the paper profile's (the same sizes and schedule): the cpu grid
-#: lists them as paper cells, so one committed result serves both grids.
+#: The tasks whose cpu-profile trainings are the paper profile's, with the same sizes and schedule — the cpu
+#: grid lists them as paper cells, so one committed result serves both grids.
 SHARED_WITH_PAPER = ("molars_like",)
 
 
@@ -282,6 +283,35 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
             "B08": "LR/ConvNet, SD", "B09": "U-Net, low-uncertainty tasks", "B10": "U-Net, high-uncertainty tasks",
             "B11": "U-Net, per task"}
     return [claims.finding(k, claims.combine(v, what[k]), scale, data) for k, v in out.items()]
+
+
+def scale_check(small: pd.DataFrame, large: pd.DataFrame, small_label: str = "24³",
+                large_label: str = "48³") -> tuple[pd.DataFrame, str]:
+    """The cpu profile's scale-down checked where both grids have run (every task, model and loss with cells
+    in both, the tasks of :data:`SHARED_WITH_PAPER` left out — they are the same trainings): per row, the mean
+    soft Dice score 1 − SD, the mean volume error in % of the true volume and the volume bias of
+    :func:`summarise` (over / under at p < 0.05, else none) at each size. Returns the table and one sentence:
+    in how many rows the bias is the same at both sizes, and the largest change of 1 − SD."""
+    def per_row(rows):
+        rows = rows[~rows["task"].isin(SHARED_WITH_PAPER)].assign(dV_pct=lambda d: 100 * d["dV"] / d["true_volume"])
+        table = summarise(rows).set_index(["task", "model", "loss"])
+        table["dV %"] = rows.groupby(["task", "model", "loss"])["dV_pct"].mean()
+        return table
+
+    a, b = per_row(large), per_row(small)
+    both = a.index.intersection(b.index)
+    out = pd.DataFrame({f"1-SD {large_label}": a.loc[both, "1-SD"], f"1-SD {small_label}": b.loc[both, "1-SD"],
+                        f"ΔV % {large_label}": a.loc[both, "dV %"], f"ΔV % {small_label}": b.loc[both, "dV %"],
+                        f"bias {large_label}": a.loc[both, "bias"].replace("", "none"),
+                        f"bias {small_label}": b.loc[both, "bias"].replace("", "none")}).reset_index()
+    if out.empty:
+        return out, "no task, model and loss has run at both sizes yet"
+    same = int((out[f"bias {large_label}"] == out[f"bias {small_label}"]).sum())
+    change = (out[f"1-SD {small_label}"] - out[f"1-SD {large_label}"]).abs()
+    worst = out.loc[change.idxmax()]
+    return out, (f"the volume bias is the same at {small_label} as at {large_label} in {same} of {len(out)} rows, "
+                 f"and the soft Dice score moves by at most {change.max():.2f} ({worst['task']}, {worst['model']}, "
+                 f"{worst['loss']})")
 
 
 def correlation_comparison(per_subject: pd.DataFrame) -> pd.DataFrame:

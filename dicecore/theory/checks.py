@@ -306,7 +306,7 @@ def pm_dice_gradient_focus(n_maps: int = 50, size: int = 32, seed: int = 0) -> F
                    "exact", f"{n_maps} random two-class {size}² maps and predictions")
 
 
-#: H05's margin (the book's choice): PM Dice's training step at most this fraction slower than the Dice loss's.
+#: H05's margin, the book's choice — PM Dice's training step at most this fraction slower than the Dice loss's.
 MODULATION_STEP_MARGIN = 0.10
 
 
