@@ -3,6 +3,7 @@ checkpoint after each step, so that a run cut inside a cell can be seen to resum
 
 import json
 import os
+import time
 from dataclasses import dataclass
 
 import pandas as pd
@@ -11,6 +12,8 @@ from dicecore.experiments.study import Cell, Study
 
 #: Set to a cell key to cut the run (KeyboardInterrupt) inside that cell, after its first step.
 CUT_ENV = "DICECORE_TOY_CUT"
+#: Set to a cell key to make that cell hang (sleep for minutes) after its first step.
+HANG_ENV = "DICECORE_TOY_HANG"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ def run_cell(cell, paths):
         paths.checkpoint.write_text(json.dumps(state))
         if os.environ.get(CUT_ENV) == cell.key and state["step"] == 1 and not state["resumed_from"]:
             raise KeyboardInterrupt
+        if os.environ.get(HANG_ENV) == cell.key:
+            time.sleep(300)
     return pd.DataFrame([{"n": cell.n, "fold": cell.fold, "seed": cell.seed, "total": state["total"],
                           "resumed_from": state["resumed_from"]}])
 

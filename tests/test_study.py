@@ -277,3 +277,19 @@ def test_a_terminated_study_command_stops_as_ctrl_c_does():
             signal.sigtimedwait([], 1)  # (the handler runs at the next bytecode; give it one)
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def test_a_stopped_run_does_not_wait_for_the_cells_still_training(tmp_path, monkeypatch):
+    """Stopped (Ctrl-C, ``kill``) with trainings in worker processes, the run ends at once: it terminates its
+    workers (a cell in training keeps its checkpoint) instead of waiting for them, and records what it wrote."""
+    import time
+
+    cells = toy.STUDY.grid("ci")
+    monkeypatch.setenv(toy.CUT_ENV, cells[0].key)  # the first cell stops the run …
+    monkeypatch.setenv(toy.HANG_ENV, cells[1].key)  # … while the second trains on (for minutes)
+    t0 = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run_study(toy.STUDY, "ci", workers=2, folder=tmp_path, progress=False)
+    assert time.perf_counter() - t0 < 120  # not the hanging cell's 300 s
+    store = ResultStore(tmp_path)
+    assert not store.done(cells[1]) and store.paths(cells[1]).checkpoint.is_file()

@@ -551,6 +551,9 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
     finally:
         bar.close()
         if own_executor:
+            if not clean:  # stopped: the cells in training are abandoned (their checkpoints stay, to resume)
+                for process in list((getattr(executor, "_processes", None) or {}).values()):
+                    process.terminate()
             executor.shutdown(wait=clean, cancel_futures=True)
         seconds = time.perf_counter() - t0
         if record and ran:  # an interrupted run (Ctrl-C, a failing cell) records the cells it wrote too
