@@ -56,6 +56,7 @@ __all__ = [
     "tumour_slices",
     "lesion_volumes", "example_slice", "example_predictions", "build_network", "loss_function",
     "run_cell", "summarise", "network_order", "in_paper_order", "phantom_version", "wmh_difficulty",
+    "SHARED_WITH_PAPER",
 ]
 
 #: network → (the paper's name, task dimension, our widths against the published ones).
@@ -94,7 +95,13 @@ PROFILES = {
               "lrs": (1e-3, 1e-4, 1e-5), "iterations": {2: 1000, 3: 3000}, "last": 200, "seeds": (0,),
               "n_train": {2: 150, 3: 36}, "n_test": {2: 30, 3: 4}},
 }
-PROFILES["cpu"] = dict(PROFILES["paper"])
+#: ``cpu``, the grid a 2-core machine completes (Issue 19): the paper profile's trainings — the 2-D networks at
+#: every patch, the 3-D networks at patches S and M (L left to a GPU) — and the same cells: the cpu grid lists
+#: them as the paper grid's (:data:`SHARED_WITH_PAPER`), so each committed training serves both.
+PROFILES["cpu"] = dict(PROFILES["paper"], patches={"unet": ("S", "M", "L"), "twopath": ("S", "M", "L"),
+                                                   "deepmedic": ("S", "M"), "highresnet": ("S", "M")})
+#: Whether the cpu grid's cells are the paper grid's (the same settings; only the patches run differ).
+SHARED_WITH_PAPER = True
 
 
 @dataclass(frozen=True)
@@ -128,8 +135,9 @@ def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = F
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
     cfg = PROFILES[profile]
     patches = cfg["patches"]
+    owner = "paper" if profile == "cpu" and SHARED_WITH_PAPER else profile
     return [GeneralisedDiceCell(network=n, patch=p, lr=lr, loss=loss, iterations=cfg["iterations"][NETWORKS[n][1]],
-                                profile=profile, seed=seed + s, device=device, amp=amp)
+                                profile=owner, seed=seed + s, device=device, amp=amp)
             for n in cfg["networks"] for p in (patches[n] if isinstance(patches, dict) else patches)
             for lr in cfg["lrs"] for loss in LOSSES for s in cfg["seeds"]]
 
@@ -342,4 +350,4 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
 #: The chapter's study — ``dicecore study 03 --profile cpu`` runs or resumes it; its verdicts are
 #: :mod:`dicecore.experiments.generalised_dice_report`.
 STUDY = Study("03_generalised_dice", __name__, cells, run_cell, summarise,
-              report="dicecore.experiments.generalised_dice_report")
+              report="dicecore.experiments.generalised_dice_report", shown_profiles=("cpu", "paper"))
