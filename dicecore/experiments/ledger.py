@@ -1,5 +1,6 @@
 """The claims ledger from what is committed: every exact check computed now (seconds) and every training claim
-judged on the committed results of each chapter's largest profile — no training. ``dicecore claims`` prints it;
+judged on the committed grid each chapter judges (its study's ``shown_profiles``, see
+:func:`dicecore.experiments.study.committed`) — no training. ``dicecore claims`` prints it;
 the "Claims ledger" appendix shows it.
 
 The chapters judge the same claims with the same functions (:mod:`dicecore.theory.checks` and each study's
