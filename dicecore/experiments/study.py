@@ -209,6 +209,7 @@ class Study:
     run_cell: Callable[[Cell, CellPaths], pd.DataFrame]
     summarise: Optional[Callable[[pd.DataFrame], Any]] = None
     report: Optional[str] = None
+    #: The committed grids the chapter and the ledger judge, in order of preference (:func:`committed`).
     shown_profiles: tuple[str, ...] = ("paper", "cpu")
 
     @property
