@@ -43,11 +43,16 @@ def test_the_grid_is_the_papers():
     grid = study.grid_cells("cpu")
     assert len(grid) == 5 * 2 * (3 * 3 - 1) + 5 * (3 + 5) == 120
     assert {(c.dataset, c.iterations) for c in grid} == {("brats", 1600), ("acdc", 400)}
-    check = study.length_check_cells("cpu")
+    check = study.length_check_cells("cpu", dataset="brats")
     assert sorted({c.iterations for c in check}) == [400, 1600, 3200] and {c.fold for c in check} == {0}
     assert {c.config for c in check} == {"I", "BI", "Iε"} and {c.labelling for c in check} == {"partial"}
-    assert len(study.STUDY.grid("cpu")) == 120 + 6  # the check's 400 and 3200 cells
-    assert study.length_check_cells("paper") == []
+    acdc = study.length_check_cells("cpu", dataset="acdc")  # ACDC-like: the grid's 400, then 800 and 1600
+    assert sorted({c.iterations for c in acdc}) == [400, 800, 1600] and {c.dataset for c in acdc} == {"acdc"}
+    assert study.length_check_cells("cpu") == check + acdc
+    assert len(study.STUDY.grid("cpu")) == 120 + 6 + 6  # BraTS-like's 400 and 3200 cells, ACDC-like's 800, 1600
+    assert study.length_check_cells("paper") == [] and study.length_check_cells("ci", dataset="acdc") == []
+    with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc', got 'kvasir'"):
+        study.length_check_cells("cpu", dataset="kvasir")
     with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc'"):
         study.grid_length("cpu", "kvasir")
 

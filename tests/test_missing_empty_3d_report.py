@@ -132,6 +132,16 @@ def test_the_length_check_reads_each_configuration_and_group():
     assert list(fig.axes[1].lines[2].get_ydata()) == pytest.approx([0.7, 0.9, 0.6])
     with pytest.raises(ValueError, match="table: no column 'task'"):
         plot_learning_curves(table.reset_index())
+    # the ACDC-like check reads its own rows (ED, ES), and only those
+    phases = {"HGG": "ED", "LGG": "ES"}
+    acdc = pd.concat([rows, *longer], ignore_index=True).assign(
+        dataset="acdc", structure="MYO", group=lambda d: d["group"].map(phases))
+    both = pd.concat([rows, *longer, acdc.assign(dice=acdc["dice"] / 2)], ignore_index=True)
+    read = report.length_check(both, "acdc").set_index(["config", "group"])
+    assert read.loc[("I", "ED"), "400"] == pytest.approx(0.3) and len(read) == 6
+    assert report.length_check(both).set_index(["config", "group"]).loc[("I", "HGG"), "400"] == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc'"):
+        report.length_check(both, "kvasir")
 
 
 def test_learnt_empty_maps_reads_table1_by_t10s_rule():

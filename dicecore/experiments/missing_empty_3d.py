@@ -30,9 +30,10 @@ Profiles:
 * ``cpu``: the paper's field of view at lower resolution (BraTS-like at 4 mm: 40 × 40 × 24 patches of 40 × 48
   × 40 volumes, 57 subjects; ACDC-like 64 × 64 × 16 at 4.68 × 4.68 × 7.5 mm, 40 subjects), narrower networks;
   BraTS-like trains 1600 iterations at B ∈ {1, 2, 4}, ACDC-like 400 — what a CPU can afford, cell by cell (a
-  partly run grid is a valid result). BraTS-like's length is the longest of its training-length check
-  (:func:`length_check_cells`: 400, 1600 and 3200 iterations), and B = 8 is left out (at 1600 iterations it
-  costs as much as B = 1, 2 and 4 together; the paper's B = 4 and 8 rows differ by at most 0.03 DSC).
+  partly run grid is a valid result). Each dataset has a training-length check (:func:`length_check_cells`:
+  BraTS-like at 400, 1600 and 3200 iterations, ACDC-like at 400, 800 and 1600), and B = 8 is left out (at
+  1600 iterations it costs as much as B = 1, 2 and 4 together; the paper's B = 4 and 8 rows differ by at most
+  0.03 DSC).
 * ``paper``: 2 mm, 80 × 80 × 48 patches, all 285 BraTS-like and 100 ACDC-like subjects, five folds — for a
   GPU (mixed precision, several trainings per GPU).
 """
@@ -73,21 +74,23 @@ CONFIGS = ("I", "BI", "Iε", "marginal", "leaf")
 STRUCTURES = {"brats": ("HGG", "LGG", "WT"), "acdc": ("ED", "ES", "MYO")}
 
 #: Cohort, patch, network width, batch sizes and training length per dataset, folds, and the training-length
-#: check (``length_check``: the partially labelled B = 2 cells of ``folds`` at ``reference`` iterations and at
-#: ``factors`` times as many) of each profile (the module docstring).
+#: check (``length_check``, per dataset: the partially labelled B = 2 cells of ``folds`` at ``reference``
+#: iterations and at ``factors`` times as many) of each profile (the module docstring).
 PROFILES = {
     "ci": dict(
         brats=dict(n_hgg=6, n_lgg=4, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2),
                    filters=(4, 8, 16, 32), iterations=4),
         acdc=dict(n_subjects=8, shape=(96, 96, 24), spacing=(3.12, 3.12, 5.0), batch_sizes=(2,),
                   filters=(4, 8, 16, 32), iterations=4),
-        folds=2, length_check=dict(reference=4, factors=(2,), folds=(0,)), lr=1e-3, checkpoint_every=2),
+        folds=2, length_check=dict(brats=dict(reference=4, factors=(2,), folds=(0,))), lr=1e-3, checkpoint_every=2),
     "cpu": dict(
         brats=dict(n_hgg=42, n_lgg=15, downsample=2, patch=(40, 40, 24), batch_sizes=(1, 2, 4),
                    filters=(8, 16, 32, 64), iterations=1600),
         acdc=dict(n_subjects=40, shape=(64, 64, 16), spacing=(4.68, 4.68, 7.5), batch_sizes=(2,),
                   filters=(8, 16, 32, 64), iterations=400),
-        folds=5, length_check=dict(reference=400, factors=(4, 8), folds=(0,)), lr=1e-3, checkpoint_every=50),
+        folds=5, length_check=dict(brats=dict(reference=400, factors=(4, 8), folds=(0,)),
+                                   acdc=dict(reference=400, factors=(2, 4), folds=(0,))),
+        lr=1e-3, checkpoint_every=50),
     "paper": dict(
         brats=dict(n_hgg=210, n_lgg=75, downsample=1, patch=(80, 80, 48), batch_sizes=(1, 2, 4, 8),
                    filters=(16, 32, 64, 128, 256), iterations=1500),
@@ -167,20 +170,25 @@ def grid_length(profile: str, dataset: str) -> int:
 
 
 def length_check_cells(profile: str, seed: int = 0, device: str = "cpu", amp: bool = False,
-                       data_root: Optional[str] = None) -> list[MissingEmptyCell]:
-    """The BraTS-like training-length check: the partially labelled cells I, BI and Iε at B = 2 of the
-    check's folds at its ``reference`` length and at ``factors`` times it (:func:`dicecore.experiments.study.longer`)
-    — has the DSC of HGG (learning tumours) and of LGG (learning to leave them out) flattened by the grid's
-    length? One of the lengths is the grid's, so those cells are Table 1's too. ``[]`` for a profile without a
-    check (``paper``)."""
-    check = PROFILES[profile]["length_check"]
-    if not check:
-        return []
-    reference = [MissingEmptyCell(dataset="brats", labelling="partial", config=c, batch_size=2, fold=f,
-                                  iterations=check["reference"], data_root=data_root, profile=profile, seed=seed,
-                                  device=device, amp=amp)
-                 for f in check["folds"] for c in ("I", "BI", "Iε")]
-    return reference + longer(reference, check["factors"])
+                       data_root: Optional[str] = None, dataset: Optional[str] = None) -> list[MissingEmptyCell]:
+    """The training-length check of each dataset (or of ``dataset`` alone): the partially labelled cells I, BI
+    and Iε at B = 2 of the check's folds at its ``reference`` length and at ``factors`` times it
+    (:func:`dicecore.experiments.study.longer`) — has the DSC of the always-labelled group (HGG, ED: learning
+    the structure) and of the sometimes-emptied one (LGG, ES: learning to leave it out) flattened by the grid's
+    length? Where the reference is the grid's length, those cells are Table 1's too. ``[]`` for a profile (or a
+    dataset) without a check."""
+    if dataset is not None and dataset not in STRUCTURES:
+        raise ValueError(f"dataset: 'brats' or 'acdc', got {dataset!r}.")
+    out = []
+    for name, check in (PROFILES[profile]["length_check"] or {}).items():
+        if dataset not in (None, name):
+            continue
+        reference = [MissingEmptyCell(dataset=name, labelling="partial", config=c, batch_size=2, fold=f,
+                                      iterations=check["reference"], data_root=data_root, profile=profile,
+                                      seed=seed, device=device, amp=amp)
+                     for f in check["folds"] for c in ("I", "BI", "Iε")]
+        out += reference + longer(reference, check["factors"])
+    return out
 
 
 def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False,

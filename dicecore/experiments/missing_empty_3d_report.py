@@ -33,13 +33,15 @@ __all__ = [
 ]
 
 
-def length_check(per_entry: pd.DataFrame, margin: float = claims.DICE_MARGIN) -> pd.DataFrame:
-    """The training-length check read (:func:`~dicecore.experiments.missing_empty_3d.length_check_cells`; pass
-    its rows, or any BraTS-like partially labelled rows at B = 2 of several lengths): per configuration and
-    group (HGG: learning tumours; LGG: learning to leave them out), the mean DSC of the check's folds at each
-    length, its change per doubling between the two longest, and whether that change is within ± ``margin``
-    (:func:`dicecore.experiments.study.learning_curve`)."""
-    d = scored_rows(per_entry[(per_entry.dataset == "brats") & (per_entry.labelling == "partial")
+def length_check(per_entry: pd.DataFrame, dataset: str = "brats", margin: float = claims.DICE_MARGIN) -> pd.DataFrame:
+    """The training-length check of ``dataset`` read (:func:`~dicecore.experiments.missing_empty_3d.length_check_cells`;
+    pass its rows, or any partially labelled rows at B = 2 of several lengths): per configuration and group
+    (HGG or ED: learning the structure; LGG or ES: learning to leave it out), the mean DSC of the check's folds
+    at each length, its change per doubling between the two longest, and whether that change is within
+    ± ``margin`` (:func:`dicecore.experiments.study.learning_curve`)."""
+    if dataset not in STRUCTURES:
+        raise ValueError(f"dataset: 'brats' or 'acdc', got {dataset!r}.")
+    d = scored_rows(per_entry[(per_entry.dataset == dataset) & (per_entry.labelling == "partial")
                               & (per_entry.batch_size == 2)])
     per_training = (d.groupby(["config", "group", "iterations", "fold"], as_index=False)["dice"].mean())
     table = learning_curve(per_training, by=["config", "group"], metric="dice", margin=margin)
