@@ -166,3 +166,24 @@ def test_throughput_times_a_list_of_cells():
     assert one["trainings_per_hour"] == pytest.approx(3600 * 2 / one["seconds"])
     with pytest.raises(ValueError, match="cells: need at least one cell"):
         throughput(study.STUDY, "ci", [], workers=0)
+
+
+def test_stalled_trainings_are_left_out_of_the_findings_and_counted():
+    """A U-Net whose validation loss never improved on its first epoch (early stopping after exactly
+    stop_patience + 1 epochs) was never trained: its huge over-estimation must not decide B10."""
+    rows = pd.concat([_per_subject("isles17_like", "U-Net", dice=(0.6, 0.6))]).assign(
+        true_volume=100.0, profile="cpu", epochs=90)
+    rows["dV"] = 0.5 * (rows["subject"] % 3 - 1)  # trained: no volume bias with either loss
+    stuck = (rows["loss"] == "SD") & rows["fold"].isin([2, 4])
+    rows.loc[stuck, "dV"] = 5000.0  # … but two SD trainings stalled, predicting foreground everywhere
+    rows.loc[stuck, "epochs"] = study.PROFILES["cpu"]["stop_patience"] + 1
+    assert study.stalled(rows).tolist() == stuck.tolist()
+    assert not study.stalled(rows.assign(model="LR")).any()  # LR may be done after one epoch
+    found = {f.claim: f for f in study.findings(rows, "cpu", "phantoms")}
+    assert found["B10"].verdict.verdict != "reproduced"  # on the trained networks there is no over-estimation
+    assert found["B10"].data.endswith("2 of 10 trainings stalled (no validation improvement after the first "
+                                      "epoch) and are left out (isles17_like/U-Net/SD: 2)")
+    with_them = {f.claim: f for f in study.findings(rows.assign(epochs=90), "cpu", "phantoms")}
+    assert with_them["B10"].verdict.verdict == "reproduced"  # counted as trained, they would decide it
+    with pytest.raises(ValueError, match="per_subject: no column 'epochs'"):
+        study.stalled(rows.drop(columns="epochs"))

@@ -33,7 +33,7 @@ __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
     "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
     "TASKS", "TASK_TITLES", "correlation_comparison", "correlation_reading", "SHARED_WITH_PAPER",
-    "scale_check",
+    "scale_check", "stalled",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -242,6 +242,19 @@ def _paired(d: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
     return wide["CE"].to_numpy(), wide["SD"].to_numpy()
 
 
+def stalled(per_subject: pd.DataFrame) -> pd.Series:
+    """Per row (a held-out subject of one training): whether its training *stalled* — a ConvNet or U-Net whose
+    validation loss never improved on its first epoch, so that early stopping ended it after exactly
+    ``stop_patience`` + 1 epochs of its profile. Such a network was never trained (on these phantoms it
+    predicts foreground almost everywhere); LR, a convex model at learning rate 1, may legitimately be done
+    after one epoch and is never counted."""
+    need = {"model", "epochs", "profile"} - set(per_subject.columns)
+    if need:
+        raise ValueError(f"per_subject: no column {sorted(need)[0]!r}; pass run_cell's rows.")
+    limit = per_subject["profile"].map(lambda p: PROFILES[p]["stop_patience"] + 1)
+    return (per_subject["model"] != "LR") & (per_subject["epochs"] == limit)
+
+
 def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
     """Bertels et al.'s §3.2 claims (B05–B11) judged on per-subject results (:func:`run_cell` rows) by the
     rules of :mod:`dicecore.claims`: "significantly better" by :func:`~dicecore.claims.superiority` over the
@@ -249,10 +262,22 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
     "unbiased" by :func:`~dicecore.claims.equivalence` of ΔV / V against
     :data:`~dicecore.claims.VOLUME_MARGIN`; "over-estimates" by ΔV / V > 0; a hard Dice at the ceiling for
     both losses is untestable. A claim whose task × model cells have not run is "not run". The book's
-    variant (:data:`~dicecore.data.uncertainty.CORRELATED_TASK`) is left out: no claim of the paper is about it."""
+    variant (:data:`~dicecore.data.uncertainty.CORRELATED_TASK`) is left out: no claim of the paper is about it.
+    The paper's claims are about trained networks, so :func:`stalled` trainings are left out too (the book's
+    rule), and ``data`` says how many."""
     out = {k: [] for k in ("B05", "B06", "B07", "B08", "B09", "B10", "B11")}
     n_min = claims.MIN_FOLDS
     paper_tasks = per_subject[per_subject["task"].isin(UNCERTAINTY_TASKS)] if len(per_subject) else per_subject
+    if len(paper_tasks) and "epochs" in paper_tasks:
+        stuck = stalled(paper_tasks)
+        trainings = paper_tasks.groupby(["task", "model", "loss", "fold"]).ngroups
+        left_out = paper_tasks[stuck].groupby(["task", "model", "loss", "fold"]).size()
+        if len(left_out):
+            names = ", ".join(f"{t}/{m}/{l}: {n}" for (t, m, l), n in
+                              left_out.groupby(level=[0, 1, 2]).size().items())
+            data += (f"; {len(left_out)} of {trainings} trainings stalled (no validation improvement after the "
+                     f"first epoch) and are left out ({names})")
+        paper_tasks = paper_tasks[~stuck]
     for (task, model), d in paper_tasks.groupby(["task", "model"], sort=False):
         where = f"{task}/{model}"
         both = {"CE", "SD"} <= set(d["loss"])
