@@ -151,3 +151,18 @@ def test_learnt_empty_maps_reads_table1_by_t10s_rule():
     assert report.learnt_empty_maps(summary, "brats", 2) == {"BI": "has learnt to leave LGG out",
                                                              "Iε": "still segments LGG"}  # a drop of 0.4 < 0.5
     assert report.learnt_empty_maps(summary, "brats", 4) == {"BI": "not judged", "Iε": "not judged"}
+
+
+def test_t10_is_inconclusive_where_the_length_check_shows_the_grid_too_short():
+    grid = _hand_made_grid(empty_maps_learnt=False).assign(iterations=study.grid_length("ci", "brats"))
+    assert report.too_short_for_t10(grid) == {}  # no check beyond the grid's length
+    longer = _hand_made_grid(empty_maps_learnt=True).assign(iterations=2 * study.grid_length("ci", "brats"))
+    longer = longer[(longer["labelling"] == "partial") & (longer["batch_size"] == 2)]  # the check's cells
+    both = pd.concat([grid, longer], ignore_index=True)
+    short = report.too_short_for_t10(both)
+    assert set(short) == {("brats", "BI"), ("brats", "Iε")} and "falls from 0.90 to 0.05 at 8" in short[("brats", "BI")]
+    found = {f.claim: f.verdict for f in report.findings(both, "cpu", "hand-made")}
+    assert found["T10"].verdict == "inconclusive" and "too short to judge it" in found["T10"].evidence
+    assert _verdicts(grid)["T10"] == "not reproduced"  # the grid alone: the claim fails
+    flat = both.assign(dice=np.where(both["iterations"] > 4, 0.9, both["dice"]))  # longer training changes nothing
+    assert report.too_short_for_t10(flat) == {} and _verdicts(flat)["T10"] == "not reproduced"

@@ -29,11 +29,13 @@ from dicecore.papers import tilborghs2022
 
 __all__ = [
     "table1", "detection_entries", "detection_auc", "partial_losses_table", "findings", "AUC_LEVEL",
-    "EMPTY_MAP_DROP", "learnt_empty_maps", "length_check", "committed_findings", "example_frame", "figure3_rows",
+    "EMPTY_MAP_DROP", "learnt_empty_maps", "length_check", "too_short_for_t10", "committed_findings",
+    "example_frame", "figure3_rows",
 ]
 
 
-def length_check(per_entry: pd.DataFrame, dataset: str = "brats", margin: float = claims.DICE_MARGIN) -> pd.DataFrame:
+def length_check(per_entry: pd.DataFrame, dataset: str = "brats",
+                 margin: float = claims.DICE_MARGIN) -> pd.DataFrame:
     """The training-length check of ``dataset`` read (:func:`~dicecore.experiments.missing_empty_3d.length_check_cells`;
     pass its rows, or any partially labelled rows at B = 2 of several lengths): per configuration and group
     (HGG or ED: learning the structure; LGG or ES: learning to leave it out), the mean DSC of the check's folds
@@ -227,13 +229,49 @@ def _paired(d: pd.DataFrame, a: dict, b: dict, value: str = "dice") -> tuple[np.
 
 
 
+def too_short_for_t10(per_entry: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Where the training-length check shows that Table 1's grid is too short for T10: per (dataset,
+    configuration) of BI and Iε whose sometimes-emptied group's DSC (LGG, ES) falls by :data:`EMPTY_MAP_DROP` or
+    more between the grid's length and the check's longest (:func:`length_check` on ``per_entry``'s rows), a
+    sentence saying so. Empty where no check beyond the grid's length is committed."""
+    out = {}
+    if "iterations" not in per_entry:  # rows written before the length was recorded: no check among them
+        return out
+    grid = grid_rows(per_entry)
+    for dataset in STRUCTURES:
+        lengths = grid.loc[grid["dataset"] == dataset, "iterations"].unique()
+        rows = per_entry[per_entry["dataset"] == dataset]
+        if len(lengths) != 1 or rows.empty:
+            continue
+        longest = rows["iterations"].max()  # the check's folds are those trained that long
+        rows = rows[rows["fold"].isin(rows.loc[rows["iterations"] == longest, "fold"].unique())]
+        table = length_check(rows, dataset).set_index(["config", "group"])
+        columns = sorted(int(c) for c in table.columns if str(c).isdigit())
+        if str(lengths[0]) not in table or columns[-1] <= lengths[0]:
+            continue
+        sometimes = STRUCTURES[dataset][1]
+        for config in ("BI", "Iε"):
+            if (config, sometimes) not in table.index:
+                continue
+            at_grid, longest = table.loc[(config, sometimes), [str(lengths[0]), str(columns[-1])]]
+            if at_grid - longest >= EMPTY_MAP_DROP:
+                out[(dataset, config)] = (f"the grid's {lengths[0]} iterations are too short to judge it: on the "
+                                          f"length check's fold(s) the partially labelled {config}'s {sometimes} "
+                                          f"DSC falls from {at_grid:.2f} to {longest:.2f} at {columns[-1]}")
+    return out
+
+
 def findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
     """Table 1, Fig. 2 and §4's claims (T09–T14) judged on the 3-D grid's per-entry rows (:func:`~dicecore.experiments.missing_empty_3d.run_cell`;
     Table 1's trainings, :func:`~dicecore.experiments.missing_empty_3d.grid_rows`). Pairs are held-out entries (subjects × phases) matched between
     the two arms, at least :data:`~dicecore.claims.MIN_FOLDS`: "as well as" and "alike" are
     :func:`~dicecore.claims.equivalence` within :data:`~dicecore.claims.DICE_MARGIN` of DSC, "worse" is
-    :func:`~dicecore.claims.superiority`, Fig. 2's AUC is read against :data:`AUC_LEVEL`."""
-    d = scored_rows(with_bi_at_b1(grid_rows(per_entry)))
+    :func:`~dicecore.claims.superiority`, Fig. 2's AUC is read against :data:`AUC_LEVEL`. A T10 part that is
+    not reproduced on the grid but whose training-length check (rows at other lengths in ``per_entry``) shows the
+    grid too short for it (:func:`too_short_for_t10`) is inconclusive, not a failure of the claim."""
+    too_short = too_short_for_t10(per_entry)
+    per_entry = grid_rows(per_entry)  # Table 1's trainings; the check's other lengths were read just above
+    d = scored_rows(with_bi_at_b1(per_entry))
     n_min, margin = claims.MIN_FOLDS, claims.DICE_MARGIN
     parts = {k: [] for k in ("T09", "T10", "T11", "T12", "T14")}
     for dataset, g in d.groupby("dataset", sort=False):
@@ -252,8 +290,12 @@ def findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Find
                     parts["T09"].append(claims.equivalence(x, y, margin=margin, what=f"{label}: {sometimes} DSC "
                                                            "partial − full"))
                 else:
-                    parts["T10"].append(claims.superiority(y, x, min_n=n_min, min_effect=EMPTY_MAP_DROP,
-                                                           what=f"{label}: {sometimes} DSC full − partial"))
+                    t10 = claims.superiority(y, x, min_n=n_min, min_effect=EMPTY_MAP_DROP,
+                                             what=f"{label}: {sometimes} DSC full − partial")
+                    if t10.verdict == "not reproduced" and (dataset, config) in too_short:
+                        t10 = claims.Verdict("inconclusive", f"{t10.evidence}; {too_short[(dataset, config)]}",
+                                             t10.rule, t10.n)
+                    parts["T10"].append(t10)
                     xa, ya = _paired(g, dict(part, group=always), dict(full, group=always))
                     if len(xa):
                         parts["T11"].append(claims.superiority(ya, xa, min_n=n_min, what=f"{label}: {always} DSC "
@@ -292,9 +334,8 @@ def findings(per_entry: pd.DataFrame, scale: str, data: str) -> list[claims.Find
 
 
 def committed_findings(shown) -> list[claims.Finding]:
-    """:func:`findings` on the committed grid (``shown``, :func:`~dicecore.experiments.study.committed`; the
-    training-length check's other lengths left out)."""
-    per_entry = grid_rows(shown.rows)
-    folds_run = ", ".join(str(int(f)) for f in sorted(per_entry["fold"].unique()))
-    return shown.tag(findings(per_entry, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
+    """:func:`findings` on the committed grid (``shown``, :func:`~dicecore.experiments.study.committed`; Table 1
+    judged on the grid's trainings, the training-length check's other lengths read by :func:`too_short_for_t10`)."""
+    folds_run = ", ".join(str(int(f)) for f in sorted(grid_rows(shown.rows)["fold"].unique()))
+    return shown.tag(findings(shown.rows, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
                               f"folds {folds_run}"))
