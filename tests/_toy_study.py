@@ -38,6 +38,10 @@ def run_cell(cell, paths):
         paths.checkpoint.parent.mkdir(parents=True, exist_ok=True)
         paths.checkpoint.write_text(json.dumps(state))
         if os.environ.get(CUT_ENV) == cell.key and state["step"] == 1 and not state["resumed_from"]:
+            if os.environ.get(HANG_ENV):  # stop only once the hanging cell is training (its checkpoint is there)
+                deadline = time.time() + 120
+                while len(list(paths.checkpoint.parent.iterdir())) < 2 and time.time() < deadline:
+                    time.sleep(0.1)
             raise KeyboardInterrupt
         if os.environ.get(HANG_ENV) == cell.key:
             time.sleep(300)

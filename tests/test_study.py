@@ -290,6 +290,6 @@ def test_a_stopped_run_does_not_wait_for_the_cells_still_training(tmp_path, monk
     t0 = time.perf_counter()
     with pytest.raises(KeyboardInterrupt):
         run_study(toy.STUDY, "ci", workers=2, folder=tmp_path, progress=False)
-    assert time.perf_counter() - t0 < 120  # not the hanging cell's 300 s
+    assert time.perf_counter() - t0 < 200  # not the hanging cell's 300 s (the cut waits for it to start)
     store = ResultStore(tmp_path)
     assert not store.done(cells[1]) and store.paths(cells[1]).checkpoint.is_file()
