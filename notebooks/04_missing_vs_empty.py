@@ -548,7 +548,8 @@ late = [f"DL_{n}" for n in ("I", "BI", "Iε") if len(acdc_curve) and acdc_curve[
 glue_numbers(acdc_late_reading=(
     f"{' and '.join(late)} learnt to leave the ES myocardium out only after the grid's length (an ES DSC "
     f"{report3d.EMPTY_MAP_DROP:g} or more lower at {acdc_lengths[-1]} iterations than at {acdc_lengths[0]}): "
-    "for that configuration the grid is too short to judge T10, and training it longer is the next step"
+    "for that configuration the grid is too short to judge T10 — the claims table calls that part inconclusive, "
+    "not a failure (too_short_for_t10) — and training the grid longer is the next step"
     if late else "no configuration's ES DSC fell by T10's drop after the grid's length: the grid's length "
     "decides T10 as a longer training would") if len(acdc_curve) else "the check has not run")
 
