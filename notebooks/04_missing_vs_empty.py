@@ -542,9 +542,9 @@ glue_numbers(
                                    for n in ("I", "BI", "Iε")) if len(acdc_curve) else "—",
     acdc_grid_reading=", ".join(f"DL_{n} {acdc_curve[acdc_lengths[0]].get((n, 'ES'), float('nan')):.2f}"
                                 for n in ("I", "BI", "Iε")) if len(acdc_curve) else "—")
-# the configurations whose ES DSC fell by T10's drop or more between the grid's length and the longest
-late = [f"DL_{n}" for n in ("I", "BI", "Iε") if len(acdc_curve) and acdc_curve[acdc_lengths[0]].get((n, "ES"), 0)
-        - acdc_curve[acdc_lengths[-1]].get((n, "ES"), 0) >= report3d.EMPTY_MAP_DROP]
+# the configurations whose ES DSC fell by T10's drop or more after the grid's length — the claims table's rule
+late = [f"DL_{config}" for dataset, config in (report3d.too_short_for_t10(shown.rows) if shown is not None else {})
+        if dataset == "acdc"]
 glue_numbers(acdc_late_reading=(
     f"{' and '.join(late)} learnt to leave the ES myocardium out only after the grid's length (an ES DSC "
     f"{report3d.EMPTY_MAP_DROP:g} or more lower at {acdc_lengths[-1]} iterations than at {acdc_lengths[0]}): "
