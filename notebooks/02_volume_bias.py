@@ -418,8 +418,7 @@ glue_numbers(paper_lr_min=printed.loc["LR", "min"], paper_lr_max=printed.loc["LR
              b10_verdict=verdict.get("B10", "not run"),
              unet_3d=None if committed is None else f"{unet_3d_done} of {len(unet_3d_grid)}",
              stalled_trainings=None if committed is None else ", ".join(
-                 f"{n} {t}/{m}/{l}" for (t, m, l), n in committed[study.stalled(committed)]
-                 .groupby(["task", "model", "loss"])["fold"].nunique().items()) or "none",
+                 f"{n} {t}/{m}/{l}" for (t, m, l), n in study.stalled_counts(committed).items()) or "none",
              lesion_voxels=None if committed is None else "{:.0f}".format(committed.loc[
                  committed["task"].isin(["brats_like", "isles17_like"]), "true_volume"].median()),
              unet_molars_ce=unet_molars.get(("molars_like", "U-Net", "CE")),

@@ -33,7 +33,7 @@ __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
     "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
     "TASKS", "TASK_TITLES", "correlation_comparison", "correlation_reading", "SHARED_WITH_PAPER",
-    "scale_check", "stalled",
+    "scale_check", "stalled", "stalled_counts",
 ]
 
 #: Bertels et al.'s three models, of increasing capacity.
@@ -255,6 +255,11 @@ def stalled(per_subject: pd.DataFrame) -> pd.Series:
     return (per_subject["model"] != "LR") & (per_subject["epochs"] == limit)
 
 
+def stalled_counts(per_subject: pd.DataFrame) -> pd.Series:
+    """How many trainings :func:`stalled`, per (task, model, loss) that has any."""
+    return per_subject[stalled(per_subject)].groupby(["task", "model", "loss"])["fold"].nunique()
+
+
 def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Finding]:
     """Bertels et al.'s §3.2 claims (B05–B11) judged on per-subject results (:func:`run_cell` rows) by the
     rules of :mod:`dicecore.claims`: "significantly better" by :func:`~dicecore.claims.superiority` over the
@@ -269,15 +274,13 @@ def findings(per_subject: pd.DataFrame, scale: str, data: str) -> list[claims.Fi
     n_min = claims.MIN_FOLDS
     paper_tasks = per_subject[per_subject["task"].isin(UNCERTAINTY_TASKS)] if len(per_subject) else per_subject
     if len(paper_tasks) and "epochs" in paper_tasks:
-        stuck = stalled(paper_tasks)
         trainings = paper_tasks.groupby(["task", "model", "loss", "fold"]).ngroups
-        left_out = paper_tasks[stuck].groupby(["task", "model", "loss", "fold"]).size()
+        left_out = stalled_counts(paper_tasks)
         if len(left_out):
-            names = ", ".join(f"{t}/{m}/{l}: {n}" for (t, m, l), n in
-                              left_out.groupby(level=[0, 1, 2]).size().items())
-            data += (f"; {len(left_out)} of {trainings} trainings stalled (no validation improvement after the "
+            names = ", ".join(f"{t}/{m}/{l}: {n}" for (t, m, l), n in left_out.items())
+            data += (f"; {left_out.sum()} of {trainings} trainings stalled (no validation improvement after the "
                      f"first epoch) and are left out ({names})")
-        paper_tasks = paper_tasks[~stuck]
+        paper_tasks = paper_tasks[~stalled(paper_tasks)]
     for (task, model), d in paper_tasks.groupby(["task", "model"], sort=False):
         where = f"{task}/{model}"
         both = {"CE", "SD"} <= set(d["loss"])
