@@ -299,7 +299,8 @@ glue_numbers(others_min=others.min(), ss_failed=str(int((ss < report.FAILED_DSC)
 # on predicting background.
 
 # %%
-data_2d = f"BraTS-like slices (phantom v{study.BRATS_PHANTOM_VERSION}), {len(results_2d)} trainings, one seed"
+data_2d = (f"BraTS-like slices (phantom v{study.BRATS_PHANTOM_VERSION}), {len(results_2d)} trainings, "
+           f"{report.seeds_label(results_2d).split(' in 2-D')[0]}")
 findings += [f for f in report.findings(results_2d, params.profile, data_2d) if f.verdict.verdict != "not run"]
 
 # %% tags=["remove-cell"]
@@ -326,12 +327,13 @@ glue_numbers("{:.2f}", paper_3d_best=grid_3d["median"].max())
 # Sudre et al.'s Table 3 reaches a training DSC of {glue:text}`paper_3d_best` on their data. The paper's two
 # 3-D networks: a DeepMedic-like two-pathway network with valid convolutions ({py:class}`~dicecore.models.DeepMedicLike`: a patch of 51, 63 or 87 voxels predicts its
 # central 3, 15 or 39, the paper's Table 1) and MONAI's HighResNet
-# ({py:func}`~dicecore.models.high_res_net`), trained 3000 iterations per cell. That grid needs a GPU (about
-# 40 single-core CPU-hours by our per-iteration timings, HighResNet's L patches alone 27), so the book
-# build does not train it; `dicecore study 03 --profile paper --device cuda --budget 8m` does, piece by
+# ({py:func}`~dicecore.models.high_res_net`), trained 3000 iterations per cell. The paper trains one network
+# per cell; the book trains three seeds of each (its choice), so that a difference between losses can
+# replicate. That grid needs a GPU (about 40 single-core CPU-hours per seed by our per-iteration timings,
+# HighResNet's L patches alone 27), so the book build does not train it; `dicecore study 03 --profile paper --device cuda --budget 8m` does, piece by
 # piece, into `results/03_generalised_dice/`. The `cpu` grid is the part a 2-core machine completes — the
-# book's choice: both 2-D networks at every patch and the 3-D networks at patches S and M, the L patches left
-# to a GPU — and its trainings *are* the paper grid's, one committed result serving both
+# book's choice: both 2-D networks at every patch with three seeds, and the 3-D networks at patches S and M
+# with one seed, the L patches and the other seeds left to a GPU — and its trainings *are* the paper grid's, one committed result serving both
 # ({py:data}`~dicecore.experiments.generalised_dice.SHARED_WITH_PAPER`); `dicecore study 03 --profile cpu
 # --budget 2h` runs what is left of it. What is committed of the `cpu` grid is shown below, cell by cell — a
 # grid only partly run says which cells are missing ("not run"), and its provenance says where it ran.
@@ -347,7 +349,8 @@ else:
 
 # %% [markdown]
 # **Tables 2 and 3 (analogues), the committed grid.** Ours / the paper's, median (IQR) of the training DSC over
-# the last 200 iterations, then Figs. 1–2's view, one row of panels per network.
+# the last 200 iterations (ours: the mean over the cell's seeds), then Figs. 1–2's view, one row of panels
+# per network.
 
 # %%
 if paper_results is not None:
@@ -412,9 +415,10 @@ else:
 # and denominator (the paper prints none; {py:func}`~dicecore.losses.generalized_dice_loss`'s default, the
 # book's choice) and WCE with the weight computed from the **prediction**, $w=(N-\sum p)/\sum p$, as printed —
 # §3.3 showed that this weight stops re-balancing when the background is uncertain, so a WCE failure here
-# may come from the printed weight rather than from imbalance as such. Every committed cell is one seed: a
-# comparison between losses is "inconclusive" until three seeds are committed (the rule of
-# {py:func}`~dicecore.claims.superiority`), with the gap of the one seed as evidence.
+# may come from the printed weight rather than from imbalance as such. A comparison between losses is a gap
+# per seed, tested across seeds ({py:func}`~dicecore.claims.superiority`): it is "inconclusive" until three
+# seeds are committed, with the gaps so far as evidence, and a seed counts once every cell of it is in
+# ({py:func}`~dicecore.experiments.generalised_dice_report.complete_seeds`). The 3-D cells have one seed.
 
 # %%
 if paper_results is not None:

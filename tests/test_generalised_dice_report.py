@@ -117,3 +117,36 @@ def test_grid_figures():
     fig = plot_held_out_dsc(results, study.LOSSES)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["S", "L"]
     assert np.isclose(fig.axes[0].patches[0].get_height(), 0.5)
+
+
+
+def test_a_seed_part_way_through_the_grid_waits():
+    """complete_seeds: the per-seed gaps compare the same cells in every seed, so a seed that holds only part
+    of the grid (a budgeted run stopped in it) is left out until it is complete."""
+    three = _seeds(lambda p, lr, loss, s: 0.8 + (0.05 if p == "S" else 0.0) + 0.01 * s)
+    assert sorted(report.complete_seeds(three)["seed"].unique()) == [0, 1, 2]
+    part = three[~((three["seed"] == 2) & (three["patch"] == "L"))]  # seed 2 without its L cells
+    assert sorted(report.complete_seeds(part)["seed"].unique()) == [0, 1]
+    s07 = next(f for f in report.findings(part, "cpu", "x") if f.claim == "S07")
+    assert s07.verdict.verdict == "inconclusive" and s07.verdict.n == 2  # without the rule: S − L from S only
+    assert report.complete_seeds(three.iloc[:0]).empty
+
+
+
+def test_tables_over_several_seeds():
+    """Tables 2–3 show the mean over seeds of each cell; the failed-cell counts say how many trainings of how
+    many cells."""
+    three = _seeds(lambda p, lr, loss, s: 0.0 if (loss == "SS" and s == 0) else 0.7 + 0.1 * s)
+    table = study.summarise(three).set_index(["patch", "lr"])
+    assert table.loc[("S", "0.001"), "WCE"].startswith("0.80 (0.10) / ")
+    assert table.loc[("S", "0.001"), "SS"].startswith("0.57 (0.10) / ")  # (0 + 0.8 + 0.9) / 3
+    assert report.failed_cells(three).set_index("network").loc["UNet", "SS"] == "4 of 12 / 0 of 4"
+
+
+
+def test_the_cpu_grid_has_three_seeds_for_the_2d_networks():
+    cpu = study.cells("cpu")
+    seeds = {n: sorted({c.seed for c in cpu if c.network == n}) for n in study.NETWORKS}
+    assert seeds == {"unet": [0, 1, 2], "twopath": [0, 1, 2], "deepmedic": [0], "highresnet": [0]}
+    assert len(cpu) == 2 * 3 * 3 * 4 * 3 + 2 * 2 * 3 * 4
+    assert {c.key for c in cpu} <= {c.key for c in study.cells("paper")}  # every cpu cell is a paper cell

@@ -17,23 +17,26 @@ from dicecore import claims
 from dicecore.experiments.generalised_dice import LOSSES, NETWORKS, PATCHES, in_paper_order, network_order
 from dicecore.papers import sudre2017
 
-__all__ = ["failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN",
+__all__ = ["failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN", "complete_seeds", "seeds_label",
            "committed_findings"]
 
 
 def failed_cells(results: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame:
     """Per network and loss, the grid cells whose median training DSC stayed under ``threshold`` (the
     paper's "0 (0)" cells: a loss that never segmented the foreground), ours beside the paper's over the
-    same cells: ``"ours / paper of n"``."""
+    same cells: ``"ours / paper of n"``, or ``"ours of k / paper of n"`` where ours counts k trainings of n
+    cells (several seeds per cell)."""
     paper = sudre2017.GRID.set_index(["network", "patch", "lr", "loss"])["median"]
     rows = []
     for network in network_order(results["network"]):
         row = {"network": NETWORKS[network][0]}
         for loss in LOSSES:
             mine = results[(results["network"] == network) & (results["loss"] == loss)]
-            theirs = [paper.get((network, p, lr, loss), np.nan) for p, lr in zip(mine["patch"], mine["lr"])]
-            row[loss] = (f"{int((mine['dsc_median'] < threshold).sum())} / "
-                         f"{int((np.array(theirs) < threshold).sum())} of {len(mine)}")
+            settings = mine[["patch", "lr"]].drop_duplicates()
+            theirs = [paper.get((network, p, lr, loss), np.nan) for p, lr in zip(settings["patch"], settings["lr"])]
+            ours = int((mine["dsc_median"] < threshold).sum())
+            row[loss] = (f"{ours}{'' if len(mine) == len(settings) else f' of {len(mine)}'} / "
+                         f"{int((np.array(theirs) < threshold).sum())} of {len(settings)}")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -77,9 +80,22 @@ def _mean(results: pd.DataFrame, network: str, losses, lrs=None, patches=None) -
 
 
 
+def complete_seeds(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the seeds that hold every (network, patch, learning rate, loss) any seed holds: a seed
+    part-way through the grid would compare other cells than the rest, so it waits until it is complete."""
+    if results.empty:
+        return results
+    settings = ["network", "patch", "lr", "loss"]
+    held = results.groupby("seed").apply(lambda d: frozenset(map(tuple, d[settings].to_numpy())),
+                                         include_groups=False)
+    every = frozenset().union(*held)
+    return results[results["seed"].isin(held[held == every].index)]
+
+
 def _per_seed(results: pd.DataFrame, statistic) -> np.ndarray:
-    """``statistic(rows of one seed)`` for every seed, NaN (cells not run) left out."""
-    values = np.array([statistic(d) for _, d in results.groupby("seed")], dtype=float)
+    """``statistic(rows of one seed)`` for every complete seed (:func:`complete_seeds`), NaN (cells not run)
+    left out."""
+    values = np.array([statistic(d) for _, d in complete_seeds(results).groupby("seed")], dtype=float)
     return values[np.isfinite(values)]
 
 
@@ -191,4 +207,15 @@ def committed_findings(shown) -> list[claims.Finding]:
     """:func:`findings` on a study's committed results (:func:`~dicecore.experiments.study.committed`), labelled
     with their phantom version (superseded ones marked so)."""
     return shown.tag(findings(shown.rows, shown.profile, f"{shown.done} of {shown.total} cells (BraTS-like slices, "
-                              f"WMH-like volumes; {shown.phantom_label()}), one seed, on {shown.record['device_name']}"))
+                              f"WMH-like volumes; {shown.phantom_label()}), {seeds_label(shown.rows)}, on "
+                              f"{shown.record['device_name']}"))
+
+
+def seeds_label(results: pd.DataFrame) -> str:
+    """How many complete seeds (:func:`complete_seeds`) the 2-D and the 3-D networks' comparisons rest on,
+    e.g. "3 seeds in 2-D, 1 in 3-D"."""
+    def count(networks):
+        return complete_seeds(results[results["network"].isin(networks)])["seed"].nunique()
+
+    two, three = count(["unet", "twopath"]), count(["deepmedic", "highresnet"])
+    return f"{two} seed{'s' if two != 1 else ''} in 2-D, {three} in 3-D"
