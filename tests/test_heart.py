@@ -64,3 +64,27 @@ def test_acdc_like_slices_show_every_structure_and_are_not_intensity_separable()
         acdc_like_slices(0)
     with pytest.raises(ValueError, match="size: need an integer of at least 16"):
         acdc_like_slices(2, size=8)
+
+
+def test_acdc_like_slices_version_2_have_a_raters_edges_and_partial_volume():
+    """Version 2 (ACDC_SLICES_PHANTOM_VERSION): the label is a rater's — close to the edges the image shows,
+    never equal to them —, and version 1 stays available for the difficulty appendix."""
+    from dicecore.data import heart
+
+    images, labels = heart.acdc_like_slices(6, size=48, seed=3)
+    assert heart.ACDC_SLICES_PHANTOM_VERSION == 2
+    exact = heart.ACDC_RATER_MM
+    try:
+        heart.ACDC_RATER_MM = 1e-9  # a rater who follows the edges
+        same_images, edges = heart.acdc_like_slices(6, size=48, seed=3)
+    finally:
+        heart.ACDC_RATER_MM = exact
+    np.testing.assert_array_equal(images, same_images)  # the rater changes the label only
+    for c in (1, 2, 3):
+        a, b = labels == c, edges == c
+        dice = 2 * (a & b).sum() / (a.sum() + b.sum())
+        assert 0.85 < dice < 1.0, (c, dice)
+    old_images, old_labels = heart.acdc_like_slices(6, size=48, seed=3, version=1)
+    assert old_images.shape == images.shape and not np.array_equal(old_labels, labels)
+    with pytest.raises(ValueError, match="version: the ACDC-like slices have versions 1 and 2"):
+        heart.acdc_like_slices(2, version=3)

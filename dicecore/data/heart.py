@@ -16,18 +16,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from dicecore.data.noise import smooth_noise
+from dicecore.data.noise import bias_field, smooth_noise
 
-__all__ = ["AcdcLike", "acdc_like_slices", "ACDC_FOV_MM", "ACDC_PHANTOM_VERSION", "ACDC_SLICES_PHANTOM_VERSION"]
+__all__ = ["AcdcLike", "acdc_like_slices", "ACDC_FOV_MM", "ACDC_PHANTOM_VERSION", "ACDC_SLICES_PHANTOM_VERSION",
+           "ACDC_RATER_MM", "ACDC_FINE_PIXEL_MM"]
 
 #: Version of Chapter 5's ACDC-like slices (:func:`acdc_like_slices`) — part of every result key trained on
 #: them — raised whenever they change, so that results on old and new phantoms never mix. (It once versioned
 #: the BraTS-like and ACDC-like phantoms too; each has its own number now, and all three stood at 1 then.)
-ACDC_SLICES_PHANTOM_VERSION = 1
+ACDC_SLICES_PHANTOM_VERSION = 2
 #: Version of the ACDC-like stacks (:class:`AcdcLike`, Chapter 4's 3-D study), apart from the others (2:
 #: papillary muscles and trabeculae in the cavity, partial volume along z, lung-, fat- and vessel-like
-#: regions around the heart; labels unchanged). Chapter 5's slices (:func:`acdc_like_slices`) keep version 1's
-#: stacks under their own distractors and go with :data:`ACDC_SLICES_PHANTOM_VERSION`.
+#: regions around the heart; labels unchanged). Chapter 5's slices (:func:`acdc_like_slices`) go with
+#: :data:`ACDC_SLICES_PHANTOM_VERSION`: their version 1 cut version 1's stacks, their version 2 cuts version 2's.
 ACDC_PHANTOM_VERSION = 2
 
 @dataclass(frozen=True)
@@ -143,8 +144,10 @@ class AcdcLike:
 ACDC_FOV_MM = 192 * 1.56
 
 
-def _with_distractors(image: np.ndarray, label: np.ndarray, pixel_mm: float, rng) -> np.ndarray:
-    """Lung-, vessel- and fat-like ellipses away from the heart, a 1 mm blur and noise (acdc_like_slices)."""
+def _with_distractors(image: np.ndarray, label: np.ndarray, pixel_mm: float, rng, blur_and_noise: bool = True
+                      ) -> np.ndarray:
+    """Lung-, vessel- and fat-like ellipses away from the heart, then (``blur_and_noise``) a 1 mm blur and
+    noise (acdc_like_slices)."""
     out = image.copy()
     yy, xx = np.mgrid[: image.shape[0], : image.shape[1]]
     heart = ndimage.binary_dilation(label > 0, iterations=max(int(round(4 / pixel_mm)), 1))
@@ -154,28 +157,52 @@ def _with_distractors(image: np.ndarray, label: np.ndarray, pixel_mm: float, rng
         blob = (((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1) & ~heart
         dark = rng.random() < 0.5
         out[blob] = rng.uniform(0.1, 0.2) if dark else rng.uniform(0.85, 1.0)
+    if not blur_and_noise:
+        return out
     out = ndimage.gaussian_filter(out, 1.0 / pixel_mm)
     return out + 0.06 * rng.standard_normal(out.shape).astype(np.float32)
 
 
-def acdc_like_slices(n: int, size: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+#: The rater's outline of :func:`acdc_like_slices` (version 2) strays from the image's edges by a smooth
+#: displacement of this RMS size, in mm — the book's stand-in for ACDC's inter-observer variability.
+ACDC_RATER_MM = 1.5
+#: The super-sampled grid of :func:`acdc_like_slices` (version 2): the anatomy is drawn at about this pixel size,
+#: in mm, then averaged down to the output pixels (in-plane partial volume).
+ACDC_FINE_PIXEL_MM = 1.2
+
+
+def acdc_like_slices(n: int, size: int = 256, seed: int = 0,
+                     version: int = ACDC_SLICES_PHANTOM_VERSION) -> tuple[np.ndarray, np.ndarray]:
     """An ACDC-like 2-D task (Chapter 5, Hosseini Table 2): short-axis slices of the :class:`AcdcLike` cohort.
 
-    Each subject gives four slices, two at end-diastole and two at end-systole (a basal-to-mid and a mid
-    slice, each showing all three structures), over a field of view of :data:`ACDC_FOV_MM` sampled at
-    ``size`` pixels, so the anatomy is the same at any ``size`` (the paper resizes to 256). Around the heart,
-    3–6 distractors per slice — dark lung-like and bright vessel- or fat-like ellipses whose intensities
-    match the myocardium's and the cavities' — then a blur of 1 mm and noise, so that intensity alone does
-    not segment the slice: the network has to use shape and position, as on real cine MRI. Returns images
-    ``(n, 1, size, size)`` float32 min–max scaled to [0, 1] per slice, as the paper, and labels
-    ``(n, size, size)`` uint8: 0 background, 1 RV, 2 myocardium, 3 LV cavity.
+    Each subject gives four slices, two at end-diastole and two at end-systole, each showing all three
+    structures, over a field of view of :data:`ACDC_FOV_MM` sampled at ``size`` pixels, so the anatomy is the
+    same at any ``size`` (the paper resizes to 256). Around the heart, 3–6 distractors per slice — dark
+    lung-like and bright vessel- or fat-like ellipses whose intensities match the myocardium's and the
+    cavities' — so that intensity alone does not segment the slice. Returns images ``(n, 1, size, size)``
+    float32 min–max scaled to [0, 1] per slice, as the paper, and labels ``(n, size, size)`` uint8:
+    0 background, 1 RV, 2 myocardium, 3 LV cavity.
+
+    ``version`` (:data:`ACDC_SLICES_PHANTOM_VERSION` by default): 1 cuts version 1's stacks (flat
+    intensities that follow the label exactly: a trained network reached a Dice of 0.99, above the paper's
+    networks on ACDC) at the basal-to-mid and the mid slice, blurred by 1 mm, with noise. 2 adds what bounds a
+    network's Dice on real cine MRI: version 2's stacks (papillary muscles and trabeculae labelled as cavity,
+    partial volume along z), any slice from base to apex that shows the three structures, in-plane partial
+    volume (the anatomy drawn on a grid of about :data:`ACDC_FINE_PIXEL_MM` mm and averaged down to the
+    output pixels), a coil's intensity bias of ±25 %, and a rater whose outline strays from the image's edges
+    by a smooth displacement of :data:`ACDC_RATER_MM` mm RMS (the label is the rater's, taken per output
+    pixel by majority).
     """
     if not (isinstance(n, int) and n >= 1):
         raise ValueError(f"n: need at least one slice, got {n!r}.")
     if not (isinstance(size, int) and size >= 16):
         raise ValueError(f"size: need an integer of at least 16 pixels, got {size!r}.")
+    if version not in (1, 2):
+        raise ValueError(f"version: the ACDC-like slices have versions 1 and 2, got {version!r}.")
     pixel = ACDC_FOV_MM / size
-    cohort = AcdcLike(n_subjects=n, shape=(size, size, 8), spacing=(pixel, pixel, 10.0), seed=seed, version=1)
+    fine = 1 if version == 1 else max(1, int(np.ceil(pixel / ACDC_FINE_PIXEL_MM)))
+    cohort = AcdcLike(n_subjects=n, shape=(size * fine, size * fine, 8), spacing=(pixel / fine, pixel / fine, 10.0),
+                      seed=seed, version=version)
     images = np.empty((n, 1, size, size), np.float32)
     labels = np.empty((n, size, size), np.uint8)
     filled, subject = 0, 0
@@ -184,14 +211,42 @@ def acdc_like_slices(n: int, size: int = 256, seed: int = 0) -> tuple[np.ndarray
             raise RuntimeError("acdc_like_slices: the cohort ran out of slices showing all three structures.")
         for image, label in cohort.subject(subject).values():
             complete = [k for k in range(label.shape[2]) if np.unique(label[..., k]).size == 4]
-            for k in complete[:: max(len(complete) // 2, 1)][:2]:
+            if version == 1:
+                chosen = complete[:: max(len(complete) // 2, 1)][:2]
+            else:  # any two, base to apex
+                pick = np.random.default_rng([seed, 12, subject, filled])
+                chosen = sorted(pick.choice(complete, size=min(2, len(complete)), replace=False))
+            for k in chosen:
                 if filled == n:
                     break
-                slice_ = _with_distractors(image[..., k], label[..., k], pixel,
-                                           np.random.default_rng([seed, 11, filled]))
+                rng = np.random.default_rng([seed, 11, filled])
+                if version == 1:
+                    slice_, lab = _with_distractors(image[..., k], label[..., k], pixel, rng), label[..., k]
+                else:
+                    slice_, lab = _rated_slice(image[..., k], label[..., k], pixel / fine, fine, rng)
+                    if np.unique(lab).size < 4:  # a structure averaged away at the output size: skip the slice
+                        continue
                 lo, hi = slice_.min(), slice_.max()
                 images[filled, 0] = (slice_ - lo) / (hi - lo)
-                labels[filled] = label[..., k]
+                labels[filled] = lab
                 filled += 1
         subject += 1
     return images, labels
+
+
+def _rated_slice(image: np.ndarray, label: np.ndarray, fine_mm: float, fine: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Version 2 of :func:`acdc_like_slices` for one slice drawn at ``fine_mm`` pixels: distractors, a coil
+    bias, the average over ``fine`` × ``fine`` blocks, noise; the label a rater's (smoothly displaced edges),
+    by majority per block."""
+    out = _with_distractors(image, label, fine_mm, rng, blur_and_noise=False)
+    out = out * bias_field(out.shape, rng, 80.0 / fine_mm, 0.25)
+    h, w = label.shape
+    out = out.reshape(h // fine, fine, w // fine, fine).mean((1, 3))
+    out = ndimage.gaussian_filter(out, 0.5) + 0.06 * rng.standard_normal(out.shape)
+    shift = [smooth_noise(label.shape, rng, 8.0 / fine_mm) for _ in range(2)]  # the rater's displacement, mm
+    scale = ACDC_RATER_MM / fine_mm / np.sqrt(np.mean(shift[0] ** 2 + shift[1] ** 2))
+    grid = np.mgrid[:h, :w].astype(float)
+    rated = ndimage.map_coordinates(label, [grid[0] + scale * shift[0], grid[1] + scale * shift[1]], order=0,
+                                    mode="nearest")
+    votes = np.stack([(rated == c).reshape(h // fine, fine, w // fine, fine).sum((1, 3)) for c in range(4)])
+    return out.astype(np.float32), votes.argmax(0).astype(np.uint8)
