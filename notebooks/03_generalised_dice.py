@@ -299,8 +299,9 @@ glue_numbers(others_min=others.min(), ss_failed=str(int((ss < report.FAILED_DSC)
 # on predicting background.
 
 # %%
+n_seeds = results_2d["seed"].nunique()
 data_2d = (f"BraTS-like slices (phantom v{study.BRATS_PHANTOM_VERSION}), {len(results_2d)} trainings, "
-           f"{report.seeds_label(results_2d).split(' in 2-D')[0]}")
+           f"{n_seeds} seed{'s' if n_seeds > 1 else ''}")
 findings += [f for f in report.findings(results_2d, params.profile, data_2d) if f.verdict.verdict != "not run"]
 
 # %% tags=["remove-cell"]
@@ -324,19 +325,20 @@ glue_numbers("{:.2f}", paper_3d_best=grid_3d["median"].max())
 # in different places and miss faint foci (they agree with the training label's rater at a Dice of
 # {glue:text}`wmh_raters`). The best single intensity interval reaches a Dice of {glue:text}`wmh_interval`
 # and a per-voxel logistic regression {glue:text}`wmh_lr` ({doc}`/book/difficulty`); the best 3-D cell of
-# Sudre et al.'s Table 3 reaches a training DSC of {glue:text}`paper_3d_best` on their data. The paper's two
-# 3-D networks: a DeepMedic-like two-pathway network with valid convolutions ({py:class}`~dicecore.models.DeepMedicLike`: a patch of 51, 63 or 87 voxels predicts its
-# central 3, 15 or 39, the paper's Table 1) and MONAI's HighResNet
-# ({py:func}`~dicecore.models.high_res_net`), trained 3000 iterations per cell. The paper trains one network
-# per cell; the book trains three seeds of each (its choice), so that a difference between losses can
-# replicate. That grid needs a GPU (about 40 single-core CPU-hours per seed by our per-iteration timings,
-# HighResNet's L patches alone 27), so the book build does not train it; `dicecore study 03 --profile paper --device cuda --budget 8m` does, piece by
-# piece, into `results/03_generalised_dice/`. The `cpu` grid is the part a 2-core machine completes — the
-# book's choice: both 2-D networks at every patch with three seeds, and the 3-D networks at patches S and M
-# with one seed, the L patches and the other seeds left to a GPU — and its trainings *are* the paper grid's, one committed result serving both
-# ({py:data}`~dicecore.experiments.generalised_dice.SHARED_WITH_PAPER`); `dicecore study 03 --profile cpu
-# --budget 2h` runs what is left of it. What is committed of the `cpu` grid is shown below, cell by cell — a
-# grid only partly run says which cells are missing ("not run"), and its provenance says where it ran.
+# Sudre et al.'s Table 3 reaches a training DSC of {glue:text}`paper_3d_best` on their data. The paper's two 3-D
+# networks: a DeepMedic-like two-pathway network with valid convolutions
+# ({py:class}`~dicecore.models.DeepMedicLike`: a patch of 51, 63 or 87 voxels predicts its central 3, 15 or 39, the
+# paper's Table 1) and MONAI's HighResNet ({py:func}`~dicecore.models.high_res_net`), trained 3000 iterations per
+# cell. The paper trains one network per cell; the book trains three seeds of each (its choice), so that a
+# difference between losses can replicate. That grid needs a GPU (about 40 single-core CPU-hours per seed by our
+# per-iteration timings, HighResNet's L patches alone 27), so the book build does not train it; `dicecore study 03
+# --profile paper --device cuda --budget 8m` does, piece by piece, into `results/03_generalised_dice/`. The `cpu`
+# grid is the part a 2-core machine completes — the book's choice: both 2-D networks at every patch with three
+# seeds, and the 3-D networks at patches S and M with one seed, the L patches and the other seeds left to a GPU —
+# and its trainings *are* the paper grid's, one committed result serving both
+# ({py:data}`~dicecore.experiments.generalised_dice.SHARED_WITH_PAPER`); `dicecore study 03 --profile cpu --budget
+# 2h` runs what is left of it. What is committed of the `cpu` grid is shown below, cell by cell — a grid only partly
+# run says which cells are missing ("not run"), and its provenance says where it ran.
 
 # %% tags=["hide-input"]
 shown = committed_results(study.STUDY)

@@ -363,15 +363,15 @@ trained += report.findings(per_image, params.profile, kvasir_data)
 #
 # The paper's second task segments the right ventricle (RV), the myocardium (MYO) and the left-ventricular
 # cavity (LV) on ACDC cine-MRI slices resized to 256 × 256 and scaled to [0, 1]. Our stand-in
-# ({py:func}`~dicecore.data.heart.acdc_like_slices`) cuts short-axis slices at end-diastole and
-# end-systole from Chapter 4's cardiac phantom, with the field of view of a real ACDC slice, and adds dark
-# lung-like and bright vessel-like distractors with the myocardium's and the cavities' intensities, so
-# that the network must use shape and position. Version {glue:text}`acdc_slices_version` adds what keeps a
-# network's Dice below 1 on real cine MRI: papillary muscles and trabeculae labelled as cavity, partial volume
-# across the slice's thickness and within each pixel, a coil's intensity bias, and a rater whose outline strays
-# from the image's edges (on version 1, flat tissues that followed the label exactly, a network reached
-# {glue:text}`acdc_v1_best` % mDice in the length check — above the paper's networks on the real data). Same network (four softmax outputs), schedule and
-# five losses as §5.6, on 64-pixel slices with 48-pixel crops in the `ci` profile.
+# ({py:func}`~dicecore.data.heart.acdc_like_slices`) cuts short-axis slices at end-diastole and end-systole from
+# Chapter 4's cardiac phantom, with the field of view of a real ACDC slice, and adds dark lung-like and bright
+# vessel-like distractors with the myocardium's and the cavities' intensities, so that the network must use shape
+# and position. Version {glue:text}`acdc_slices_version` adds what keeps a network's Dice below 1 on real cine MRI:
+# papillary muscles and trabeculae labelled as cavity, partial volume across the slice's thickness and within each
+# pixel, a coil's intensity bias, and a rater whose outline strays from the image's edges (on version 1, flat
+# tissues that followed the label exactly, a network reached {glue:text}`acdc_v1_best` % mDice in the length check —
+# above the paper's networks on the real data). Same network (four softmax outputs), schedule and five losses as
+# §5.6, on 64-pixel slices with 48-pixel crops in the `ci` profile.
 
 # %%
 acdc_per_image, acdc_trainings, wall = train("acdc_like")

@@ -17,8 +17,8 @@ from dicecore import claims
 from dicecore.experiments.generalised_dice import LOSSES, NETWORKS, PATCHES, in_paper_order, network_order
 from dicecore.papers import sudre2017
 
-__all__ = ["failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN", "complete_seeds", "seeds_label",
-           "committed_findings"]
+__all__ = ["failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN", "complete_seeds",
+           "seeds_label", "committed_findings"]
 
 
 def failed_cells(results: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame:
