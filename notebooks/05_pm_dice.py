@@ -615,7 +615,9 @@ else:
 # doubling moved mDice by no more than {glue:text}`length_margin` points (the book's margin for "alike",
 # {py:data}`~dicecore.claims.DICE_MARGIN`). On the Kvasir-like task the curves were still rising far past the
 # reference length, so its grid trains {glue:text}`kvasir_cpu_length` iterations, the longest checked (the
-# book's choice: the longest a 2-core machine affords for 45 trainings); where a curve had not settled at
+# book's choice: the longest a 2-core machine affords for 45 trainings); on version
+# {glue:text}`acdc_slices_version` of the ACDC-like slices the Dice loss was still rising at four times the
+# reference, so that grid too trains the longest checked, {glue:text}`acdc_cpu_length`; where a curve had not settled at
 # the grid's length, the grid's comparisons are between networks still learning, and a line under the tables
 # above says so. A task whose curves reach the ceiling ({glue:text}`ceiling_pct` % mDice and more) once trained longer is too easy
 # for a comparison at convergence: every loss would segment it almost perfectly (the claims rules call that
@@ -634,7 +636,8 @@ else:
     plt.show()
 glue_numbers(length_states="; ".join(f"{task}: {state}" for task, state in states.items()) or "not run")
 glue_numbers("{:.0f}", length_margin=100 * DICE_MARGIN, ceiling_pct=100 - report.CEILING_POINTS,
-             kvasir_cpu_length=study.part_cells("cpu", "kvasir_like")[0].iterations)
+             kvasir_cpu_length=study.part_cells("cpu", "kvasir_like")[0].iterations,
+             acdc_cpu_length=study.part_cells("cpu", "acdc_like")[0].iterations)
 
 # %% [markdown]
 # In the committed check: {glue:text}`length_states`.

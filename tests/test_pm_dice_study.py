@@ -33,7 +33,7 @@ def test_cells_by_part_and_paper_tables():
     # the cpu grid: every loss, three seeds, longer trainings; a profile's keys never stand in for another's
     cpu = [c for part in study.PARTS for c in study.part_cells("cpu", part)]
     assert {c.iterations for c in cpu if c.task == "kvasir_like"} == {9600}  # chosen from the length check
-    assert {c.iterations for c in cpu if c.task == "acdc_like"} == {4800} and {c.seed for c in cpu} == {0, 1, 2}
+    assert {c.iterations for c in cpu if c.task == "acdc_like"} == {9600} and {c.seed for c in cpu} == {0, 1, 2}
     assert {c.iterations for c in cpu if c.task == "msseg_like"} == {1800}  # 3 × the ci length
     assert not {c.key for c in cpu} & {c.key for c in study.STUDY.grid("ci")}
     assert hosseini2025.TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
