@@ -635,7 +635,7 @@ else:
     plot_learning_curves(length, xlabel="times the reference length")
     plt.show()
 glue_numbers(length_states="; ".join(f"{task}: {state}" for task, state in states.items()) or "not run")
-glue_numbers("{:.0f}", length_margin=100 * DICE_MARGIN, ceiling_pct=100 - report.CEILING_POINTS,
+_ = glue_numbers("{:.0f}", length_margin=100 * DICE_MARGIN, ceiling_pct=100 - report.CEILING_POINTS,
              kvasir_cpu_length=study.part_cells("cpu", "kvasir_like")[0].iterations,
              acdc_cpu_length=study.part_cells("cpu", "acdc_like")[0].iterations)
 
