@@ -334,7 +334,8 @@ glue_numbers("{:.2f}", paper_3d_best=grid_3d["median"].max())
 # per-iteration timings, HighResNet's L patches alone 27), so the book build does not train it; `dicecore study 03
 # --profile paper --device cuda --budget 8m` does, piece by piece, into `results/03_generalised_dice/`. The `cpu`
 # grid is the part a 2-core machine completes — the book's choice: both 2-D networks at every patch with three
-# seeds, and the 3-D networks at patches S and M with one seed, the L patches and the other seeds left to a GPU —
+# seeds, and the 3-D networks at patch S with three seeds and at M with one, the L patches and M's other seeds
+# left to a GPU —
 # and its trainings *are* the paper grid's, one committed result serving both
 # ({py:data}`~dicecore.experiments.generalised_dice.SHARED_WITH_PAPER`); `dicecore study 03 --profile cpu --budget
 # 2h` runs what is left of it. What is committed of the `cpu` grid is shown below, cell by cell — a grid only partly
@@ -420,7 +421,10 @@ else:
 # may come from the printed weight rather than from imbalance as such. A comparison between losses is a gap
 # per seed, tested across seeds ({py:func}`~dicecore.claims.superiority`): it is "inconclusive" until three
 # seeds are committed, with the gaps so far as evidence, and a seed counts once every cell of it is in
-# ({py:func}`~dicecore.experiments.generalised_dice_report.complete_seeds`). The 3-D cells have one seed.
+# ({py:func}`~dicecore.experiments.generalised_dice_report.complete_seeds`). The `cpu` grid trains the 3-D
+# networks with three seeds at patch S and one at M, so S11 and S12 compare HighResNet's losses at the patch
+# with the most complete seeds
+# ({py:func}`~dicecore.experiments.generalised_dice_report.replicated_patches`; the evidence names it).
 
 # %%
 if paper_results is not None:

@@ -144,9 +144,36 @@ def test_tables_over_several_seeds():
 
 
 
-def test_the_cpu_grid_has_three_seeds_for_the_2d_networks():
+def test_the_cpu_grid_has_three_seeds_for_the_2d_networks_and_the_3d_ones_at_patch_s():
     cpu = study.cells("cpu")
-    seeds = {n: sorted({c.seed for c in cpu if c.network == n}) for n in study.NETWORKS}
-    assert seeds == {"unet": [0, 1, 2], "twopath": [0, 1, 2], "deepmedic": [0], "highresnet": [0]}
-    assert len(cpu) == 2 * 3 * 3 * 4 * 3 + 2 * 2 * 3 * 4
+    seeds = {(c.network, c.patch): sorted({d.seed for d in cpu if (d.network, d.patch) == (c.network, c.patch)})
+             for c in cpu}
+    assert {k: v for k, v in seeds.items() if k[0] in ("unet", "twopath")} == {
+        (n, p): [0, 1, 2] for n in ("unet", "twopath") for p in ("S", "M", "L")}
+    assert {k: v for k, v in seeds.items() if k[0] in ("deepmedic", "highresnet")} == {
+        ("deepmedic", "S"): [0, 1, 2], ("deepmedic", "M"): [0],
+        ("highresnet", "S"): [0, 1, 2], ("highresnet", "M"): [0]}
+    assert len(cpu) == 2 * 3 * 3 * 4 * 3 + 2 * 3 * 4 * 3 + 2 * 3 * 4
     assert {c.key for c in cpu} <= {c.key for c in study.cells("paper")}  # every cpu cell is a paper cell
+
+
+
+def test_3d_comparisons_rest_on_the_patches_that_replicate():
+    """replicated_patches: HighResNet at patch S with three seeds and at M with one — S11 and S12 compare the
+    losses at S, where they replicate, and the data label says how many seeds each 3-D patch has."""
+    hrn_s = _seeds(lambda p, lr, loss, s: 0.1 if loss == "SS" else 0.6 + 0.01 * s, patches=("S",),
+                   lrs=(1e-3, 1e-4, 1e-5), network="highresnet")
+    hrn_m = _grid(lambda p, lr, loss: 0.9 if loss == "SS" else 0.2, patches=("M",), lrs=(1e-3, 1e-4, 1e-5),
+                  network="highresnet")
+    both = pd.concat([hrn_s, hrn_m], ignore_index=True)
+    assert set(report.replicated_patches(both)["patch"]) == {"S"}
+    s11 = next(f for f in report.findings(both, "cpu", "x") if f.claim == "S11")
+    assert s11.verdict.verdict == "reproduced" and s11.verdict.n == 3 and "patch S)" in s11.verdict.evidence
+    # one seed each: both patches, judged together (and inconclusive)
+    one = both[both["seed"] == 0]
+    assert set(report.replicated_patches(one)["patch"]) == {"S", "M"}
+    assert _verdicts(one)["S11"] == "inconclusive"
+    two_d = _seeds(lambda p, lr, loss, s: 0.8)
+    assert report.seeds_label(pd.concat([two_d, both])) == "3 seeds in 2-D, 3 in 3-D at patch S and 1 at M"
+    assert report.seeds_label(pd.concat([two_d, one])) == "3 seeds in 2-D, 1 in 3-D"
+    assert report.replicated_patches(both.iloc[:0]).empty

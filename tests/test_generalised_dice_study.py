@@ -28,9 +28,9 @@ def test_grid_and_the_papers_tables():
     assert {t.network for t in select_cells(paper, {"network": ["deepmedic"]})} == {"deepmedic"}
     assert {t.iterations for t in paper if t.network in ("unet", "twopath")} == {1000}
     assert {t.iterations for t in paper if t.network in ("deepmedic", "highresnet")} == {3000}
-    # the cpu grid: the paper's trainings, the 3-D networks at patches S and M only (one seed) — the same cells
+    # the cpu grid: the paper's trainings, the 3-D networks at patches S (three seeds) and M (one) — the same cells
     cpu = study.cells("cpu")
-    assert len(cpu) == (2 * 3 * 3 + 2 * 2) * 3 * 4 and {c.key for c in cpu} <= {c.key for c in paper}
+    assert len(cpu) == (2 * 3 * 3 + 2 * 3 + 2) * 3 * 4 and {c.key for c in cpu} <= {c.key for c in paper}
     assert {c.patch for c in cpu if c.network in ("deepmedic", "highresnet")} == {"S", "M"}
     assert len(sudre2017.GRID) == 4 * 36 and len(sudre2017.TABLE1) == 12
     cell = sudre2017.GRID.set_index(["network", "patch", "lr", "loss"])

@@ -22,12 +22,12 @@ Profiles:
 * ``ci`` (CPU, in the book build): the 2-D U-Net at patches S and L, learning rates 10⁻³ and 10⁻⁴, the
   four losses, one seed, 300 iterations (statistics over the last 100). The TwoPathCNN costs several times
   more per iteration, so it is left to ``paper`` (whose committed cells the chapter renders), as is 3-D.
-  ``patches`` and ``seeds`` may also map each network to its own.
+  ``patches`` and ``seeds`` may also map each network to its own (``seeds`` also each of its patches).
 * ``paper``: both tasks, every network, patches S, M and L, learning rates 10⁻³, 10⁻⁴ and 10⁻⁵, 1000
   (2-D) or 3000 (3-D) iterations, statistics over the last 200 — the paper's grid, with three seeds per
   cell (the paper trains one; the book's choice, so that a comparison between losses can replicate).
 * ``cpu``: the part of it a 2-core machine completes: the 2-D networks at every patch with three seeds, the
-  3-D networks at patches S and M with one seed. Its cells are the paper grid's (:data:`SHARED_WITH_PAPER`).
+  3-D networks at patches S (three seeds) and M (one). Its cells are the paper grid's (:data:`SHARED_WITH_PAPER`).
 
 Each (network, patch, learning rate, loss, seed) is a :class:`GeneralisedDiceCell` of the chapter's
 :data:`STUDY` (:mod:`dicecore.experiments.study`): ``dicecore study 03 --profile cpu --budget 150m`` runs or
@@ -99,11 +99,13 @@ PROFILES = {
 #: ``cpu``, the grid a 2-core machine completes (Issue 19): the paper profile's trainings — the 2-D networks at
 #: every patch, the 3-D networks at patches S and M (L left to a GPU) — and the same cells: the cpu grid lists
 #: them as the paper grid's (:data:`SHARED_WITH_PAPER`), so each committed training serves both.
-#: Its seeds: three for the 2-D networks, so that their comparisons replicate (the paper trains one network per
-#: cell; three seeds are the book's choice, in both grids), one for the 3-D networks for now.
+#: Its seeds: three for the 2-D networks and for the 3-D networks at patch S, so that their comparisons replicate
+#: (the paper trains one network per cell; three seeds are the book's choice, in both grids), one for the 3-D
+#: networks at patch M (a HighResNet training at M takes about three times one at S).
 PROFILES["cpu"] = dict(PROFILES["paper"], patches={"unet": ("S", "M", "L"), "twopath": ("S", "M", "L"),
                                                    "deepmedic": ("S", "M"), "highresnet": ("S", "M")},
-                       seeds={"unet": (0, 1, 2), "twopath": (0, 1, 2), "deepmedic": (0,), "highresnet": (0,)})
+                       seeds={"unet": (0, 1, 2), "twopath": (0, 1, 2), "deepmedic": {"S": (0, 1, 2), "M": (0,)},
+                              "highresnet": {"S": (0, 1, 2), "M": (0,)}})
 #: Whether the cpu grid's cells are the paper grid's (the same settings; only the patches run differ).
 SHARED_WITH_PAPER = True
 
@@ -134,16 +136,22 @@ def phantom_version(network: str) -> int:
 
 
 def cells(profile: str = "ci", seed: int = 0, device: str = "cpu", amp: bool = False) -> list[GeneralisedDiceCell]:
-    """Every (network, patch, learning rate, loss, seed) of the profile's grid (a part: ``--only``)."""
+    """Every (network, patch, learning rate, loss, seed) of the profile's grid (a part: ``--only``). A profile's
+    ``patches`` may name them per network, its ``seeds`` per network or per network and patch."""
     if profile not in PROFILES:
         raise ValueError(f"profile: unknown profile {profile!r}; choose one of {tuple(PROFILES)}.")
     cfg = PROFILES[profile]
     patches, seeds = cfg["patches"], cfg["seeds"]
     owner = "paper" if profile == "cpu" and SHARED_WITH_PAPER else profile
+
+    def seeds_of(network, patch):
+        chosen = seeds[network] if isinstance(seeds, dict) else seeds
+        return chosen[patch] if isinstance(chosen, dict) else chosen
+
     return [GeneralisedDiceCell(network=n, patch=p, lr=lr, loss=loss, iterations=cfg["iterations"][NETWORKS[n][1]],
                                 profile=owner, seed=seed + s, device=device, amp=amp)
             for n in cfg["networks"] for p in (patches[n] if isinstance(patches, dict) else patches)
-            for lr in cfg["lrs"] for loss in LOSSES for s in (seeds[n] if isinstance(seeds, dict) else seeds)]
+            for lr in cfg["lrs"] for loss in LOSSES for s in seeds_of(n, p)]
 
 
 @functools.lru_cache(maxsize=2)

@@ -18,7 +18,7 @@ from dicecore.experiments.generalised_dice import LOSSES, NETWORKS, PATCHES, in_
 from dicecore.papers import sudre2017
 
 __all__ = ["failed_cells", "imbalance_table", "findings", "FAILED_DSC", "AGNOSTIC_MARGIN", "complete_seeds",
-           "seeds_label", "committed_findings"]
+           "replicated_patches", "seeds_label", "committed_findings"]
 
 
 def failed_cells(results: pd.DataFrame, threshold: float = 0.05) -> pd.DataFrame:
@@ -90,6 +90,21 @@ def complete_seeds(results: pd.DataFrame) -> pd.DataFrame:
                                          include_groups=False)
     every = frozenset().union(*held)
     return results[results["seed"].isin(held[held == every].index)]
+
+
+def replicated_patches(results: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the patches with the most complete seeds (:func:`complete_seeds`, counted per patch): a grid
+    that trains some patches with more seeds than others (the cpu grid's 3-D networks) compares losses where
+    the comparison replicates."""
+    if results.empty:
+        return results
+    counts = {p: complete_seeds(d)["seed"].nunique() for p, d in results.groupby("patch")}
+    most = max(counts.values())
+    return results[results["patch"].isin([p for p, n in counts.items() if n == most])]
+
+
+def _patches(results: pd.DataFrame) -> str:
+    return ", ".join(p for p in PATCHES["unet"] if p in set(results["patch"]))
 
 
 def _per_seed(results: pd.DataFrame, statistic) -> np.ndarray:
@@ -180,14 +195,18 @@ def findings(results: pd.DataFrame, scale: str, data: str) -> list[claims.Findin
                               f"{FAILED_DSC}; highest {wce.max():.2f})", "count of failed trainings", len(wce))
 
     add("S10", (hrn["loss"] == "WCE").any(), wce_fails, "needs HighResNet trained with WCE")
+    hrn_rep = replicated_patches(hrn)  # S11, S12: the patches trained with the most seeds
     add("S11", {"SS", "GDL_v"} <= set(hrn["loss"]),
-        lambda: _beats(hrn, lambda d: _mean(d, "highresnet", ["GDL_v"]) - _mean(d, "highresnet", ["SS"]),
-                       "HighResNet: mean DSC, GDL_v − SS"), "needs HighResNet with SS and GDL_v")
+        lambda: _beats(hrn_rep, lambda d: _mean(d, "highresnet", ["GDL_v"]) - _mean(d, "highresnet", ["SS"]),
+                       f"HighResNet (patch {_patches(hrn_rep)}): mean DSC, GDL_v − SS"),
+        "needs HighResNet with SS and GDL_v")
 
     def dl2_matches_then_fails():
-        fails = _beats(hrn, lambda d: _mean(d, "highresnet", ["GDL_v"], [1e-3])
-                       - _mean(d, "highresnet", ["DL2"], [1e-3]), "HighResNet at 10⁻³: DSC GDL_v − DL₂")
-        low = hrn[hrn["lr"] < 1e-3].pivot_table(index=["seed", "patch", "lr"], columns="loss", values="dsc_median")
+        fails = _beats(hrn_rep, lambda d: _mean(d, "highresnet", ["GDL_v"], [1e-3])
+                       - _mean(d, "highresnet", ["DL2"], [1e-3]),
+                       f"HighResNet (patch {_patches(hrn_rep)}) at 10⁻³: DSC GDL_v − DL₂")
+        low = complete_seeds(hrn_rep[hrn_rep["lr"] < 1e-3]).pivot_table(index=["seed", "patch", "lr"],
+                                                                         columns="loss", values="dsc_median")
         if not {"GDL_v", "DL2"} <= set(low.columns) or len(low) < 2:
             return claims.combine([fails], "fails at 10⁻³ (the low rates not run)")
         same = claims.equivalence(low["GDL_v"].to_numpy(), low["DL2"].to_numpy(), margin=claims.DICE_MARGIN,
@@ -213,9 +232,16 @@ def committed_findings(shown) -> list[claims.Finding]:
 
 def seeds_label(results: pd.DataFrame) -> str:
     """How many complete seeds (:func:`complete_seeds`) the 2-D and the 3-D networks' comparisons rest on,
-    e.g. "3 seeds in 2-D, 1 in 3-D"."""
-    def count(networks):
-        return complete_seeds(results[results["network"].isin(networks)])["seed"].nunique()
+    e.g. "3 seeds in 2-D, 1 in 3-D", or per 3-D patch where they differ: "3 seeds in 2-D, 3 in 3-D at patch S
+    and 1 at M"."""
+    def count(rows):
+        return complete_seeds(rows)["seed"].nunique()
 
-    two, three = count(["unet", "twopath"]), count(["deepmedic", "highresnet"])
-    return f"{two} seed{'s' if two != 1 else ''} in 2-D, {three} in 3-D"
+    two = count(results[results["network"].isin(["unet", "twopath"])])
+    rows_3d = results[results["network"].isin(["deepmedic", "highresnet"])]
+    per_patch = {p: count(rows_3d[rows_3d["patch"] == p]) for p in PATCHES["unet"] if (rows_3d["patch"] == p).any()}
+    label = f"{two} seed{'s' if two != 1 else ''} in 2-D"
+    if len(set(per_patch.values())) > 1:
+        return label + ", " + " and ".join(f"{n} in 3-D at patch {p}" if i == 0 else f"{n} at {p}"
+                                           for i, (p, n) in enumerate(per_patch.items()))
+    return f"{label}, {count(rows_3d)} in 3-D"
