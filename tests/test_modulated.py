@@ -123,6 +123,27 @@ def test_dice_variants_reduce_to_eq4_at_their_neutral_settings():
     torch.testing.assert_close(logarithmic_dice_loss(p, y), ((-per_class.log()) ** 0.3).mean(), rtol=1e-12, atol=0)
 
 
+def test_logarithmic_dice_has_a_finite_gradient_where_a_class_is_solved():
+    """(−ln DSC)^0.3 has an infinite slope at DSC = 1: a class whose DSC rounds to 1 (a confident background)
+    gave autograd ∞ · 0 = NaN, which stopped every MSSEG-like training; it now contributes 0 with a zero
+    gradient, and the rest of the batch keeps the gradient of its printed terms."""
+    y = torch.zeros(2, 2, 4, 4, dtype=torch.float64)
+    y[:, 0] = 1.0
+    y[1, :, 1, 1] = torch.tensor([0.0, 1.0])  # image 1: one lesion pixel; image 0: none
+    logits = torch.where(y > 0, torch.tensor(60.0), torch.tensor(-60.0)).double()
+    logits[1, :, 1, 1] = torch.tensor([1.0, 0.0])  # image 1's lesion pixel half-missed; image 0 is solved
+    logits.requires_grad_(True)
+    loss = logarithmic_dice_loss(logits, y, activation="softmax")
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+    assert torch.equal(logits.grad[0], torch.zeros_like(logits.grad[0])) and logits.grad[1].abs().sum() > 0
+    p = logits.detach().softmax(1)
+    dsc = (2 * (y * p).sum((2, 3)) + 1e-6) / ((y * y + p * p).sum((2, 3)) + 1e-6)
+    assert dsc[0, 0] == 1.0 and dsc[1, 0] < 1 and dsc[1, 1] < 1
+    # the value is the printed one: image 0's background term (−ln 1)^0.3 = 0, image 1 the mean of its classes
+    torch.testing.assert_close(loss, ((-dsc[1].log()) ** 0.3).mean() / 2, rtol=1e-12, atol=0)
+
+
 def test_topk_mask_keeps_the_hardest_candidates_and_every_other_pixel():
     error = torch.tensor([0.1, 0.9, 0.5, 0.3, 0.7, 0.2, 0.0, 0.4, 0.6, 0.8]).reshape(1, 1, 10)
     candidates = torch.tensor([1, 1, 1, 1, 1, 1, 0, 0, 0, 0], dtype=torch.bool).reshape(1, 1, 10)

@@ -187,12 +187,19 @@ def logarithmic_dice_loss(
 
     Reading: [38]'s exponential logarithmic Dice term, γ = 0.3 as in [38], without its cross-entropy term
     (Hosseini lists it as a Dice loss). γ = 1 is the plain logarithmic Dice.
+
+    At DSC_c = 1 the term is 0, its minimum, and for γ < 1 its slope ``γ (−ln DSC)^(γ−1)`` is infinite; a class
+    predicted so well that its DSC rounds to 1 (a confident background) contributes 0 with a zero gradient,
+    not the ∞ · 0 = NaN that autograd would give (which stopped every MSSEG-like training at iteration ~250).
     """
     if not gamma > 0:
         raise ValueError(f"gamma: must be > 0, got {gamma!r}.")
     probs, onehot = _prepare(input, target, eps, activation, to_onehot_y, validate)
     dsc = weighted_dice_scores(probs, onehot, None, eps).clamp(min=torch.finfo(probs.dtype).tiny, max=1.0)
-    return _class_mean((-torch.log(dsc)).clamp(min=0) ** gamma, _volume(onehot), average)
+    neg_log = -torch.log(dsc)
+    solved = neg_log <= 0  # DSC_c = 1: the power's slope there is infinite; the term is 0 with a zero gradient
+    term = torch.where(solved, torch.zeros_like(neg_log), torch.where(solved, torch.ones_like(neg_log), neg_log) ** gamma)
+    return _class_mean(term, _volume(onehot), average)
 
 
 def focal_dice_loss(
