@@ -12,7 +12,7 @@ __all__ = [
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
     "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
     "plot_held_out_dsc", "plot_volume_errors", "LOSS_COLOURS",
-    "plot_detection_roc", "plot_gamma_sweeps",
+    "plot_detection_roc", "plot_gamma_sweeps", "plot_early_foreground",
 ]
 
 #: Panel titles for each Φ.
@@ -447,6 +447,25 @@ def plot_gamma_sweeps(both, background):
             ax.text(0.5, 0.5, "not run yet", ha="center", transform=ax.transAxes)
     axes[0].set(ylabel="percent")
     axes[1].legend(fontsize=8)
+    return fig
+
+
+def plot_early_foreground(histories):
+    """The first iterations of trainings (:func:`dicecore.experiments.pm_dice.early_foreground`): the mean
+    foreground probability on the batch's foreground pixels against the iteration, one panel per learning rate,
+    one line per loss. ``histories``: ``{(learning rate, loss label): history}``."""
+    import matplotlib.pyplot as plt
+
+    rates = list(dict.fromkeys(lr for lr, _ in histories))
+    fig, axes = plt.subplots(1, max(len(rates), 1), figsize=(3.6 * max(len(rates), 1), 3.0), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, lr in zip(axes[0], rates):
+        for (rate, label), history in histories.items():
+            if rate == lr:
+                ax.plot(history["iteration"], history["p_foreground"], label=label)
+        ax.set(xlabel="iteration", title=f"learning rate {lr:g}", ylim=(-0.02, 1.0))
+    axes[0][0].set(ylabel="mean p(foreground)\non foreground pixels")
+    axes[0][-1].legend(fontsize=8)
     return fig
 
 

@@ -110,3 +110,18 @@ def test_gamma_sweep_figure_plots_three_metrics_and_marks_a_sweep_not_run():
     assert list(left.lines[1].get_xdata()) == [0.0, 2.0] and list(left.lines[1].get_ydata()) == [55.0, 70.0]
     assert [t.get_text() for t in right.texts] == ["not run yet"] and not left.texts
     plt.close(fig)
+
+
+def test_early_foreground_figure_has_a_panel_per_rate_and_a_line_per_loss():
+    import pandas as pd
+
+    from dicecore.plotting import plot_early_foreground
+
+    h = pd.DataFrame({"iteration": [0, 1, 2], "p_foreground": [0.5, 0.1, 0.0]})
+    fig = plot_early_foreground({(2e-3, "Dice"): h, (2e-3, "PM Dice γ = 2"): h.assign(p_foreground=0.5),
+                                 (1e-4, "Dice"): h})
+    left, right = fig.axes
+    assert [line.get_label() for line in left.lines] == ["Dice", "PM Dice γ = 2"]
+    assert left.get_title() == "learning rate 0.002" and len(right.lines) == 1
+    assert list(left.lines[0].get_ydata()) == [0.5, 0.1, 0.0]
+    plt.close(fig)

@@ -73,6 +73,24 @@ def test_msseg_like_task_trains(pm_dice_tiny):
     assert len(out) == 2 and set(out["class"]) == {1}
 
 
+def test_early_foreground_records_the_first_iterations_of_a_training(pm_dice_tiny):
+    """early_foreground: the run_cell set-up at a constant rate, one row per iteration with the mean foreground
+    probability on foreground and background pixels — deterministic, and its arguments checked."""
+    study.PROFILES[pm_dice_tiny]["msseg"] = {"n_train": 6, "n_test": 2, "crop": 32, "batch_size": 2,
+                                             "foreground_share": 1.0, "model": "small-unet", "lr": 1e-3}
+    first = study.early_foreground("msseg_like", "PM Dice", (0.5, 0.5), iterations=4, profile=pm_dice_tiny)
+    again = study.early_foreground("msseg_like", "PM Dice", (0.5, 0.5), iterations=4, profile=pm_dice_tiny)
+    assert list(first["iteration"]) == [0, 1, 2, 3] and (first["lr"] == 1e-3).all()  # held constant
+    probs = first[["p_foreground", "p_background_pixels"]].to_numpy()
+    assert np.isfinite(probs).all() and ((probs > 0) & (probs < 1)).all()  # every batch holds a lesion
+    pd.testing.assert_frame_equal(first, again, check_exact=True)
+    assert (study.early_foreground("msseg_like", "Dice", iterations=2, profile=pm_dice_tiny, lr=5e-4)["lr"]
+            == 5e-4).all()
+    for bad, match in (({"task": "brats"}, "task"), ({"iterations": 0}, "iterations"), ({"lr": 0.0}, "lr")):
+        with pytest.raises(ValueError, match=match):
+            study.early_foreground(**{"task": "msseg_like", "loss": "Dice", "profile": pm_dice_tiny, **bad})
+
+
 def test_a_diverged_training_is_kept_as_a_result_predicting_background(pm_dice_tiny, monkeypatch):
     def diverges(*args, **kwargs):
         raise FloatingPointError("model: its output became non-finite at iteration 3")

@@ -59,7 +59,7 @@ from dicecore.train import Polynomial, fit, predict
 
 __all__ = [
     "PROFILES", "GAMMA_SWEEP", "GAMMA_BG_SWEEP", "PMDiceCell", "part_cells", "cells", "LENGTH_CHECK",
-    "length_check_cells", "run_cell", "per_seed", "summarise",
+    "length_check_cells", "run_cell", "early_foreground", "per_seed", "summarise",
     "METRICS", "ABLATIONS", "CLASSES", "ORGANS", "TASKS", "test_frames", "FIG5_LOSSES", "example_frame", "PARTS",
     "STUDY",
 ]
@@ -214,6 +214,23 @@ def _dataset(profile: str, task: str) -> tuple[dict, np.ndarray, np.ndarray]:
     return cfg, images, masks
 
 
+def _training(profile: str, task: str, loss: str, gamma: Optional[tuple], seed: int):
+    """What a training of (task, loss, γ, seed) starts from: the profile's settings, the frames as tensors, the
+    seeded network (from the registry, :mod:`dicecore.models`), the loss on logits and the batch sampler."""
+    cfg, images, masks = _dataset(profile, task)
+    x, y = torch.from_numpy(images), torch.from_numpy(masks.astype(np.int64))
+    n = cfg["n_train"]
+    torch.manual_seed(seed)
+    model = network(cfg["model"], x.shape[1], CLASSES[task])
+    row, settings = ABLATIONS.get(loss, (loss, {}))
+    if gamma:
+        settings = dict(settings, gamma=gamma)
+    chosen = loss_for_row(row, **settings)
+    batches = random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"], cfg.get("foreground_share", 0.0))
+    return cfg, x, y, model, lambda logits, labels: chosen(logits, labels, activation="softmax", to_onehot_y=True), \
+        batches
+
+
 def test_frames(task: str, profile: str = "ci") -> tuple[np.ndarray, np.ndarray]:
     """The held-out frames of ``task`` (images, labels), as :func:`run_cell` scores them."""
     cfg, images, masks = _dataset(profile, task)
@@ -240,20 +257,11 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     of Fig. 5 (:func:`~dicecore.experiments.pm_dice_report.example_predictions`).
     """
     t0 = time.perf_counter()
-    cfg, images, masks = _dataset(cell.profile, cell.task)
-    x, y = torch.from_numpy(images), torch.from_numpy(masks.astype(np.int64))
+    cfg, x, y, model, loss, batches = _training(cell.profile, cell.task, cell.loss, cell.gamma, cell.seed)
     n = cfg["n_train"]
-    torch.manual_seed(cell.seed)
-    model = network(cfg["model"], x.shape[1], CLASSES[cell.task])  # from the registry (dicecore.models)
-    row, settings = ABLATIONS.get(cell.loss, (cell.loss, {}))
-    if cell.gamma:
-        settings = dict(settings, gamma=cell.gamma)
-    loss = loss_for_row(row, **settings)
     try:
         history = fit(
-            model, lambda logits, labels: loss(logits, labels, activation="softmax", to_onehot_y=True),
-            random_crops(x[:n], y[:n], cfg["crop"], cfg["batch_size"], cfg.get("foreground_share", 0.0)),
-            Polynomial(cfg["lr"]), cell.iterations,
+            model, loss, batches, Polynomial(cfg["lr"]), cell.iterations,
             seed=cell.seed, device=cell.device, amp=cell.amp, checkpoint=None if paths is None else paths.checkpoint,
             checkpoint_every=cfg.get("checkpoint_every", 100))
         pred = predict(model, x[n:], batch_size=8, device=cell.device, activation=None).argmax(1)
@@ -278,6 +286,31 @@ def run_cell(cell: PMDiceCell, paths: Optional[CellPaths] = None, n_examples: in
     out["diverged"] = diverged
     out["seconds"] = time.perf_counter() - t0
     return out
+
+
+def early_foreground(task: str, loss: str, gamma: Optional[tuple] = None, iterations: int = 120, seed: int = 0,
+                     profile: str = "ci", lr: Optional[float] = None, device: str = "cpu") -> pd.DataFrame:
+    """The first ``iterations`` of a training as :func:`run_cell` sets it up (the task's frames, crops, network
+    and loss of ``profile``), at the profile's initial learning rate (or ``lr``) held constant (the grid's
+    polynomial decay lowers it by under 7 % over its first tenth): per iteration the loss and the mean foreground probability
+    ``1 − p_background`` of the batch on its foreground pixels (``p_foreground``) and on its background pixels
+    (``p_background_pixels``) — where a training that collapses to all-background shows it, and when."""
+    if task not in TASKS:
+        raise ValueError(f"task: unknown task {task!r}; choose one of {TASKS}.")
+    if iterations < 1:
+        raise ValueError(f"iterations: need ≥ 1, got {iterations}.")
+    if lr is not None and not lr > 0:
+        raise ValueError(f"lr: a learning rate is > 0, got {lr!r}.")
+    cfg, _, _, model, chosen, batches = _training(profile, task, loss, gamma, seed)
+
+    def foreground(logits, labels):
+        p = 1 - logits.softmax(1)[:, 0]
+        lesion = labels[:, 0] > 0
+        return {"p_foreground": float(p[lesion].mean()) if lesion.any() else float("nan"),
+                "p_background_pixels": float(p[~lesion].mean())}
+
+    return fit(model, chosen, batches, Polynomial(cfg["lr"] if lr is None else lr, power=0.0), iterations,
+               seed=seed, device=device, record=foreground)
 
 
 def per_seed(per_image: pd.DataFrame, by=("loss",)) -> pd.DataFrame:
