@@ -458,10 +458,11 @@ glue_numbers("{:.2f}", msseg_interval=interval_dice(*msseg_like_slices(100, seed
 
 # %%
 msseg_rates = dict.fromkeys([study.PROFILES[params.profile]["msseg"]["lr"], study.PROFILES["paper"]["msseg"]["lr"]])
+settings = (("Dice", "Dice", None), ("PM Dice γ = 0.5", "PM Dice", (0.5, 0.5)),
+            ("PM Dice γ = 2", "PM Dice", (2.0, 2.0)))
 early = {(lr, label): study.early_foreground("msseg_like", loss, gamma, iterations=120, seed=params.seed,
                                              profile=params.profile, lr=lr, device=str(params.device))
-         for lr in msseg_rates for label, loss, gamma in (("Dice", "Dice", None), ("PM Dice γ = 0.5", "PM Dice", (0.5, 0.5)),
-                                                          ("PM Dice γ = 2", "PM Dice", (2.0, 2.0)))}
+         for lr in msseg_rates for label, loss, gamma in settings}
 plot_early_foreground(early)
 plt.show()
 
@@ -478,20 +479,19 @@ glue_numbers(**{f"onset_{name}_{which}": below_one_percent(early[lr, label])
 glue_numbers("{:g}", msseg_grid_rate=grid_rate, msseg_paper_rate=paper_rate)
 
 # %% [markdown]
-# The collapse is not a matter of training length. At the grid's rate ({glue:text}`msseg_grid_rate`) the
-# Dice loss drives the lesion pixels' probability below 1 % by {glue:text}`onset_dice_grid` and PM Dice with
-# γ = 0.5 by {glue:text}`onset_pm05_grid` (γ = 2: {glue:text}`onset_pm2_grid`): before the network can tell a
-# lesion from the white matter, Eq. 4's denominator sums p² over thousands of background pixels against a
-# dozen lesion pixels, and lowering p everywhere is the fastest way down. A saturated softmax then passes back
-# almost no gradient (p(1 − p) ≈ 0), so whether a training climbs back out before its end is left to the
-# seed (the collapsed trainings listed above; that is our reading of the curves). With γ = 2 the lesion class's modulating term on a
-# background pixel, p², fades as soon as that pixel is learnt, and the lesion pixels are not given up. (At the
-# grid's rate the Dice and γ = 0.5 curves lie on each other.) At the paper's rate ({glue:text}`msseg_paper_rate`)
-# the fall comes later and less deep — below 1 %: Dice {glue:text}`onset_dice_paper`, PM Dice γ = 0.5
-# {glue:text}`onset_pm05_paper` —; whether it is avoided there or only delayed, 120 iterations do not say.
-# The grid's rate is the book's choice, shared with the other
-# two tasks; an MSSEG-like grid at the paper's rate, with its own training-length check, is the run this
-# section needs before H16–H18 can be judged.
+# The collapse is not a matter of training length. At the grid's rate ({glue:text}`msseg_grid_rate`) the Dice loss
+# drives the lesion pixels' probability below 1 % by {glue:text}`onset_dice_grid` and PM Dice with γ = 0.5 by
+# {glue:text}`onset_pm05_grid` (γ = 2: {glue:text}`onset_pm2_grid`): before the network can tell a lesion from the
+# white matter, Eq. 4's denominator sums p² over thousands of background pixels against a dozen lesion pixels, and
+# lowering p everywhere is the fastest way down. A saturated softmax then passes back almost no gradient (p(1 − p)
+# ≈ 0), so whether a training climbs back out before its end is left to the seed (the collapsed trainings listed
+# above; that is our reading of the curves). With γ = 2 the lesion class's modulating term on a background pixel,
+# p², fades as soon as that pixel is learnt, and the lesion pixels are not given up. (At the grid's rate the Dice
+# and γ = 0.5 curves lie on each other.) At the paper's rate ({glue:text}`msseg_paper_rate`) the fall comes later
+# and less deep — below 1 %: Dice {glue:text}`onset_dice_paper`, PM Dice γ = 0.5 {glue:text}`onset_pm05_paper` —;
+# whether it is avoided there or only delayed, 120 iterations do not say. The grid's rate is the book's choice,
+# shared with the other two tasks; an MSSEG-like grid at the paper's rate, with its own training-length check, is
+# the run this section needs before H16–H18 can be judged.
 
 # %% [markdown]
 # ### Table 3: every loss on the lesion task

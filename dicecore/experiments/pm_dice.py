@@ -292,9 +292,10 @@ def early_foreground(task: str, loss: str, gamma: Optional[tuple] = None, iterat
                      profile: str = "ci", lr: Optional[float] = None, device: str = "cpu") -> pd.DataFrame:
     """The first ``iterations`` of a training as :func:`run_cell` sets it up (the task's frames, crops, network
     and loss of ``profile``), at the profile's initial learning rate (or ``lr``) held constant (the grid's
-    polynomial decay lowers it by under 7 % over its first tenth): per iteration the loss and the mean foreground probability
-    ``1 − p_background`` of the batch on its foreground pixels (``p_foreground``) and on its background pixels
-    (``p_background_pixels``) — where a training that collapses to all-background shows it, and when."""
+    polynomial decay lowers it by under 7 % over its first tenth): per iteration the loss and the mean
+    foreground probability ``1 − p_background`` of the batch on its foreground pixels (``p_foreground``) and on
+    its background pixels (``p_background_pixels``) — where a training that collapses to all-background shows
+    it, and when."""
     if task not in TASKS:
         raise ValueError(f"task: unknown task {task!r}; choose one of {TASKS}.")
     if iterations < 1:
