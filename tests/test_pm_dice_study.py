@@ -1,6 +1,8 @@
 """Chapter 5's training study: its cells by part, one tiny training end to end per task, the summary (its
 report's tables and verdicts: tests/test_pm_dice_report.py)."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -35,6 +37,11 @@ def test_cells_by_part_and_paper_tables():
     assert {c.iterations for c in cpu if c.task == "kvasir_like"} == {9600}  # chosen from the length check
     assert {c.iterations for c in cpu if c.task == "acdc_like"} == {9600} and {c.seed for c in cpu} == {0, 1, 2}
     assert {c.iterations for c in cpu if c.task == "msseg_like"} == {1800}  # 3 × the ci length
+    # the cpu MSSEG-like cells train at the paper's rate and name it; the other tasks' keys hold no rate
+    assert {c.lr for c in cpu if c.task == "msseg_like"} == {1e-4} == {study.PROFILES["paper"]["msseg"]["lr"]}
+    assert all("__lr-0.0001__" in c.key for c in cpu if c.task == "msseg_like")
+    assert not any("__lr-" in c.key for c in cpu if c.task != "msseg_like")
+    assert cpu[0].key == "task-kvasir_like__loss-CE__gamma-none__iterations-9600__phantom-2__profile-cpu__seed-0"
     assert not {c.key for c in cpu} & {c.key for c in study.STUDY.grid("ci")}
     assert hosseini2025.TABLE1.set_index("loss").loc["PM Dice", "mDice"] == 90.61
     assert hosseini2025.TABLE2.set_index("loss").loc["PM Dice", ["mDice", "RV", "MYO", "LV"]].tolist() == [
@@ -89,6 +96,20 @@ def test_early_foreground_records_the_first_iterations_of_a_training(pm_dice_tin
     for bad, match in (({"task": "brats"}, "task"), ({"iterations": 0}, "iterations"), ({"lr": 0.0}, "lr")):
         with pytest.raises(ValueError, match=match):
             study.early_foreground(**{"task": "msseg_like", "loss": "Dice", "profile": pm_dice_tiny, **bad})
+
+
+def test_a_cell_that_names_its_rate_trains_at_it(pm_dice_tiny, monkeypatch):
+    rates = []
+
+    def records_the_rate(model, loss, batches, schedule, length, **kwargs):
+        rates.append(schedule.lr)
+        raise FloatingPointError("stop here")  # run_cell keeps it as a diverged training
+
+    monkeypatch.setattr(study, "fit", records_the_rate)
+    cell = _cell("kvasir_like", "Dice", pm_dice_tiny)
+    study.run_cell(cell)
+    study.run_cell(dataclasses.replace(cell, lr=3e-4))
+    assert rates == [study.PROFILES[pm_dice_tiny]["lr"], 3e-4]
 
 
 def test_a_diverged_training_is_kept_as_a_result_predicting_background(pm_dice_tiny, monkeypatch):

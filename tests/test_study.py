@@ -38,6 +38,19 @@ def test_key_is_derived_from_every_field_but_where_it_runs():
     assert "/" not in odd.key and " " not in odd.key
 
 
+@dataclasses.dataclass(frozen=True)
+class _LaterCell(Cell):
+    config: str
+    momentum: float = dataclasses.field(default=None, metadata={"key": "if set"})
+
+
+def test_a_setting_added_later_enters_the_key_only_when_set():
+    """metadata {"key": "if set"}: a cell that leaves the new setting unset keeps its old key (and so its
+    committed result); one that sets it gets a key of its own."""
+    assert _LaterCell(config="I", profile="cpu").key == "config-I__profile-cpu__seed-0"
+    assert _LaterCell(config="I", profile="cpu", momentum=0.9).key == "config-I__momentum-0.9__profile-cpu__seed-0"
+
+
 def test_select_cells_and_its_errors():
     cells = toy.cells("ci")
     assert [c.key for c in select_cells(cells, parse_only(["n=5", "fold=0,1"]))] == \

@@ -110,11 +110,15 @@ def cell_key(cell: Cell) -> str:
     seed: file-name safe ASCII (ε → eps, a space → ``-``, anything else outside ``[A-Za-z0-9._+-]`` → ``~``;
     no ``__`` inside a value; a tuple's values joined by ``x``; ``None`` → ``none``). A field declared
     with ``metadata={"key": "hash"}`` (e.g. the folder of your own data) enters as an 8-character hash, so
-    results on your data never mix with results on the phantoms."""
+    results on your data never mix with results on the phantoms; one with ``metadata={"key": "if set"}``
+    enters only when it is not ``None`` (a setting added to a chapter's cells later: the keys of the cells
+    that leave it unset, and so their committed results, stay as they were)."""
     parts = []
     for f in _key_fields(type(cell)):
         mode = f.metadata.get("key", True)
         value = getattr(cell, f.name)
+        if mode == "if set" and value is None:
+            continue
         if mode == "hash":
             if value is None:
                 continue  # the default (phantoms) adds nothing to the key
