@@ -593,18 +593,19 @@ glue_numbers("{:.0f}", msseg_minutes=paper_msseg[0].groupby("loss")["seconds"].f
 # %% [markdown]
 # ## 5.11 The committed results
 #
-# Each training above is one *cell* of the chapter's study ({py:data}`dicecore.experiments.pm_dice.STUDY`),
-# run by the framework every chapter shares ({py:func}`dicecore.experiments.study.run_study`). Two larger
-# grids are committed cell by cell under `results/05_pm_dice/`. The `cpu` grid — all fourteen losses and the
-# ablation, three seeds, the `ci` network and frames trained for lengths read off learning curves (below), the
-# MSSEG-like task at the paper's learning rate (§5.8) — fits one 2-core machine in a few hours per task. The `paper` grid — the ResNet-34 U-Net on 256-pixel crops, 6000 iterations; the plain U-Net on
-# whole MSSEG-like slices, 4000 iterations — is sized for a GPU (on this project's 2-core CPU one
-# MSSEG-like training alone took {glue:text}`msseg_minutes` minutes). `dicecore study 05 --profile cpu --budget 150m` runs
-# a grid, or resumes it, within a time budget (`--profile paper --device cuda` on a GPU): every training's
-# rows go to `results/05_pm_dice/per_training/` as it finishes, and each run adds its commit, device and
-# wall time to `provenance.json`. The largest profile with committed trainings is shown here, beside the
-# paper's tables, with the claims it can test ({py:func}`~dicecore.experiments.pm_dice_report.committed_report`);
-# a partly run grid shows how many trainings each table rests on.
+# Each training above is one *cell* of the chapter's study ({py:data}`dicecore.experiments.pm_dice.STUDY`), run by
+# the framework every chapter shares ({py:func}`dicecore.experiments.study.run_study`). Two larger grids are
+# committed cell by cell under `results/05_pm_dice/`. The `cpu` grid — all fourteen losses and the ablation, three
+# seeds, the `ci` network and frames trained for lengths read off learning curves (below), the MSSEG-like task at
+# the paper's learning rate (§5.8) — fits one 2-core machine in a few hours per task. The `paper` grid — the
+# ResNet-34 U-Net on 256-pixel crops, 6000 iterations; the plain U-Net on whole MSSEG-like slices, 4000 iterations
+# — is sized for a GPU (on this project's 2-core CPU one MSSEG-like training alone took {glue:text}`msseg_minutes`
+# minutes). `dicecore study 05 --profile cpu --budget 150m` runs a grid, or resumes it, within a time budget
+# (`--profile paper --device cuda` on a GPU): every training's rows go to `results/05_pm_dice/per_training/` as it
+# finishes, and each run adds its commit, device and wall time to `provenance.json`. The largest profile with
+# committed trainings is shown here, beside the paper's tables, with the claims it can test
+# ({py:func}`~dicecore.experiments.pm_dice_report.committed_report`); a partly run grid shows how many trainings
+# each table rests on.
 #
 # Trainings on an older version of a phantom than today's are shown labelled "superseded" (the header below
 # says which version), never in one table with trainings on today's. A table on which every trained loss sits
