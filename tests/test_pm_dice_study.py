@@ -36,7 +36,7 @@ def test_cells_by_part_and_paper_tables():
     cpu = [c for part in study.PARTS for c in study.part_cells("cpu", part)]
     assert {c.iterations for c in cpu if c.task == "kvasir_like"} == {9600}  # chosen from the length check
     assert {c.iterations for c in cpu if c.task == "acdc_like"} == {9600} and {c.seed for c in cpu} == {0, 1, 2}
-    assert {c.iterations for c in cpu if c.task == "msseg_like"} == {1800}  # 3 × the ci length
+    assert {c.iterations for c in cpu if c.task == "msseg_like"} == {7200}  # from the check at the paper's rate
     # the cpu MSSEG-like cells train at the paper's rate and name it; the other tasks' keys hold no rate
     assert {c.lr for c in cpu if c.task == "msseg_like"} == {1e-4} == {study.PROFILES["paper"]["msseg"]["lr"]}
     assert all("__lr-0.0001__" in c.key for c in cpu if c.task == "msseg_like")
