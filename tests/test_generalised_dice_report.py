@@ -174,6 +174,11 @@ def test_3d_comparisons_rest_on_the_patches_that_replicate():
     assert set(report.replicated_patches(one)["patch"]) == {"S", "M"}
     assert _verdicts(one)["S11"] == "inconclusive"
     two_d = _seeds(lambda p, lr, loss, s: 0.8)
-    assert report.seeds_label(pd.concat([two_d, both])) == "3 seeds in 2-D, 3 in 3-D at patch S and 1 at M"
+    assert report.seeds_label(pd.concat([two_d, both])) == "3 seeds in 2-D, 3-D: HighResNet 3 at S and 1 at M"
     assert report.seeds_label(pd.concat([two_d, one])) == "3 seeds in 2-D, 1 in 3-D"
+    # DeepMedic with one seed beside it: each 3-D network says its own
+    dm = _grid(lambda p, lr, loss: 0.5, patches=("S",), lrs=(1e-3,), network="deepmedic")
+    assert report.seeds_label(pd.concat([two_d, both, dm])) == \
+        "3 seeds in 2-D, 3-D: DeepMedic 1, HighResNet 3 at S and 1 at M"
+    assert report.seeds_label(two_d) == "3 seeds in 2-D, 0 in 3-D"
     assert report.replicated_patches(both.iloc[:0]).empty

@@ -232,16 +232,19 @@ def committed_findings(shown) -> list[claims.Finding]:
 
 def seeds_label(results: pd.DataFrame) -> str:
     """How many complete seeds (:func:`complete_seeds`) the 2-D and the 3-D networks' comparisons rest on,
-    e.g. "3 seeds in 2-D, 1 in 3-D", or per 3-D patch where they differ: "3 seeds in 2-D, 3 in 3-D at patch S
-    and 1 at M"."""
+    e.g. "3 seeds in 2-D, 1 in 3-D", or per 3-D network and patch where they differ: "3 seeds in 2-D, 3-D:
+    DeepMedic 1, HighResNet 3 at S and 1 at M"."""
     def count(rows):
         return complete_seeds(rows)["seed"].nunique()
 
     two = count(results[results["network"].isin(["unet", "twopath"])])
-    rows_3d = results[results["network"].isin(["deepmedic", "highresnet"])]
-    per_patch = {p: count(rows_3d[rows_3d["patch"] == p]) for p in PATCHES["unet"] if (rows_3d["patch"] == p).any()}
     label = f"{two} seed{'s' if two != 1 else ''} in 2-D"
-    if len(set(per_patch.values())) > 1:
-        return label + ", " + " and ".join(f"{n} in 3-D at patch {p}" if i == 0 else f"{n} at {p}"
-                                           for i, (p, n) in enumerate(per_patch.items()))
-    return f"{label}, {count(rows_3d)} in 3-D"
+    per = {n: {p: count(d[d["patch"] == p]) for p in PATCHES[n] if (d["patch"] == p).any()}
+           for n in ("deepmedic", "highresnet") if len(d := results[results["network"] == n])}
+    counts = {k for patches in per.values() for k in patches.values()}
+    if len(counts) <= 1:
+        return f"{label}, {counts.pop() if counts else 0} in 3-D"
+    parts = [NETWORKS[n][0] + " " + (str(next(iter(patches.values()))) if len(set(patches.values())) == 1 else
+                                     " and ".join(f"{k} at {p}" for p, k in patches.items()))
+             for n, patches in per.items()]
+    return f"{label}, 3-D: {', '.join(parts)}"
