@@ -452,8 +452,8 @@ glue_numbers("{:.2f}", msseg_interval=interval_dice(*msseg_like_slices(100, seed
 # about the Dice loss in general; the figure below shows when it happens.
 
 # %% [markdown]
-# When does a training collapse? The first 120 iterations of three of these settings (one seed), at the
-# grid's learning rate and at the paper's ({py:func}`~dicecore.experiments.pm_dice.early_foreground`, the
+# When does a training collapse? The first 120 iterations of three of these settings (one seed), at this
+# build's learning rate and at the paper's ({py:func}`~dicecore.experiments.pm_dice.early_foreground`, the
 # rate held constant): the mean probability of "lesion" the network gives the lesion pixels of each batch.
 
 # %%
