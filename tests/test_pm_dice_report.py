@@ -228,3 +228,9 @@ def test_the_length_check_is_read_from_the_store_as_learning_curves(tmp_path):
     fig = plot_learning_curves(table, xlabel="times the reference length")
     assert [line.get_label() for line in fig.axes[0].lines] == ["CE", "Dice"]
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 4, 8]
+
+
+def test_collapse_onset_is_the_first_iteration_below_the_threshold():
+    history = pd.DataFrame({"iteration": [0, 1, 2, 3], "p_foreground": [0.5, 0.2, 0.005, 0.0]})
+    assert report.collapse_onset(history) == 2 and report.collapse_onset(history, below=0.3) == 1
+    assert report.collapse_onset(history.assign(p_foreground=0.4)) is None

@@ -8,6 +8,8 @@ seeds); a training that collapsed to all-background, or two at the ceiling, make
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import pandas as pd
 
@@ -19,7 +21,8 @@ from dicecore.papers import hosseini2025
 
 __all__ = [
     "committed_parts", "example_predictions", "organ_dice", "beside_paper", "DIFFICULTY_LOSSES",
-    "findings", "gamma_findings", "collapsed", "collapsed_trainings", "table3_reading", "diverged_trainings",
+    "findings", "gamma_findings", "collapse_onset", "collapsed", "collapsed_trainings", "table3_reading",
+    "diverged_trainings",
     "collapse_reading", "sweep_tables", "committed_report", "committed_findings", "length_check", "length_states", "unsettled_at_grid_length",
 ]
 
@@ -183,6 +186,13 @@ def gamma_findings(per_slice: pd.DataFrame, scale: str, data: str) -> list[claim
     return out
 
 
+
+
+def collapse_onset(history: pd.DataFrame, below: float = 0.01) -> Optional[int]:
+    """The first iteration of an :func:`~dicecore.experiments.pm_dice.early_foreground` history whose lesion
+    pixels get a mean foreground probability under ``below``; ``None`` when none does."""
+    hit = history.loc[history["p_foreground"] < below, "iteration"]
+    return int(hit.iloc[0]) if len(hit) else None
 
 
 def collapsed(table: pd.DataFrame) -> list[str]:

@@ -190,7 +190,7 @@ def logarithmic_dice_loss(
 
     At DSC_c = 1 the term is 0, its minimum, and for γ < 1 its slope ``γ (−ln DSC)^(γ−1)`` is infinite; a class
     predicted so well that its DSC rounds to 1 (a confident background) contributes 0 with a zero gradient,
-    not the ∞ · 0 = NaN that autograd would give (which stopped every MSSEG-like training at iteration ~250).
+    not the ∞ · 0 = NaN that autograd would give (which stopped all three MSSEG-like trainings early).
     """
     if not gamma > 0:
         raise ValueError(f"gamma: must be > 0, got {gamma!r}.")
@@ -198,7 +198,8 @@ def logarithmic_dice_loss(
     dsc = weighted_dice_scores(probs, onehot, None, eps).clamp(min=torch.finfo(probs.dtype).tiny, max=1.0)
     neg_log = -torch.log(dsc)
     solved = neg_log <= 0  # DSC_c = 1: the power's slope there is infinite; the term is 0 with a zero gradient
-    term = torch.where(solved, torch.zeros_like(neg_log), torch.where(solved, torch.ones_like(neg_log), neg_log) ** gamma)
+    safe = torch.where(solved, torch.ones_like(neg_log), neg_log)  # keeps autograd off the infinite slope
+    term = torch.where(solved, torch.zeros_like(neg_log), safe ** gamma)
     return _class_mean(term, _volume(onehot), average)
 
 
