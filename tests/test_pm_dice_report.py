@@ -177,6 +177,9 @@ def test_table3_reading_counts_collapses_and_the_ce_compounds():
     assert sentence.startswith("1 of 4 trainings collapsed to background, lesion recall under 1 % (1 of them after "
                                "diverging): "
                                "Dice in 1 of 2 seeds; the 1 loss with a CE term learned in every seed, at 80–80 %")
+    assert sentence.endswith("compares the losses with each other, not with the paper's level")  # 80 % > 69 %
+    lower = report.table3_reading(pd.DataFrame(rows).assign(dice=0.6))
+    assert "above the paper's range" not in lower and lower.endswith("for every loss)")
 
 
 

@@ -113,6 +113,22 @@ def test_a_run_cut_inside_a_cell_resumes_it_from_its_checkpoint(tmp_path, monkey
     assert not store.paths(cells[1]).checkpoint.is_file()
 
 
+def test_a_cell_finished_meanwhile_by_another_run_is_not_trained_again(tmp_path, monkeypatch):
+    cells = toy.STUDY.grid("ci")
+    store = ResultStore(tmp_path)
+    write = ResultStore.write
+
+    def write_and_another_run_finishes_the_third(self, cell, rows):  # two runs sharing one results folder
+        if cell.key == cells[0].key:
+            write(self, cells[2], pd.DataFrame({"total": [-1.0], "seconds": [0.0]}))
+        return write(self, cell, rows)
+
+    monkeypatch.setattr(ResultStore, "write", write_and_another_run_finishes_the_third)
+    summary = run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
+    assert (summary.ran, summary.done_before, summary.left) == (3, 1, 0)
+    assert store.read_cell(cells[2])["total"].item() == -1.0  # the other run's result, kept
+
+
 def test_a_corrupt_cell_file_is_named_and_run_again(tmp_path):
     run_study(toy.STUDY, "ci", workers=0, folder=tmp_path, progress=False)
     store = ResultStore(tmp_path)

@@ -536,6 +536,10 @@ def run_study(study: Study, profile: str, *, only: Optional[Mapping[str, Sequenc
         while queue or pending:
             while queue and len(pending) < slots:
                 cell = queue.pop(0)
+                if store.path(cell).is_file():  # finished meanwhile by another run on the same folder
+                    done_before += 1
+                    bar.update()
+                    continue
                 estimate = estimate_seconds(cell, finished)
                 if budget_s is not None and estimate is not None and time.perf_counter() - t0 + estimate > budget_s:
                     over_budget = True
