@@ -38,18 +38,18 @@ def test_the_grid_is_the_papers():
         study.cells("huge")
     with pytest.raises(ValueError, match="datasets: 'brats' and/or 'acdc'"):
         study.grid_cells("ci", datasets=("kvasir",))
-    # the cpu profile: BraTS-like at 1600 iterations and B ∈ {1, 2, 4}, ACDC-like at 400, and the
-    # training-length check (fold 0 at 400, 1600, 3200), whose 1600-iteration cells are the grid's own
+    # the cpu profile: BraTS-like and ACDC-like at 1600 iterations, BraTS-like at B ∈ {1, 2, 4}, and the
+    # training-length checks (fold 0), whose 1600-iteration cells are the grid's own
     grid = study.grid_cells("cpu")
     assert len(grid) == 5 * 2 * (3 * 3 - 1) + 5 * (3 + 5) == 120
-    assert {(c.dataset, c.iterations) for c in grid} == {("brats", 1600), ("acdc", 400)}
+    assert {(c.dataset, c.iterations) for c in grid} == {("brats", 1600), ("acdc", 1600)}
     check = study.length_check_cells("cpu", dataset="brats")
     assert sorted({c.iterations for c in check}) == [400, 1600, 3200] and {c.fold for c in check} == {0}
     assert {c.config for c in check} == {"I", "BI", "Iε"} and {c.labelling for c in check} == {"partial"}
-    acdc = study.length_check_cells("cpu", dataset="acdc")  # ACDC-like: the grid's 400, then 800 and 1600
+    acdc = study.length_check_cells("cpu", dataset="acdc")  # ACDC-like: 400, 800 and the grid's 1600
     assert sorted({c.iterations for c in acdc}) == [400, 800, 1600] and {c.dataset for c in acdc} == {"acdc"}
     assert study.length_check_cells("cpu") == check + acdc
-    assert len(study.STUDY.grid("cpu")) == 120 + 6 + 6  # BraTS-like's 400 and 3200 cells, ACDC-like's 800, 1600
+    assert len(study.STUDY.grid("cpu")) == 120 + 6 + 6  # BraTS-like's 400 and 3200 cells, ACDC-like's 400, 800
     assert study.length_check_cells("paper") == [] and study.length_check_cells("ci", dataset="acdc") == []
     with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc', got 'kvasir'"):
         study.length_check_cells("cpu", dataset="kvasir")
