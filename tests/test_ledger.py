@@ -105,6 +105,17 @@ def test_prose_numbers_are_glued_formatted():
     assert glue_numbers("{:+.0f}", dv=-91.6)["dv"] == "−92" and glue_numbers("{:.0%}", share=0.5)["share"] == "50%"
 
 
+def test_level_beside_paper_reads_a_score_against_the_papers():
+    from dicecore.book.prose import level_beside_paper
+
+    assert level_beside_paper(0.90, 0.88, "ACDC") == "at the paper's level (within 0.05)"
+    assert level_beside_paper(0.80, 0.88, "ACDC") == "below the paper's level, by 0.08"
+    above = level_beside_paper(0.95, 0.88, "ACDC")
+    assert above.startswith("above the paper's level, by 0.07: ") and "than ACDC was for the paper's" in above
+    assert level_beside_paper(0.95, 0.88, "ACDC", margin=0.1).startswith("at the paper's level (within 0.1)")
+    assert level_beside_paper(float("nan"), 0.88, "ACDC") == "not scored yet"
+
+
 def test_committed_evidence_counts_each_profiles_cells_from_the_store(capsys):
     from dicecore.book.claims_tables import evidence_summary
     from dicecore.experiments.ledger import CHAPTER_PAPERS, committed_evidence
