@@ -505,11 +505,11 @@ glue_numbers(**{f"lv_{kind}_ml_{phase.lower()}": f"{lv_volumes[f'{kind}_ml'].get
 # %% [markdown]
 # The committed cells train on version {glue:text}`acdc_version` of the ACDC-like stacks (§4.2). With full
 # labels the myocardium reaches an ED DSC of {glue:text}`full_myo_ed` (the paper's
-# {glue:text}`paper_full_myo_ed`), {glue:text}`myo_reading`. The LV cavity (DL_I under partial labels: {glue:text}`lv_ed` at ED and
-# {glue:text}`lv_es` at ES, the paper's {glue:text}`paper_lv_ed` and {glue:text}`paper_lv_es`, in the
-# marginal/leaf table below; predicted LV volume {glue:text}`lv_pred_ml_ed` ml at ED and
-# {glue:text}`lv_pred_ml_es` ml at ES, the true one {glue:text}`lv_true_ml_ed` and {glue:text}`lv_true_ml_es`
-# ml) is {glue:text}`lv_reading`. With the background map left out of the loss (as the paper does for ACDC),
+# {glue:text}`paper_full_myo_ed`), {glue:text}`myo_reading`. The LV cavity (DL_I under partial labels:
+# {glue:text}`lv_ed` at ED and {glue:text}`lv_es` at ES, the paper's {glue:text}`paper_lv_ed` and
+# {glue:text}`paper_lv_es`, in the marginal/leaf table below; predicted LV volume {glue:text}`lv_pred_ml_ed`
+# ml at ED and {glue:text}`lv_pred_ml_es` ml at ES, the true one {glue:text}`lv_true_ml_ed` and
+# {glue:text}`lv_true_ml_es` ml) is {glue:text}`lv_reading`. With the background map left out of the loss (as the paper does for ACDC),
 # the only push against a foreground map on background voxels comes from the Dice terms, and it is weak where
 # the map is large ({py:func}`~dicecore.experiments.missing_empty_3d.build_network`'s docstring); the
 # {glue:text}`acdc_first`-iteration trainings of the book's earlier editions (in the git history) marked as
