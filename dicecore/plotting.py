@@ -12,7 +12,8 @@ __all__ = [
     "plot_soft_dice_landscape", "plot_volume_bias", "plot_task_example", "plot_benchmark", "BENCH_COLOURS",
     "error_overlay", "plot_visual_comparison", "ERROR_COLOURS", "CLASS_COLOURS", "plot_grid_heatmaps",
     "plot_held_out_dsc", "plot_volume_errors", "LOSS_COLOURS",
-    "plot_detection_roc", "plot_gamma_sweeps", "plot_early_foreground",
+    "plot_detection_roc", "plot_gamma_sweeps", "plot_early_foreground", "plot_learning_curves",
+    "plot_es_wall_extrapolation",
 ]
 
 #: Panel titles for each Φ.
@@ -494,4 +495,31 @@ def plot_learning_curves(table, ylabel: str = "mDice (%)", xlabel: str = "iterat
         ax.set(xticks=lengths, xticklabels=[f"{n}" for n in lengths], xlabel=xlabel, title=name)
     axes[0][0].set(ylabel=ylabel)
     axes[0][-1].legend(fontsize=8)
+    return fig
+
+
+def plot_es_wall_extrapolation(reading, margin: float = 0.02):
+    """Chapter 4's check of T09 on ACDC-like: per held-out ES frame, the myocardium DSC lost under partial labels
+    (full − partial) against its wall thickness, with the thickest ED wall the network trained on (one per fold;
+    the median marked) and T09's margin — :func:`dicecore.experiments.missing_empty_3d_report.es_wall_extrapolation`'s
+    ``reading``."""
+    import matplotlib.pyplot as plt
+
+    e = reading["entries"]
+    fig, ax = plt.subplots(figsize=(5.0, 3.4), layout="constrained")
+    beyond = e["wall_es_mm"] > e["thickest_ed_mm"]
+    ax.scatter(e.loc[~beyond, "wall_es_mm"], e.loc[~beyond, "loss"], s=22, color="C0",
+               label="ES wall within the ED walls trained on")
+    ax.scatter(e.loc[beyond, "wall_es_mm"], e.loc[beyond, "loss"], s=22, color="C3",
+               label="ES wall thicker than every ED wall trained on")
+    ax.axvline(float(e["thickest_ed_mm"].median()), color="0.4", ls="--", lw=1)
+    ax.text(float(e["thickest_ed_mm"].median()), ax.get_ylim()[0], " thickest ED wall trained on (median)",
+            va="bottom", fontsize=7.5, color="0.3")
+    ax.axhline(margin, color="0.6", ls=":", lw=1)
+    ax.text(ax.get_xlim()[1], margin, f"T09's margin {margin:g} ", va="bottom", ha="right", fontsize=7.5, color="0.4")
+    ax.axhline(0, color="0.8", lw=0.8)
+    ax.set(xlabel="held-out ES wall thickness (mm)", ylabel="ES myocardium DSC, full − partial",
+           title=f"DL$_I$ under partial labels: Spearman ρ = {reading['rho']:.2f} (n = {reading['n']})")
+    ax.title.set_fontsize(9.5)
+    ax.legend(fontsize=7.5, loc="upper left", framealpha=0.9)
     return fig

@@ -88,3 +88,43 @@ def test_acdc_like_slices_version_2_have_a_raters_edges_and_partial_volume():
     assert old_images.shape == images.shape and not np.array_equal(old_labels, labels)
     with pytest.raises(ValueError, match="version: the ACDC-like slices have versions 1 and 2"):
         heart.acdc_like_slices(2, version=3)
+
+
+def test_acdc_like_version_2_is_the_committed_phantom_bit_for_bit():
+    """Chapter 4's ACDC-like results were trained on these stacks: a refactor of the generator (drawing the
+    anatomy in :meth:`AcdcLike.geometry`'s helper) must leave every voxel as it was. Hashes taken before it."""
+    import hashlib
+
+    from dicecore.data.heart import acdc_like_slices
+
+    def digest(*arrays):
+        h = hashlib.sha256()
+        for a in arrays:
+            h.update(np.ascontiguousarray(a).tobytes())
+        return h.hexdigest()[:12]
+
+    for version, expected in ((1, "2000aefa107c"), (2, "42451c746b35")):
+        c = AcdcLike(2, (48, 48, 12), (3.12, 3.12, 5.0), seed=3, version=version)
+        assert digest(*[x for i in range(2) for p in ("ED", "ES") for x in c.subject(i)[p]]) == expected, version
+    assert digest(*acdc_like_slices(6, size=48, seed=3)) == "d034267ab2ae"
+
+
+@pytest.mark.parametrize("i", [0, 3])
+def test_acdc_like_geometry_is_the_drawn_wall_measured_on_the_labels(i):
+    """geometry(i)'s wall thickness is the myocardium's radial width on the basal slice, at ED and at ES
+    (ES = ED × ES_WALL_THICKENING), to within one voxel."""
+    from dicecore.data.heart import ES_WALL_THICKENING
+
+    spacing = (0.5, 0.5, 2.5)
+    c = AcdcLike(4, (200, 200, 12), spacing, seed=2, version=1)
+    g, s = c.geometry(i), c.subject(i)
+    assert g["wall_es_mm"] == pytest.approx(g["wall_ed_mm"] * ES_WALL_THICKENING)
+    base = (12 - g["n_slices"]) // 2
+    x = (np.arange(200) - 100) * spacing[0]
+    row = int(round(g["cy"] / spacing[1] + 100))  # the row through the LV's centre; the RV lies at x < cx
+    for phase, wall in (("ED", g["wall_ed_mm"]), ("ES", g["wall_es_mm"])):
+        line = s[phase][1][:, row, base]
+        measured = ((line == 2) & (x > g["cx"])).sum() * spacing[0]
+        assert measured == pytest.approx(wall, abs=spacing[0] * 1.5), phase
+    with pytest.raises(IndexError, match="i: subject index 4"):
+        c.geometry(4)

@@ -166,3 +166,68 @@ def test_t10_is_inconclusive_where_the_length_check_shows_the_grid_too_short():
     assert _verdicts(grid)["T10"] == "not reproduced"  # the grid alone: the claim fails
     flat = both.assign(dice=np.where(both["iterations"] > 4, 0.9, both["dice"]))  # longer training changes nothing
     assert report.too_short_for_t10(flat) == {} and _verdicts(flat)["T10"] == "not reproduced"
+
+
+def _acdc_grid(loss_of_wall) -> pd.DataFrame:
+    """Ten ACDC-like subjects in five folds, DL_I at B = 2 with full and partial labels: the partially labelled
+    ES myocardium loses ``loss_of_wall(wall_es_mm)`` of DSC; the ED myocardium and the full labels lose nothing."""
+    rows = []
+    walls = _walls(1.45)
+    for labelling in ("full", "partial"):
+        for s, w in zip(walls["subject"], walls["wall_es_mm"]):
+            for k, group in enumerate(("ED", "ES")):
+                lost = loss_of_wall(w) if (labelling, group) == ("partial", "ES") else 0.0
+                rows.append(("acdc", labelling, "I", 2, s // 2, 2 * s + k, group, "MYO", 0.93 - lost, 100.0, 0.0))
+    return _fake(rows).assign(subject=lambda d: d["entry"] // 2, iterations=study.grid_length("ci", "acdc"))
+
+
+def _walls(thickening: float) -> pd.DataFrame:
+    ed = np.linspace(8.0, 12.0, 10)
+    return pd.DataFrame({"subject": range(10), "wall_ed_mm": ed, "wall_es_mm": thickening * ed})
+
+
+def test_an_es_dsc_lost_by_walls_beyond_the_ed_ones_is_read_as_the_phantoms():
+    """T09's ACDC-like part: an ES DSC lost that grows with the ES wall, where most ES walls are thicker than every
+    ED wall outside their fold, is inconclusive with that reason; a loss that does not grow with the wall, or
+    ES walls the ED ones cover, leaves the failure as it is."""
+    grid = _acdc_grid(lambda w: 0.02 * (w - 11.0))
+    r = report.es_wall_extrapolation(grid, _walls(1.45))
+    assert r["n"] == 10 and r["rho"] == pytest.approx(1.0)
+    # fold f holds subjects 2f, 2f + 1 out; the thickest ED wall outside it is 12 mm, but 11.56 mm for fold 4
+    e = r["entries"].set_index("subject")
+    assert e.loc[9, "thickest_ed_mm"] == pytest.approx(8 + 4 * 7 / 9) and e.loc[0, "thickest_ed_mm"] == 12.0
+    assert r["share_beyond"] == pytest.approx(np.mean(1.45 * np.linspace(8, 12, 10) > e["thickest_ed_mm"]))
+    assert report.extrapolates(r)
+    assert r["n_within"] == round((1 - r["share_beyond"]) * 10) and r["loss_within"] < r["loss_beyond"]
+    assert f"the {r['n_within']} within {r['loss_within']:.2f})" in report.extrapolation_sentence(r)
+    found = {f.claim: f.verdict for f in report.findings(grid, "cpu", "hand-made", walls=_walls(1.45))}
+    assert found["T09"].verdict == "inconclusive" and "grows with the held-out ES wall" in found["T09"].evidence
+    assert _verdicts(grid)["T09"] == "not reproduced"  # without the walls: the rule's failure
+    covered = report.es_wall_extrapolation(grid, _walls(1.45).assign(wall_ed_mm=lambda d: d["wall_es_mm"] + 1))
+    assert covered["share_beyond"] <= 0.1 and not report.extrapolates(covered)  # only the thickest, in fold 4
+    flat = _acdc_grid(lambda w: 0.1 + 0.01 * np.sin(7 * w))  # lost everywhere, not with the wall
+    assert not report.extrapolates(report.es_wall_extrapolation(flat, _walls(1.45)))
+    assert {f.claim: f.verdict.verdict for f in report.findings(flat, "cpu", "-", walls=_walls(1.45))}["T09"] == \
+        "not reproduced"
+    assert report.es_wall_extrapolation(grid[grid.labelling == "full"], _walls(1.45)) is None
+    with pytest.raises(ValueError, match="walls: no wall thickness for subjects"):
+        report.es_wall_extrapolation(grid, _walls(1.45).head(5))
+
+
+def test_the_committed_acdc_walls_are_the_cohorts():
+    walls = report.acdc_walls("ci")
+    assert len(walls) == study.PROFILES["ci"]["acdc"]["n_subjects"]
+    assert (walls["wall_es_mm"] > walls["wall_ed_mm"]).all()
+
+
+def test_the_es_wall_figure_marks_the_walls_beyond_the_ed_ones():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dicecore.plotting import plot_es_wall_extrapolation
+
+    r = report.es_wall_extrapolation(_acdc_grid(lambda w: 0.02 * (w - 11.0)), _walls(1.45))
+    ax = plot_es_wall_extrapolation(r).axes[0]
+    within, beyond = (len(c.get_offsets()) for c in ax.collections)
+    assert beyond == round(r["share_beyond"] * r["n"]) and within + beyond == r["n"]
+    assert "ρ = 1.00" in ax.get_title()

@@ -19,7 +19,7 @@ from scipy import ndimage
 from dicecore.data.noise import bias_field, smooth_noise
 
 __all__ = ["AcdcLike", "acdc_like_slices", "ACDC_FOV_MM", "ACDC_PHANTOM_VERSION", "ACDC_SLICES_PHANTOM_VERSION",
-           "ACDC_RATER_MM", "ACDC_FINE_PIXEL_MM"]
+           "ACDC_RATER_MM", "ACDC_FINE_PIXEL_MM", "ES_WALL_THICKENING"]
 
 #: Version of Chapter 5's ACDC-like slices (:func:`acdc_like_slices`) — part of every result key trained on
 #: them — raised whenever they change, so that results on old and new phantoms never mix. (It once versioned
@@ -30,6 +30,10 @@ ACDC_SLICES_PHANTOM_VERSION = 2
 #: regions around the heart; labels unchanged). Chapter 5's slices (:func:`acdc_like_slices`) go with
 #: :data:`ACDC_SLICES_PHANTOM_VERSION`: their version 1 cut version 1's stacks, their version 2 cuts version 2's.
 ACDC_PHANTOM_VERSION = 2
+#: The ACDC-like myocardium is this many times thicker at ES than at ED, in every subject (the ED wall is drawn
+#: from N(10 mm, 1 mm)): so the ES walls, 12–19 mm, lie mostly beyond every ED wall of a cohort — unlike ACDC,
+#: whose hypertrophic group has ED walls over 15 mm (:meth:`AcdcLike.geometry`).
+ES_WALL_THICKENING = 1.45
 
 @dataclass(frozen=True)
 class AcdcLike:
@@ -57,6 +61,27 @@ class AcdcLike:
     def __len__(self) -> int:
         return self.n_subjects
 
+    def _draw_geometry(self, rng: np.random.Generator) -> dict:
+        """The subject's anatomy, the first numbers its generator draws (:meth:`subject` goes on from there)."""
+        cx, cy = rng.normal(0, 6, 2)
+        r_lv_ed = rng.normal(27, 2.5)  # mm, LV cavity radius at the base, ED
+        wall_ed = rng.normal(10.0, 1.0)  # mm
+        r_rv = rng.normal(36, 3)
+        ef = rng.uniform(0.45, 0.65)
+        n_slices = int(np.clip(rng.normal(0.62, 0.05) * self.shape[2], 4, self.shape[2]))  # slices with heart
+        return dict(cx=float(cx), cy=float(cy), r_lv_ed_mm=float(r_lv_ed), wall_ed_mm=float(wall_ed),
+                    r_rv_mm=float(r_rv), ef=float(ef), n_slices=n_slices)
+
+    def geometry(self, i: int) -> dict:
+        """Subject ``i``'s anatomy as drawn, without building its images: LV cavity radius and myocardial wall
+        thickness at the base in mm (``r_lv_ed_mm``, ``wall_ed_mm``; at ES the cavity radius is
+        ``r_lv_ed_mm · √(1 − ef)`` and the wall ``wall_es_mm = wall_ed_mm ·`` :data:`ES_WALL_THICKENING`),
+        RV radius, ejection-fraction-like ``ef``, the slices the heart covers and its centre offset in mm."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"i: subject index {i} outside 0 … {len(self) - 1}.")
+        g = self._draw_geometry(np.random.default_rng([self.seed, 3, i]))
+        return dict(g, wall_es_mm=g["wall_ed_mm"] * ES_WALL_THICKENING)
+
     def subject(self, i: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """``{"ED": (image, label), "ES": (image, label)}``; labels 0 bg, 1 RV, 2 myocardium, 3 LV cavity."""
         if not 0 <= i < len(self):
@@ -67,12 +92,9 @@ class AcdcLike:
         x = (np.arange(nx) - nx / 2) * sx
         y = (np.arange(ny) - ny / 2) * sy
         X, Y = np.meshgrid(x, y, indexing="ij")
-        cx, cy = rng.normal(0, 6, 2)
-        r_lv_ed = rng.normal(27, 2.5)  # mm, LV cavity radius at the base, ED
-        wall_ed = rng.normal(10.0, 1.0)  # mm
-        r_rv = rng.normal(36, 3)
-        ef = rng.uniform(0.45, 0.65)
-        n_slices = int(np.clip(rng.normal(0.62, 0.05) * nz, 4, nz))  # slices covering the heart
+        g = self._draw_geometry(rng)
+        cx, cy, r_lv_ed, wall_ed, r_rv, ef = g["cx"], g["cy"], g["r_lv_ed_mm"], g["wall_ed_mm"], g["r_rv_mm"], g["ef"]
+        n_slices = g["n_slices"]
         start = (nz - n_slices) // 2
         texture = smooth_noise((nx, ny), rng, 3)
         d = np.hypot(X - cx, Y - cy)
@@ -83,7 +105,7 @@ class AcdcLike:
             if not 0 <= k < n_slices:
                 return sl
             r_lv = r_lv_ed * (np.sqrt(1 - ef) if phase == "ES" else 1.0)
-            wall = wall_ed * (1.45 if phase == "ES" else 1.0)
+            wall = wall_ed * (ES_WALL_THICKENING if phase == "ES" else 1.0)
             taper = np.sqrt(max(1 - (k / n_slices) ** 2, 0.05))  # base → apex
             lv = d < r_lv * taper
             myo = (d < (r_lv + wall) * taper) & ~lv
