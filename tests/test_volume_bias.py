@@ -103,6 +103,15 @@ def test_correlation_comparison_and_its_reading_can_go_either_way():
     assert "has not run" in correlation_reading(correlation_comparison(_correlation_rows(1, 1)[lambda d: d.loss == "CE"]))
 
 
+def test_correlation_summary_names_the_models_each_way():
+    from dicecore.experiments.volume_bias import correlation_comparison, correlation_summary
+
+    rows = pd.concat([_correlation_rows(30.0, 5.0), _correlation_rows(5.0, 30.0).assign(model="ConvNet")])
+    said = correlation_summary(correlation_comparison(rows))
+    assert said == ("the SD-trained LR over-estimates more when the uncertain voxels are independent, as §2.3 "
+                    "predicts; ConvNet: not the pattern §2.3 predicts; U-Net: not run on both tasks")
+
+
 def test_scale_check_compares_the_two_sizes_where_both_ran():
     from dicecore.experiments.volume_bias import scale_check
 

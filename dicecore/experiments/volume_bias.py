@@ -32,7 +32,7 @@ from dicecore.train import EpochBatches, Plateau, fit, predict, validation_loss
 __all__ = [
     "PROFILES", "VolumeBiasCell", "cells", "run_cell", "STUDY", "dataset", "summarise", "loss_comparison", "table1",
     "style_table1", "findings", "committed_findings", "PAPER_DATASET", "LOSSES", "MODEL_NAMES", "MODEL_NETWORKS",
-    "TASKS", "TASK_TITLES", "correlation_comparison", "correlation_reading", "SHARED_WITH_PAPER",
+    "TASKS", "TASK_TITLES", "correlation_comparison", "correlation_reading", "correlation_summary", "SHARED_WITH_PAPER",
     "scale_check", "stalled", "stalled_counts",
 ]
 
@@ -374,6 +374,24 @@ def correlation_reading(comparison: pd.DataFrame, model: str = "LR", alpha: floa
     if r["p, independent pieces"] < alpha and r["ΔV, independent pieces"] > max(r["ΔV, one draw"], 0):
         return "soft Dice over-estimates more when the uncertain voxels are independent, as §2.3 predicts"
     return "not the pattern §2.3 predicts (a significant over-estimation that is larger with independent pieces)"
+
+
+def correlation_summary(comparison: pd.DataFrame, models=MODEL_NAMES) -> str:
+    """:func:`correlation_reading` over ``models`` in one sentence: which SD-trained models show §2.3's pattern
+    (a significant over-estimation, larger with independent pieces), which do not, which have not run."""
+    said = {m: correlation_reading(comparison, m) for m in models}
+    holds = [m for m, r in said.items() if r.startswith("soft Dice over-estimates more")]
+    fails = [m for m, r in said.items() if r.startswith("not the pattern")]
+
+    def names(ms):
+        return " and ".join([", ".join(ms[:-1]), ms[-1]]) if len(ms) > 1 else ms[0]
+
+    parts = [f"the SD-trained {names(holds)} over-estimate{'s' if len(holds) == 1 else ''} more when the "
+             "uncertain voxels are independent, as §2.3 predicts"] if holds else []
+    parts += [f"{names(fails)}: not the pattern §2.3 predicts"] if fails else []
+    missing = [m for m in models if m not in holds + fails]
+    parts += [f"{names(missing)}: not run on both tasks"] if missing else []
+    return "; ".join(parts)
 
 
 def committed_findings(shown) -> list[claims.Finding]:
