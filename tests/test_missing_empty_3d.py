@@ -46,10 +46,10 @@ def test_the_grid_is_the_papers():
     check = study.length_check_cells("cpu", dataset="brats")
     assert sorted({c.iterations for c in check}) == [400, 1600, 3200] and {c.fold for c in check} == {0}
     assert {c.config for c in check} == {"I", "BI", "Iε"} and {c.labelling for c in check} == {"partial"}
-    acdc = study.length_check_cells("cpu", dataset="acdc")  # ACDC-like: 400, 800 and the grid's 1600
-    assert sorted({c.iterations for c in acdc}) == [400, 800, 1600] and {c.dataset for c in acdc} == {"acdc"}
+    acdc = study.length_check_cells("cpu", dataset="acdc")  # ACDC-like: 400, 800, the grid's 1600 and 3200
+    assert sorted({c.iterations for c in acdc}) == [400, 800, 1600, 3200] and {c.dataset for c in acdc} == {"acdc"}
     assert study.length_check_cells("cpu") == check + acdc
-    assert len(study.STUDY.grid("cpu")) == 120 + 6 + 6  # BraTS-like's 400 and 3200 cells, ACDC-like's 400, 800
+    assert len(study.STUDY.grid("cpu")) == 120 + 6 + 9  # BraTS-like's 400 and 3200 cells, ACDC-like's 400, 800, 3200
     assert study.length_check_cells("paper") == [] and study.length_check_cells("ci", dataset="acdc") == []
     with pytest.raises(ValueError, match="dataset: 'brats' or 'acdc', got 'kvasir'"):
         study.length_check_cells("cpu", dataset="kvasir")
