@@ -498,13 +498,16 @@ def plot_learning_curves(table, ylabel: str = "mDice (%)", xlabel: str = "iterat
     return fig
 
 
-def plot_es_wall_extrapolation(reading, margin: float = 0.02):
+def plot_es_wall_extrapolation(reading, margin: float = None):
     """Chapter 4's check of T09 on ACDC-like: per held-out ES frame, the myocardium DSC lost under partial labels
     (full − partial) against its wall thickness, with the thickest ED wall the network trained on (one per fold;
     the median marked) and T09's margin — :func:`dicecore.experiments.missing_empty_3d_report.es_wall_extrapolation`'s
-    ``reading``."""
+    ``reading``; ``margin`` defaults to :data:`dicecore.claims.DICE_MARGIN`."""
     import matplotlib.pyplot as plt
 
+    from dicecore.claims import DICE_MARGIN
+
+    margin = DICE_MARGIN if margin is None else margin
     e = reading["entries"]
     fig, ax = plt.subplots(figsize=(5.0, 3.4), layout="constrained")
     beyond = e["wall_es_mm"] > e["thickest_ed_mm"]

@@ -51,7 +51,7 @@ from dicecore.book.provenance import page_provenance
 from dicecore.book.style import book_style
 from dicecore.claims import claims_table
 from dicecore.data.brain import BRATS_PHANTOM_VERSION, BratsLike
-from dicecore.data.heart import ACDC_PHANTOM_VERSION, AcdcLike
+from dicecore.data.heart import ACDC_PHANTOM_VERSION, ES_WALL_THICKENING, AcdcLike
 from dicecore.experiments import missing_empty as study
 from dicecore.experiments.missing_empty import epsilon_table
 from dicecore.losses import dice_loss, leaf_dice_loss, marginal_dice_loss
@@ -324,7 +324,7 @@ else:
     print(f"{shown.header()}\nfolds with results: {folds_run}; ran on {shown.record['device_name']}")
     phantoms = (shown.phantom_label() if shown.is_superseded else
                 f"BraTS-like phantom v{BRATS_PHANTOM_VERSION}, ACDC-like v{ACDC_PHANTOM_VERSION}")
-    walls_3d = report3d.acdc_walls(shown.profile, params.seed) if own is None else None  # for T09 (§4.6)
+    walls_3d = report3d.walls_of(per_entry, shown.profile)  # the phantom's myocardial walls, for T09 (§4.6)
     findings += report3d.findings(per_entry, shown.profile, f"{phantoms}, 3-D, folds {folds_run}", walls=walls_3d)
     summary_3d = grid3d.summarise(per_entry)
     aucs_3d = report3d.detection_auc(per_entry)
@@ -485,19 +485,15 @@ glue_numbers(
     paper_es_ie_dv=f"{at(paper, ('acdc', 'partial', 2, 'Iε', 'ES'), 'dV_ml'):+.0f}",
     full_myo_ed=at(ours, ("acdc", "full", 2, "I", "ED")), paper_full_myo_ed=at(paper, ("acdc", "full", 2, "I", "ED")),
     paper_es_i=at(paper, ("acdc", "partial", 2, "I", "ES")), acdc_version=str(ACDC_PHANTOM_VERSION))
-from dicecore.data.heart import ES_WALL_THICKENING
-
-wall_check = (report3d.es_wall_extrapolation(per_entry, walls_3d) if shown is not None and walls_3d is not None
-              else None)
-walls_shown = walls_3d if shown is not None and walls_3d is not None else pd.DataFrame(
-    {"wall_ed_mm": [np.nan], "wall_es_mm": [np.nan]})
+wall_check = report3d.es_wall_extrapolation(per_entry, walls_3d) if shown is not None and walls_3d is not None else None
+lost = wall_check["entries"]["loss"].mean() if wall_check else float("nan")
 glue_numbers(
     full_es_i=at(ours, ("acdc", "full", 2, "I", "ES")), paper_full_es_i=at(paper, ("acdc", "full", 2, "I", "ES")),
-    es_i_lost=(lambda lost: f"{lost:.2f} of DSC on average, {'beyond' if lost > DICE_MARGIN else 'within'} T09's "
-               f"margin of {DICE_MARGIN:g}")(wall_check["entries"]["loss"].mean()) if wall_check else "—",
+    es_i_lost=f"{lost:.2f} of DSC on average, {'beyond' if lost > DICE_MARGIN else 'within'} T09's margin of "
+              f"{DICE_MARGIN:g}",
     es_thickening=f"{ES_WALL_THICKENING:g}", extrapolation_share=f"{100 * report3d.EXTRAPOLATION_SHARE:.0f} %",
-    **{f"wall_{phase}_range": "{:.0f}–{:.0f}".format(*walls_shown[f"wall_{phase}_mm"].agg(["min", "max"]))
-       for phase in ("ed", "es")},
+    **{f"wall_{phase}_range": "{:.0f}–{:.0f}".format(*walls_3d[f"wall_{phase}_mm"].agg(["min", "max"]))
+       if wall_check else "—" for phase in ("ed", "es")},
     wall_reading=report3d.extrapolation_sentence(wall_check) if wall_check else "not measured (no phantom rows)",
     t09_acdc_reading=("So the claims table calls T09's ACDC-like part inconclusive: the phantom's ES frames lie "
                       "beyond what its ED labels teach, and this part does not test whether DL_I ignores missing "

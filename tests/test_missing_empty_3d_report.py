@@ -218,6 +218,10 @@ def test_the_committed_acdc_walls_are_the_cohorts():
     walls = report.acdc_walls("ci")
     assert len(walls) == study.PROFILES["ci"]["acdc"]["n_subjects"]
     assert (walls["wall_es_mm"] > walls["wall_ed_mm"]).all()
+    rows = _acdc_grid(lambda w: 0.0).assign(seed=0, data_root=None)
+    pd.testing.assert_frame_equal(report.walls_of(rows, "ci"), walls)
+    assert report.walls_of(rows.assign(data_root="/my/acdc"), "ci") is None  # your own data: no drawn walls
+    assert report.walls_of(rows.assign(dataset="brats"), "ci") is None
 
 
 def test_the_es_wall_figure_marks_the_walls_beyond_the_ed_ones():

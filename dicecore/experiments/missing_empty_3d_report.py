@@ -30,8 +30,8 @@ from dicecore.papers import tilborghs2022
 __all__ = [
     "table1", "detection_entries", "detection_auc", "partial_losses_table", "findings", "AUC_LEVEL",
     "EMPTY_MAP_DROP", "learnt_empty_maps", "length_check", "too_short_for_t10", "committed_findings",
-    "example_frame", "figure3_rows", "acdc_walls", "es_wall_extrapolation", "extrapolates", "extrapolation_sentence",
-    "EXTRAPOLATION_SHARE",
+    "example_frame", "figure3_rows", "acdc_walls", "walls_of", "es_wall_extrapolation", "extrapolates",
+    "extrapolation_sentence", "EXTRAPOLATION_SHARE",
 ]
 
 
@@ -277,6 +277,14 @@ def acdc_walls(profile: str, seed: int = 0) -> pd.DataFrame:
                          for i in range(len(c))])
 
 
+def walls_of(rows: pd.DataFrame, profile: str) -> Optional[pd.DataFrame]:
+    """:func:`acdc_walls` of the phantom cohort ``rows`` were trained on (their one seed); ``None`` where they hold
+    no ACDC-like phantom rows (your own data has no drawn walls) or several seeds."""
+    phantom = rows[(rows.dataset == "acdc") & (rows["data_root"].isna() if "data_root" in rows else True)]
+    seeds = phantom["seed"].unique() if "seed" in phantom else [0]
+    return acdc_walls(profile, int(seeds[0])) if len(phantom) and len(seeds) == 1 else None
+
+
 def es_wall_extrapolation(per_entry: pd.DataFrame, walls: pd.DataFrame, config: str = "I",
                           batch_size: int = 2) -> Optional[dict]:
     """Whether the ES myocardium that ``config`` loses under partial labels (T09) is the ED labels not covering
@@ -414,9 +422,5 @@ def committed_findings(shown) -> list[claims.Finding]:
     """:func:`findings` on the committed grid (``shown``, :func:`~dicecore.experiments.study.committed`; Table 1
     judged on the grid's trainings, the training-length check's other lengths read by :func:`too_short_for_t10`)."""
     folds_run = ", ".join(str(int(f)) for f in sorted(grid_rows(shown.rows)["fold"].unique()))
-    rows = shown.rows
-    phantom = rows[(rows.dataset == "acdc") & (rows["data_root"].isna() if "data_root" in rows else True)]
-    seeds = phantom["seed"].unique() if "seed" in phantom else [0]
-    walls = acdc_walls(shown.profile, int(seeds[0])) if len(phantom) and len(seeds) == 1 else None  # ES walls: T09
-    return shown.tag(findings(rows, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
-                              f"folds {folds_run}", walls=walls))
+    return shown.tag(findings(shown.rows, shown.profile, f"BraTS-like and ACDC-like {shown.phantom_label()}, 3-D, "
+                              f"folds {folds_run}", walls=walls_of(shown.rows, shown.profile)))
